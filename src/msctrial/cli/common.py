@@ -1,0 +1,57 @@
+"""What the commands share: settings from flags and the environment, sessions, output."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.settings import Settings, load_settings
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLite file or database URL (default: MSCTRIAL_DATABASE_URL)"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
+
+
+def database_url(db: str | None) -> str | None:
+    if db is None:
+        return None
+    if "://" in db:
+        return db
+    return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+def settings_for(db: str | None = None, **overrides: Any) -> Settings:
+    return load_settings(database_url=database_url(db), **overrides)
+
+
+@contextmanager
+def session_for(settings: Settings, migrate: bool = True) -> Iterator[Session]:
+    engine = make_engine(settings)
+    try:
+        if migrate:
+            from msctrial.core.migrate import upgrade
+
+            upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def operator() -> str:
+    """Who is at the terminal, for the audit trail of CLI administration."""
+    return os.environ.get("MSCTRIAL_OPERATOR") or os.environ.get("USER") or "operator"
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

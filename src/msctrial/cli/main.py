@@ -1,0 +1,60 @@
+"""The command line: ``msctrial <package> <verb>``.
+
+Exit codes are a contract: 0 ok, 1 a finding (a guidance deviation, a broken audit chain),
+2 bad input. Errors print one plain line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+import typer
+
+from msctrial.core.errors import MsctrialError
+
+app = typer.Typer(
+    name="msctrial",
+    help="Clinical research on mesenchymal stem cell therapy for COVID-19 and ARDS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Command groups, one module each under msctrial.cli, each exposing ``app`` (a group) or
+# ``register(app)`` (top-level commands).
+GROUPS = ["db", "user", "site", "protocol", "audit"]
+TOP_LEVEL = ["serve", "demo"]
+
+
+def _build() -> None:
+    for name in GROUPS:
+        module = importlib.import_module(f"msctrial.cli.{name}")
+        app.add_typer(module.app, name=name)
+    for name in TOP_LEVEL:
+        importlib.import_module(f"msctrial.cli.{name}").register(app)
+
+
+_build()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (and exits with it when run as a program)."""
+    try:
+        code = app(args=argv, prog_name="msctrial", standalone_mode=False)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        code = 2
+    except click.ClickException as exc:
+        exc.show()
+        code = 2
+    except MsctrialError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    code = code if isinstance(code, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -1,0 +1,302 @@
+"""Users, their roles per site or trial-wide, passwords, API tokens and login throttling.
+
+The ``Actor`` is what every service receives: who is acting and which roles they hold where.
+Authorisation and blinding are decided from it in the services, so the web and the CLI get
+the same answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from msctrial.core import audit
+from msctrial.core.db import utcnow
+from msctrial.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
+from msctrial.core.settings import Settings
+from msctrial.core.tables import ROLES, ApiToken, LoginAttempt, RoleGrant, Site, User
+
+# Roles that may know the allocation of a blinded trial: the pharmacist prepares cells or
+# placebo, the DSMB reviews unblinded safety data. Everyone else is blinded.
+UNBLINDED_ROLES = frozenset({"pharmacist", "dsmb"})
+# Roles whose grant is per site: they see and change only their site's subjects.
+SITE_ROLES = frozenset({"investigator", "coordinator", "pharmacist"})
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-password-used-to-equalise-timing")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 8
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    site_id: int | None = None
+    site_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    user_id: int | None = None
+    grants: tuple[Grant, ...] = ()
+    full_name: str = ""
+    system: bool = field(default=False)
+
+    @classmethod
+    def system_actor(cls, name: str = "system") -> Actor:
+        """The actor for set-up work done by the operator (demo, CLI administration)."""
+        return cls(username=f"system:{name}", system=True, grants=(Grant("admin"),))
+
+    @property
+    def audit_name(self) -> str:
+        return self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(g.role for g in self.grants)
+
+    def has_role(self, *roles: str, site_id: int | None = None) -> bool:
+        """Holds one of ``roles`` trial-wide, or at ``site_id`` (at any site when None)."""
+        if self.system:
+            return True
+        for g in self.grants:
+            if g.role in roles and (site_id is None or g.site_id is None or g.site_id == site_id):
+                return True
+        return False
+
+    def site_scope(self, *roles: str) -> frozenset[int] | None:
+        """Site ids where the actor holds any of ``roles``; None means every site."""
+        if self.system:
+            return None
+        sites: set[int] = set()
+        for g in self.grants:
+            if g.role in roles:
+                if g.site_id is None:
+                    return None
+                sites.add(g.site_id)
+        return frozenset(sites)
+
+    def require(self, *roles: str, site_id: int | None = None, to: str = "do this") -> None:
+        if not self.has_role(*roles, site_id=site_id):
+            where = " at this site" if site_id is not None else ""
+            raise PermissionDenied(f"you need the role {' or '.join(roles)}{where} to {to}")
+
+    @property
+    def is_blinded(self) -> bool:
+        """Blinded unless acting as an unblinded role (pharmacist, DSMB) or the system."""
+        return not (self.system or self.roles & UNBLINDED_ROLES)
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"password: must be at least {MIN_PASSWORD} characters", field="password"
+        )
+    return _hasher.hash(password)
+
+
+def _verify(hash_: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hash_, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# --- user administration --------------------------------------------------------------------
+
+
+def _site_by_code(session: Session, code: str) -> Site:
+    site = session.scalar(select(Site).where(Site.code == code))
+    if site is None:
+        known = ", ".join(session.scalars(select(Site.code).order_by(Site.code))) or "none yet"
+        raise NotFound(f"site: unknown site code {code!r} (known: {known})", field="site")
+    return site
+
+
+def parse_grant(text: str) -> tuple[str, str | None]:
+    """'investigator@WUH' → ('investigator', 'WUH'); 'monitor' → ('monitor', None)."""
+    role, _, site = text.partition("@")
+    role = role.strip().lower()
+    if role not in ROLES:
+        raise InvalidInput(f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role")
+    return role, (site.strip() or None)
+
+
+def add_user(
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    *,
+    full_name: str = "",
+    email: str | None = None,
+    grants: Iterable[tuple[str, str | None]] = (),
+) -> User:
+    """Create a user with roles; ``grants`` pairs a role with a site code or None (trial-wide)."""
+    actor.require("admin", to="add users")
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput(
+            "username: use 2-64 lower-case letters, digits, '.', '_' or '-'", field="username"
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"username: {username!r} is already taken", field="username")
+    audit.attach(session, actor)
+    user = User(username=username, full_name=full_name, email=email, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    for role, site_code in grants:
+        _grant(session, actor, user, role, site_code)
+    session.commit()
+    return user
+
+
+def grant_role(session: Session, actor: Actor, user: User, role: str, site_code: str | None) -> RoleGrant:
+    """Give ``user`` a role at a site (by code) or trial-wide (``site_code`` None)."""
+    grant = _grant(session, actor, user, role, site_code)
+    session.commit()
+    return grant
+
+
+def _grant(session: Session, actor: Actor, user: User, role: str, site_code: str | None) -> RoleGrant:
+    actor.require("admin", to="grant roles")
+    if role not in ROLES:
+        raise InvalidInput(f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role")
+    site_id = _site_by_code(session, site_code).id if site_code else None
+    audit.attach(session, actor)
+    grant = RoleGrant(user_id=user.id, role=role, site_id=site_id)
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"user: no user named {username!r}", field="username")
+    return user
+
+
+def load_actor(session: Session, user: User) -> Actor:
+    grants = tuple(
+        Grant(g.role, g.site_id, g.site.code if g.site else None)
+        for g in session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.voided_at.is_(None))
+        )
+    )
+    return Actor(username=user.username, user_id=user.id, grants=grants, full_name=user.full_name)
+
+
+# --- authentication and throttling ----------------------------------------------------------
+
+
+def _check_throttle(session: Session, settings: Settings, username: str, ip: str, now: dt.datetime) -> None:
+    """Refuse a login while its username or address is in a back-off period.
+
+    After ``login_max_failures`` failures in the window, each further failure doubles the wait
+    (1 s, 2 s, 4 s … capped at the window), which makes guessing slow without locking a real
+    user out for long. Addresses get ten times the allowance, for shared hospital NAT.
+    """
+    since = now - dt.timedelta(seconds=settings.login_window_s)
+    for column, value, allowance in (
+        (LoginAttempt.username, username, settings.login_max_failures),
+        (LoginAttempt.ip, ip, settings.login_max_failures * 10),
+    ):
+        if not value:
+            continue
+        last_success = session.scalar(
+            select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))
+        )
+        start = max(since, last_success) if last_success else since
+        failures, last_failure = session.execute(
+            select(func.count(), func.max(LoginAttempt.at)).where(
+                column == value, LoginAttempt.success.is_(False), LoginAttempt.at > start
+            )
+        ).one()
+        if failures >= allowance and last_failure is not None:
+            if last_failure.tzinfo is None:
+                last_failure = last_failure.replace(tzinfo=dt.UTC)
+            wait = min(2 ** (failures - allowance), settings.login_window_s)
+            until = last_failure + dt.timedelta(seconds=wait)
+            if now < until:
+                seconds = max(1, int((until - now).total_seconds() + 0.999))
+                raise TooManyAttempts(
+                    f"too many failed logins; wait {seconds} s and try again",
+                    retry_after=seconds,
+                )
+
+
+def authenticate(
+    session: Session, settings: Settings, username: str, password: str, ip: str = "", now: dt.datetime | None = None
+) -> Actor:
+    """Check a password; the refusal never says whether the user exists."""
+    now = now or utcnow()
+    username = (username or "").strip().lower()[:64]
+    _check_throttle(session, settings, username, ip, now)
+    user = session.scalar(select(User).where(User.username == username)) if username else None
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=username, ip=ip[:64], at=now, success=ok))
+    session.commit()
+    if not ok or user is None:
+        raise NotAuthenticated("unknown username or wrong password")
+    return load_actor(session, user)
+
+
+def reauthenticate(session: Session, actor: Actor, password: str) -> None:
+    """An e-signature: the acting user types their password again (21 CFR 11.200)."""
+    if actor.user_id is None:
+        if actor.system:
+            return
+        raise NotAuthenticated("signature: no user to sign as")
+    user = session.get(User, actor.user_id)
+    if user is None or not _verify(user.password_hash, password or ""):
+        raise NotAuthenticated("signature: the password is wrong; the action was not signed", field="password")
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(session: Session, actor: Actor, user: User, label: str = "") -> str:
+    """Issue a bearer token for ``user``; only its hash is kept, so show it once."""
+    if actor.user_id != user.id:
+        actor.require("admin", to="issue tokens for other users")
+    raw = "mst_" + secrets.token_urlsafe(32)
+    audit.attach(session, actor)
+    session.add(ApiToken(user_id=user.id, token_sha256=_sha(raw), label=label))
+    session.commit()
+    return raw
+
+
+def actor_for_token(session: Session, raw: str) -> Actor:
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.token_sha256 == _sha(raw), ApiToken.voided_at.is_(None))
+    )
+    user = session.get(User, token.user_id) if token else None
+    if user is None or not user.active:
+        raise NotAuthenticated("the API token is unknown or revoked")
+    return load_actor(session, user)
+
+
+def _sha(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,94 @@
+"""Dosing arithmetic a pharmacist does at the bench: cells for a patient, bags to thaw, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from msctrial.core.errors import InvalidInput
+from msctrial.protocol.model import Dose, DoseUnit, Schedule
+
+# Body weights outside this range are almost certainly entry errors (a weight in pounds or
+# grams); adult trials of this kind enrol 18-80 year olds.
+MIN_WEIGHT_KG = 20.0
+MAX_WEIGHT_KG = 300.0
+
+
+def _check_weight(weight_kg: float) -> None:
+    if not (MIN_WEIGHT_KG <= weight_kg <= MAX_WEIGHT_KG):
+        raise InvalidInput(
+            f"weight_kg: {weight_kg} kg is implausible; give the body weight in kg "
+            f"({MIN_WEIGHT_KG:g}-{MAX_WEIGHT_KG:g})",
+            field="weight_kg",
+        )
+
+
+def total_cells(dose: Dose, weight_kg: float | None = None) -> float:
+    """Cells in one administration: dose × weight for a per-kg dose, the dose itself if fixed."""
+    if dose.unit is DoseUnit.cells:
+        return dose.value
+    if dose.unit is DoseUnit.cells_per_kg:
+        if weight_kg is None:
+            raise InvalidInput("weight_kg: a per-kg dose needs the body weight", field="weight_kg")
+        _check_weight(weight_kg)
+        return dose.value * weight_kg
+    raise InvalidInput(
+        f"dose.unit: {dose.unit.value} is not a cell dose; only cells/kg or cells can be counted",
+        field="dose.unit",
+    )
+
+
+def dose_per_kg(cells: float, weight_kg: float) -> float:
+    _check_weight(weight_kg)
+    return cells / weight_kg
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What to thaw for one administration."""
+
+    cells_needed: float
+    volume_ml: float
+    units: int
+    cells_supplied: float
+    volume_supplied_ml: float
+
+
+def units_needed(cells: float, cells_per_unit: float, volume_per_unit_ml: float | None = None) -> Preparation:
+    """Bags or vials to thaw for ``cells``: whole units, so at least the dose is supplied."""
+    if cells <= 0:
+        raise InvalidInput("cells: must be more than zero", field="cells")
+    if cells_per_unit <= 0:
+        raise InvalidInput("cells_per_unit: must be more than zero", field="cells_per_unit")
+    if volume_per_unit_ml is not None and volume_per_unit_ml <= 0:
+        raise InvalidInput("volume_per_unit_ml: must be more than zero", field="volume_per_unit_ml")
+    # A relative tolerance keeps 3 × (1/3 of the dose) at 3 units despite rounding.
+    units = max(1, math.ceil(cells / cells_per_unit - 1e-9))
+    per_ml = cells_per_unit / volume_per_unit_ml if volume_per_unit_ml else None
+    return Preparation(
+        cells_needed=cells,
+        volume_ml=cells / per_ml if per_ml else 0.0,
+        units=units,
+        cells_supplied=units * cells_per_unit,
+        volume_supplied_ml=units * volume_per_unit_ml if volume_per_unit_ml else 0.0,
+    )
+
+
+def units_for_concentration(cells: float, concentration_per_ml: float, unit_volume_ml: float) -> Preparation:
+    """Bags needed when the product is labelled by concentration (cells/mL) and bag volume."""
+    if concentration_per_ml <= 0:
+        raise InvalidInput("concentration_per_ml: must be more than zero", field="concentration_per_ml")
+    return units_needed(cells, concentration_per_ml * unit_volume_ml, unit_volume_ml)
+
+
+def administration_dates(schedule: Schedule, day0: dt.date, include_optional: bool = False) -> list[dt.date]:
+    """Calendar dates of the administrations, counting from day 0."""
+    days = schedule.all_days if include_optional else schedule.planned_days
+    return [day0 + dt.timedelta(days=d) for d in days]
+
+
+def administration_windows(schedule: Schedule, day0: dt.date) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(earliest, target, latest) date of each planned administration."""
+    w = dt.timedelta(days=schedule.window_days)
+    return [(d - w, d, d + w) for d in administration_dates(schedule, day0)]

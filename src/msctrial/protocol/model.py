@@ -1,0 +1,463 @@
+"""The protocol model: a trial's design as data, the hub that every other package reads.
+
+A protocol YAML file (``protocol.loader``) and a registry record (``registry``) both become a
+``Protocol``; the expert-guidance rules (``protocol.guidance``) judge either one. Fields a
+registry record does not state stay ``None`` ("unknown"), and the rules do not guess about
+them. Models are frozen and refuse unknown keys, so a misspelt key is an error, not a silent
+default.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Severity(StrEnum):
+    """COVID-19 clinical types (China NHC protocol, trial version 7; CLINICAL_FACTS §1.1)."""
+
+    mild = "mild"
+    moderate = "moderate"  # 普通型, "common" or "ordinary" type
+    moderate_progressing = "moderate_progressing"  # common type progressing to severe
+    severe = "severe"
+    critical = "critical"
+
+
+class ArmType(StrEnum):
+    experimental = "experimental"
+    placebo = "placebo"
+    standard_care = "standard_care"
+    active_comparator = "active_comparator"
+
+
+class ProductKind(StrEnum):
+    cells = "cells"
+    extracellular_vesicles = "extracellular_vesicles"
+    secretome = "secretome"
+    placebo = "placebo"
+    none = "none"
+
+
+class TissueSource(StrEnum):
+    umbilical_cord = "umbilical_cord"
+    wharton_jelly = "wharton_jelly"
+    bone_marrow = "bone_marrow"
+    adipose = "adipose"
+    dental_pulp = "dental_pulp"
+    placenta = "placenta"
+    menstrual_blood = "menstrual_blood"
+    olfactory_mucosa = "olfactory_mucosa"
+    cord_blood = "cord_blood"
+    amniotic = "amniotic"
+    unspecified = "unspecified"
+
+
+class Donor(StrEnum):
+    allogeneic = "allogeneic"
+    autologous = "autologous"
+
+
+class Route(StrEnum):
+    intravenous = "intravenous"
+    inhalation = "inhalation"
+    intratracheal = "intratracheal"
+    intramuscular = "intramuscular"
+    intranasal = "intranasal"
+    other = "other"
+
+
+class DoseUnit(StrEnum):
+    cells_per_kg = "cells/kg"
+    cells = "cells"  # per administration, whatever the body weight
+    particles = "particles"  # extracellular vesicles
+    particles_per_kg = "particles/kg"
+    ml = "mL"  # a volume only (placebo, secretome)
+
+
+class Allocation(StrEnum):
+    randomised = "randomised"
+    non_randomised = "non_randomised"
+    single_arm = "single_arm"
+
+
+class Masking(StrEnum):
+    none = "none"
+    single = "single"
+    double = "double"
+    triple = "triple"
+    quadruple = "quadruple"
+
+    @property
+    def at_least_double(self) -> bool:
+        return self in (Masking.double, Masking.triple, Masking.quadruple)
+
+
+class ControlType(StrEnum):
+    placebo = "placebo"
+    standard_care = "standard_care"
+    active = "active"
+    none = "none"
+
+
+class Phase(StrEnum):
+    """ClinicalTrials.gov API v2 phase enumeration."""
+
+    EARLY_PHASE1 = "EARLY_PHASE1"
+    PHASE1 = "PHASE1"
+    PHASE2 = "PHASE2"
+    PHASE3 = "PHASE3"
+    PHASE4 = "PHASE4"
+    NA = "NA"
+
+
+class Measure(StrEnum):
+    """What an endpoint measures, in the guidance's own categories (DOMAIN §4)."""
+
+    oxygenation_index = "oxygenation_index"  # PaO2/FiO2
+    inflammatory_factors = "inflammatory_factors"  # IL-6, TNF-α, CRP, ...
+    lung_imaging = "lung_imaging"  # CT or chest film lesions
+    pulmonary_fibrosis = "pulmonary_fibrosis"
+    spo2 = "spo2"
+    time_to_clinical_improvement = "time_to_clinical_improvement"
+    clinical_status_scale = "clinical_status_scale"  # WHO scale and similar
+    mortality = "mortality"
+    symptoms = "symptoms"  # fatigue, dyspnoea
+    immune_cells = "immune_cells"  # lymphocyte counts and subsets
+    viral_clearance = "viral_clearance"
+    hospital_stay = "hospital_stay"
+    organ_function = "organ_function"
+    lung_function = "lung_function"
+    adverse_events = "adverse_events"
+    infusion_reactions = "infusion_reactions"  # all four expected reactions together
+    fever = "fever"
+    chills = "chills"
+    allergic_reaction = "allergic_reaction"
+    local_inflammation = "local_inflammation"
+    other = "other"
+
+
+Days = Annotated[int, Field(ge=0, le=3650)]
+
+_PHASE_TEXT = {
+    "early 1": Phase.EARLY_PHASE1,
+    "early phase 1": Phase.EARLY_PHASE1,
+    "early_phase1": Phase.EARLY_PHASE1,
+    "0": Phase.EARLY_PHASE1,
+    "1": Phase.PHASE1,
+    "phase 1": Phase.PHASE1,
+    "2": Phase.PHASE2,
+    "phase 2": Phase.PHASE2,
+    "3": Phase.PHASE3,
+    "phase 3": Phase.PHASE3,
+    "4": Phase.PHASE4,
+    "phase 4": Phase.PHASE4,
+    "n/a": Phase.NA,
+    "na": Phase.NA,
+    "not applicable": Phase.NA,
+}
+
+
+def parse_phases(value: Any) -> list[Phase]:
+    """'1/2', '1-2', 'early 1', 'n/a', ['PHASE1', 'PHASE2'] → API v2 phase list."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else [value]
+    out: list[Phase] = []
+    for item in items:
+        text = str(item).strip()
+        if text.upper() in Phase.__members__:
+            out.append(Phase[text.upper()])
+            continue
+        low = text.lower().replace("phase", "phase ").replace("  ", " ").strip()
+        if low in _PHASE_TEXT:
+            out.append(_PHASE_TEXT[low])
+            continue
+        parts = [p.strip() for p in re.split(r"[/,\-–]", low) if p.strip()]
+        if len(parts) > 1 and all(p in _PHASE_TEXT for p in parts):
+            out.extend(_PHASE_TEXT[p] for p in parts)
+            continue
+        raise ValueError(
+            f"{text!r} is not a phase; use e.g. 'early 1', '1', '1/2', '2', '3', 'n/a' "
+            "or the API v2 names EARLY_PHASE1, PHASE1 … PHASE4, NA"
+        )
+    return list(dict.fromkeys(out))
+
+
+class Dose(Strict):
+    """A dose per administration: a value with its unit, optionally a range up to ``max``."""
+
+    value: float = Field(gt=0, description="the dose, e.g. 1.0e6 with unit cells/kg")
+    unit: DoseUnit
+    max: float | None = Field(default=None, gt=0, description="upper end when a range is given")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        if isinstance(data, int | float):
+            raise ValueError(
+                "a dose needs its unit: write {value: 1.0e6, unit: cells/kg} or '1e6 cells/kg'; "
+                f"allowed units: {', '.join(u.value for u in DoseUnit)}"
+            )
+        if isinstance(data, str):
+            return parse_dose_text(data)
+        if isinstance(data, dict) and "value" in data and data.get("unit") in (None, ""):
+            raise ValueError(
+                f"unit: a dose needs its unit; allowed: {', '.join(u.value for u in DoseUnit)}"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _range(self) -> Self:
+        if self.max is not None and self.max < self.value:
+            raise ValueError("max must not be below value")
+        return self
+
+    @property
+    def per_kg(self) -> bool:
+        return self.unit in (DoseUnit.cells_per_kg, DoseUnit.particles_per_kg)
+
+    @property
+    def counts_cells(self) -> bool:
+        return self.unit in (DoseUnit.cells_per_kg, DoseUnit.cells)
+
+    def __str__(self) -> str:
+        hi = f"–{self.max:.3g}" if self.max else ""
+        return f"{self.value:.3g}{hi} {self.unit.value}"
+
+
+_DOSE_TEXT = re.compile(
+    r"^\s*(?P<value>\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(?:[x×*]\s*10\s*\^\s*(?P<exp>-?\d+))?"
+    r"\s*(?P<unit>cells/kg|cells|particles/kg|particles|ml)\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_dose_text(text: str) -> dict[str, Any]:
+    """'1e6 cells/kg', '1.0 x 10^6 cells/kg', '4e7 cells' → {'value', 'unit'}."""
+    m = _DOSE_TEXT.match(text)
+    if not m:
+        raise ValueError(
+            f"{text!r} is not a dose; write e.g. '1e6 cells/kg', '1.0 x 10^6 cells/kg' or '4e7 cells'"
+        )
+    value = float(m.group("value")) * (10 ** int(m.group("exp")) if m.group("exp") else 1)
+    unit = m.group("unit").lower().replace("ml", "mL")
+    return {"value": value, "unit": unit}
+
+
+class Schedule(Strict):
+    """When a patient is dosed: explicit days from day 0, or every N days M times."""
+
+    days: list[Days] | None = None
+    every_days: int | None = Field(default=None, ge=1, le=365)
+    times: int | None = Field(default=None, ge=1, le=100)
+    start_day: Days = 0
+    optional_days: list[Days] = Field(
+        default_factory=list, description="extra administrations given only if needed"
+    )
+    window_days: int = Field(default=0, ge=0, le=30, description="± days allowed around each day")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        explicit = self.days is not None
+        periodic = self.every_days is not None or self.times is not None
+        if explicit and periodic:
+            raise ValueError("give either days or every_days with times, not both")
+        if periodic and (self.every_days is None or self.times is None):
+            raise ValueError("every_days and times go together")
+        if explicit and self.days is not None:
+            if len(set(self.days)) != len(self.days):
+                raise ValueError("days: each administration day may appear once")
+            if list(self.days) != sorted(self.days):
+                raise ValueError("days: list the administration days in order")
+        return self
+
+    @property
+    def planned_days(self) -> list[int]:
+        """The days every patient is dosed (optional extra doses not included)."""
+        if self.days is not None:
+            return list(self.days)
+        if self.every_days is not None and self.times is not None:
+            return [self.start_day + i * self.every_days for i in range(self.times)]
+        return []
+
+    @property
+    def all_days(self) -> list[int]:
+        """Planned and optional days together: the most a patient can receive."""
+        return sorted(set(self.planned_days) | set(self.optional_days))
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self.planned_days) or bool(self.optional_days)
+
+
+class Dosing(Strict):
+    dose: Dose | None = None
+    dose_levels: list[Dose] = Field(
+        default_factory=list, description="dose-escalation cohorts, lowest first"
+    )
+    route: Route | None = None
+    schedule: Schedule = Field(default_factory=Schedule)
+    administrations: int | None = Field(
+        default=None, ge=1, le=100, description="count when the days themselves are not stated"
+    )
+    volume_ml: float | None = Field(default=None, gt=0, le=2000)
+
+    @property
+    def doses(self) -> list[Dose]:
+        """Every dose level a patient might receive."""
+        levels = list(self.dose_levels)
+        if self.dose is not None and self.dose not in levels:
+            levels.insert(0, self.dose)
+        return levels
+
+    @property
+    def max_administrations(self) -> int | None:
+        days = self.schedule.all_days
+        if days:
+            return len(days)
+        return self.administrations
+
+
+class Arm(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    type: ArmType
+    product: ProductKind
+    tissue_source: TissueSource | None = None
+    donor: Donor | None = None
+    vehicle: str | None = Field(default=None, description='e.g. "saline + 1% albumin"')
+    standard_care: bool | None = Field(
+        default=None, description="the arm also receives guideline standard care"
+    )
+    allocation_ratio: int = Field(default=1, ge=1, le=10)
+    dosing: Dosing | None = None
+
+    @property
+    def gives_msc_product(self) -> bool:
+        return self.product in (
+            ProductKind.cells,
+            ProductKind.extracellular_vesicles,
+            ProductKind.secretome,
+        )
+
+
+class Design(Strict):
+    allocation: Allocation | None = None
+    masking: Masking | None = None
+    control: ControlType | None = None
+    centres: int | None = Field(default=None, ge=1, le=1000)
+    day0_event: Literal["randomisation", "first_administration"] = "randomisation"
+
+
+class Visit(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    day: int = Field(ge=-60, le=3650)
+    window_days: int = Field(default=0, ge=0, le=90)
+    forms: list[str] = Field(default_factory=list)
+
+
+class AgeRange(Strict):
+    min: int | None = Field(default=None, ge=0, le=120)
+    max: int | None = Field(default=None, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
+
+
+class Eligibility(Strict):
+    severity: list[Severity] = Field(default_factory=list)
+    age: AgeRange = Field(default_factory=AgeRange)
+    inclusion: list[str] = Field(default_factory=list)
+    exclusion: list[str] = Field(default_factory=list)
+
+
+class Endpoint(Strict):
+    measure: Measure
+    name: str | None = Field(default=None, max_length=500)
+    time_points: list[int] = Field(default_factory=list, description="study days")
+    time_frame: str | None = Field(default=None, max_length=500)
+
+    @field_validator("time_points")
+    @classmethod
+    def _days(cls, v: list[int]) -> list[int]:
+        for d in v:
+            if d < 0:
+                raise ValueError(f"time point {d} is before day 0; use days from day 0")
+        return v
+
+
+class Endpoints(Strict):
+    primary: list[Endpoint] = Field(default_factory=list)
+    secondary: list[Endpoint] = Field(default_factory=list)
+    safety: list[Endpoint] = Field(default_factory=list)
+
+    def all(self) -> list[Endpoint]:
+        return [*self.primary, *self.secondary, *self.safety]
+
+
+StratificationFactor = Literal["site", "severity", "age_group", "sex", "mechanical_ventilation"]
+
+
+class SampleSize(Strict):
+    target: int = Field(ge=1, le=100000)
+    rationale: str | None = None
+
+
+class Protocol(Strict):
+    title: str = Field(min_length=1, max_length=500)
+    version: str = Field(min_length=1, max_length=50)
+    registry_ids: list[str] = Field(default_factory=list)
+    phase: list[Phase] = Field(default_factory=list)
+    source: str | None = Field(default=None, description="where this design comes from")
+    design: Design = Field(default_factory=Design)
+    arms: list[Arm] = Field(min_length=1)
+    visits: list[Visit] = Field(default_factory=list)
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    stratification: list[StratificationFactor] = Field(default_factory=list)
+    endpoints: Endpoints = Field(default_factory=Endpoints)
+    follow_up_days: int | None = Field(default=None, ge=0, le=3650)
+    sample_size: SampleSize | None = None
+
+    @field_validator("phase", mode="before")
+    @classmethod
+    def _phase(cls, v: Any) -> list[Phase]:
+        return parse_phases(v)
+
+    @field_validator("registry_ids")
+    @classmethod
+    def _ids(cls, v: list[str]) -> list[str]:
+        for rid in v:
+            if not re.match(r"^(NCT\d{8}|ChiCTR[\w-]+|EUCTR[\w-]+|ISRCTN\d+|[\w./-]+)$", rid):
+                raise ValueError(f"{rid!r} is not a registry id (e.g. NCT04288102, ChiCTR2000029990)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError("arms: each arm needs its own name")
+        visit_names = [v.name for v in self.visits]
+        if len(set(visit_names)) != len(visit_names):
+            raise ValueError("visits: each visit needs its own name")
+        return self
+
+    @property
+    def treatment_arms(self) -> list[Arm]:
+        return [a for a in self.arms if a.gives_msc_product]
+
+    @property
+    def is_blinded(self) -> bool:
+        return bool(self.design.masking and self.design.masking.at_least_double)
+
+    @property
+    def last_visit_day(self) -> int | None:
+        return max((v.day for v in self.visits), default=None)

@@ -1,0 +1,131 @@
+"""The web edge: ``create_app(settings)`` builds the FastAPI application.
+
+JSON API under ``/api/v1`` (OpenAPI at ``/api/docs``) and server-rendered pages share the same
+services. Each feature package adds ``web/api/<package>.py`` and ``web/pages/<package>.py``,
+each exposing ``router``, and names itself in ``PACKAGES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from msctrial import __version__
+from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.errors import MsctrialError
+from msctrial.core.settings import Settings
+
+# Feature packages with web routes, in menu order. A package may have api, pages or both.
+PACKAGES = ["auth", "home", "protocol", "audit"]
+
+SESSION_COOKIE = "msctrial_session"
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    settings.require_secret()
+    engine = engine or make_engine(settings)
+    if settings.migrate_on_start:
+        from msctrial.core.migrate import upgrade
+
+        upgrade(engine)
+    app = FastAPI(
+        title="msctrial",
+        version=__version__,
+        description="Clinical research on MSC therapy for COVID-19 and ARDS",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_s,
+        same_site="strict",
+        https_only=settings.secure_cookies,
+    )
+    app.middleware("http")(_security_headers)
+    _install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(resources.files("msctrial.web") / "static")), name="static")
+    for package in PACKAGES:
+        for door in ("api", "pages"):
+            try:
+                module = importlib.import_module(f"msctrial.web.{door}.{package}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"msctrial.web.{door}.{package}":
+                    raise
+                continue
+            app.include_router(module.router)
+    return app
+
+
+async def _security_headers(request: Request, call_next: Any) -> Response:
+    response: Response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/api/docs"):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    from msctrial.web.layout import render_error
+
+    def respond(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": body}, status_code=status, headers=headers)
+        return render_error(request, status, body["message"], headers=headers)
+
+    @app.exception_handler(MsctrialError)
+    async def _domain(request: Request, exc: MsctrialError) -> Response:
+        headers = None
+        if exc.status == 401 and not wants_json(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if "retry_after" in exc.details:
+            headers = {"Retry-After": str(exc.details["retry_after"])}
+        return respond(request, exc.status, exc.to_dict(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
+            problems.append({"field": loc, "message": err.get("msg", "invalid value")})
+        message = "; ".join(f"{p['field'] or 'request'}: {p['message']}" for p in problems)
+        body = {"code": "invalid_input", "message": message, "field": problems[0]["field"] if problems else None,
+                "details": {"problems": problems}}
+        return respond(request, 422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(exc.status_code, "http_error")
+        return respond(request, exc.status_code, {"code": code, "message": str(exc.detail)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        import logging
+
+        logging.getLogger("msctrial").exception("unhandled error on %s", request.url.path)
+        return respond(request, 500, {"code": "internal", "message": "internal error; it has been logged"})

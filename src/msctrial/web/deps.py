@@ -1,0 +1,83 @@
+"""Request dependencies: the database session, the settings and the acting user."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from msctrial.core.errors import NotAuthenticated, PermissionDenied
+from msctrial.core.settings import Settings
+from msctrial.core.tables import User
+from msctrial.core.users import Actor, actor_for_token, load_actor
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    session = request.app.state.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Db = Annotated[Session, Depends(get_db)]
+Config = Annotated[Settings, Depends(get_settings)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, supplied: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not supplied or not hmac.compare_digest(expected, supplied):
+        raise PermissionDenied("the form has expired or did not come from this site; reload the page and try again")
+
+
+def _session_actor(request: Request, db: Session) -> Actor | None:
+    uid = request.session.get("uid")
+    if uid is None:
+        return None
+    user = db.get(User, uid)
+    if user is None or not user.active:
+        request.session.clear()
+        return None
+    return load_actor(db, user)
+
+
+def api_actor(request: Request, db: Db) -> Actor:
+    """Bearer token, or the browser's session cookie with the CSRF header on writes."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return actor_for_token(db, auth[7:].strip())
+    actor = _session_actor(request, db)
+    if actor is None:
+        raise NotAuthenticated("log in, or send an API token as 'Authorization: Bearer …'")
+    if request.method in UNSAFE:
+        check_csrf(request, request.headers.get("x-csrf-token"))
+    return actor
+
+
+def page_actor(request: Request, db: Db) -> Actor:
+    actor = _session_actor(request, db)
+    if actor is None:
+        raise NotAuthenticated("log in to continue")
+    return actor
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+PageActor = Annotated[Actor, Depends(page_actor)]

@@ -1,0 +1,131 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL, actors, an app.
+
+On CI (``CI=true``) PostgreSQL, Chromium and ../shared/ are mandatory: a test needing one that
+is missing fails. Elsewhere it is skipped with the reason shown in the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from msctrial.core.db import create_all, make_engine, make_sessionmaker
+from msctrial.core.settings import Settings
+from msctrial.core.users import Actor
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("MSCTRIAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parents[1]
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def unavailable(what: str) -> None:
+    """Skip, or fail on CI where every component must be present."""
+    if CI:
+        pytest.fail(f"{what} (mandatory on CI)")
+    pytest.skip(what)
+
+
+def shared_dir() -> Path | None:
+    candidates = [os.environ.get("MSCTRIAL_SHARED"), REPO.parent / "shared", "/work/shared"]
+    for c in candidates:
+        if c and (Path(c) / "DOMAIN.md").is_file():
+            return Path(c)
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if path is None:
+        unavailable("../shared/ is not beside this checkout (set MSCTRIAL_SHARED to its path)")
+    return path
+
+
+_pg_checked: dict[str, str | None] = {}
+
+
+def _pg_problem() -> str | None:
+    if "result" not in _pg_checked:
+        try:
+            eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with eng.connect() as conn:
+                conn.execute(text("select 1"))
+            eng.dispose()
+            _pg_checked["result"] = None
+        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+            _pg_checked["result"] = f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+    return _pg_checked["result"]
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    """An engine on a fresh schema of the PostgreSQL test database, dropped afterwards."""
+    problem = _pg_problem()
+    if problem:
+        unavailable(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def bare_engine(request: pytest.FixtureRequest) -> Engine:
+    """An empty database, on each backend."""
+    return request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_engine")
+
+
+@pytest.fixture
+def engine(bare_engine: Engine) -> Engine:
+    """A database with every table, on each backend."""
+    create_all(bare_engine)
+    return bare_engine
+
+
+@pytest.fixture
+def settings(engine: Engine) -> Settings:
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        secret_key=TEST_SECRET,
+        migrate_on_start=False,
+        cookie_secure=False,
+    )
+
+
+@pytest.fixture
+def factory(engine: Engine):  # noqa: ANN201
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(factory) -> Iterator[Session]:  # noqa: ANN001
+    with factory() as s:
+        yield s
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system_actor("test")
