@@ -1,8 +1,9 @@
 """Write a new Alembic migration for one package's tables.
 
-    python scripts/new_migration.py PACKAGE "what changed"
+    python scripts/new_migration.py BRANCH "what changed"
 
-Each package (core, protocol, product, clinical, ...) owns one branch of migrations. The script
+Each package (core, protocol, product, clinical, ...) owns one branch of migrations; a table
+module may name its own branch with ``MIGRATION_BRANCH = "clinical_visits"``. The script
 builds a scratch SQLite database at the current heads, autogenerates the difference for the
 named package's tables only, and writes it on that package's branch.
 """
@@ -22,12 +23,14 @@ from msctrial.core.migrate import alembic_config
 
 
 def package_of_tables() -> dict[str, str]:
+    """Table name → migration branch: the package, or a table module's ``MIGRATION_BRANCH``."""
     import_all_tables()
     owners = {}
     for mapper in Base.registry.mappers:
-        pkg = mapper.class_.__module__.split(".")[1]
+        module = sys.modules[mapper.class_.__module__]
+        branch = getattr(module, "MIGRATION_BRANCH", mapper.class_.__module__.split(".")[1])
         for table in mapper.tables:
-            owners[table.name] = pkg
+            owners[table.name] = branch
     return owners
 
 

@@ -24,14 +24,25 @@ app = typer.Typer(
 
 # Command groups, one module each under msctrial.cli, each exposing ``app`` (a group) or
 # ``register(app)`` (top-level commands).
-GROUPS = ["db", "user", "site", "protocol", "audit"]
+GROUPS = ["db", "user", "site", "protocol", "product", "clinical", "registry", "audit"]
 TOP_LEVEL = ["serve", "demo"]
+
+
+def _optional(name: str):  # noqa: ANN202
+    """A command module, or None while that package has no command line yet."""
+    try:
+        return importlib.import_module(f"msctrial.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"msctrial.cli.{name}":
+            raise
+        return None
 
 
 def _build() -> None:
     for name in GROUPS:
-        module = importlib.import_module(f"msctrial.cli.{name}")
-        app.add_typer(module.app, name=name)
+        module = _optional(name)
+        if module is not None:
+            app.add_typer(module.app, name=name)
     for name in TOP_LEVEL:
         importlib.import_module(f"msctrial.cli.{name}").register(app)
 

@@ -119,20 +119,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def import_all_tables() -> None:
-    """Import every package's tables so the metadata is complete (migrations, create_all)."""
+    """Import every package's table modules so the metadata is complete.
+
+    A table module is ``<package>/tables.py`` or ``<package>/<topic>_tables.py``.
+    """
     import importlib
     import pkgutil
 
     import msctrial
 
-    for mod in pkgutil.iter_modules(msctrial.__path__):
-        if not mod.ispkg or mod.name in {"web", "cli", "demo"}:
+    for pkg in pkgutil.iter_modules(msctrial.__path__):
+        if not pkg.ispkg or pkg.name in {"web", "cli", "demo"}:
             continue
-        try:
-            importlib.import_module(f"msctrial.{mod.name}.tables")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"msctrial.{mod.name}.tables":
-                raise
+        package = importlib.import_module(f"msctrial.{pkg.name}")
+        for mod in pkgutil.iter_modules(package.__path__):
+            if mod.name == "tables" or mod.name.endswith("_tables"):
+                importlib.import_module(f"msctrial.{pkg.name}.{mod.name}")
 
 
 def create_all(engine: Engine) -> None:

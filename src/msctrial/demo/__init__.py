@@ -13,8 +13,9 @@ from msctrial.core.db import make_engine, make_sessionmaker
 from msctrial.core.migrate import upgrade
 from msctrial.core.settings import Settings
 
-# Steps, in flow order; each module has ``build(session, settings, ctx)``.
-STEPS = ["spine"]
+# Steps, in flow order; each module has ``build(session, settings, ctx)``. A step whose module
+# does not exist yet is skipped.
+STEPS = ["spine", "product", "clinical"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,12 @@ def build_demo(settings: Settings, subjects: int = 40, seed: int = 2020) -> Demo
         ctx = DemoContext(subjects=subjects, seed=seed)
         factory = make_sessionmaker(engine)
         for step in STEPS:
-            module = importlib.import_module(f"msctrial.demo.{step}")
+            try:
+                module = importlib.import_module(f"msctrial.demo.{step}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"msctrial.demo.{step}":
+                    raise
+                continue
             with factory() as session:
                 module.build(session, settings, ctx)
         return ctx

@@ -25,7 +25,7 @@ from msctrial.core.errors import MsctrialError
 from msctrial.core.settings import Settings
 
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
-PACKAGES = ["auth", "home", "protocol", "audit"]
+PACKAGES = ["auth", "home", "protocol", "product", "clinical", "visits", "registry", "audit"]
 
 SESSION_COOKIE = "msctrial_session"
 
