@@ -63,13 +63,21 @@ def main(package: str, message: str) -> None:
                 kwargs["depends_on"] = "core"
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.revision(cfg, message=message, autogenerate=True,
-                             rev_id=f"{package}_{_next_number(script, package):04d}", **kwargs)
+            command.revision(
+                cfg,
+                message=message,
+                autogenerate=True,
+                rev_id=f"{package}_{_next_number(script, package):04d}",
+                **kwargs,
+            )
 
 
 def _next_number(script: ScriptDirectory, package: str) -> int:
-    numbers = [int(r.revision.rsplit("_", 1)[1]) for r in script.walk_revisions()
-               if r.revision.startswith(package + "_") and r.revision.rsplit("_", 1)[1].isdigit()]
+    numbers = [
+        int(r.revision.rsplit("_", 1)[1])
+        for r in script.walk_revisions()
+        if r.revision.startswith(package + "_") and r.revision.rsplit("_", 1)[1].isdigit()
+    ]
     return max(numbers, default=0) + 1
 
 

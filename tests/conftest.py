@@ -61,7 +61,9 @@ def _pg_problem() -> str | None:
             eng.dispose()
             _pg_checked["result"] = None
         except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-            _pg_checked["result"] = f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+            _pg_checked["result"] = (
+                f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}"
+            )
     return _pg_checked["result"]
 
 

@@ -115,7 +115,9 @@ def test_deleting_an_entry_behind_the_apps_back_is_detected(session, system):
     assert not report.ok and report.first_broken_seq == 2
 
 
-def test_editing_clinical_data_without_the_app_leaves_the_trail_consistent_but_visible(session, system):
+def test_editing_clinical_data_without_the_app_leaves_the_trail_consistent_but_visible(
+    session, system
+):
     """A row changed by plain SQL has no audit entry: the trail shows the last audited value."""
     site = add_site(session, system, "WUH", "Wuhan")
     session.execute(text("UPDATE site SET name = 'Tampered' WHERE id = :id"), {"id": site.id})

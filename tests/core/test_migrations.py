@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
-from msctrial.core.db import Base, import_all_tables
 from alembic.script import ScriptDirectory
 
+from msctrial.core.db import Base, import_all_tables
 from msctrial.core.migrate import alembic_config, current_heads, upgrade
 
 

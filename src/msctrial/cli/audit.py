@@ -16,10 +16,18 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     with session_for(settings_for(db), migrate=False) as session:
         report = verify_chain(session)
     if as_json:
-        print_json({"ok": report.ok, "entries": report.entries, "first_broken_seq": report.first_broken_seq,
-                    "problem": report.problem})
+        print_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "first_broken_seq": report.first_broken_seq,
+                "problem": report.problem,
+            }
+        )
     elif report.ok:
         typer.echo(f"audit trail intact: {report.entries} entries verified")
     else:
-        typer.echo(f"audit trail BROKEN at entry {report.first_broken_seq}: {report.problem}", err=True)
+        typer.echo(
+            f"audit trail BROKEN at entry {report.first_broken_seq}: {report.problem}", err=True
+        )
     raise typer.Exit(0 if report.ok else 1)

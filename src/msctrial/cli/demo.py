@@ -14,10 +14,16 @@ from msctrial.core.settings import load_settings
 def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
-        db: Annotated[str, typer.Option("--db", help="SQLite file (or URL) for the demo trial")] = "msctrial-demo.db",
+        db: Annotated[
+            str, typer.Option("--db", help="SQLite file (or URL) for the demo trial")
+        ] = "msctrial-demo.db",
         subjects: Annotated[int, typer.Option(help="simulated patients", min=0, max=5000)] = 40,
-        seed: Annotated[int, typer.Option(help="seed of the simulation; the same seed gives the same trial")] = 2020,
-        no_serve: Annotated[bool, typer.Option("--no-serve", help="build only, do not serve")] = False,
+        seed: Annotated[
+            int, typer.Option(help="seed of the simulation; the same seed gives the same trial")
+        ] = 2020,
+        no_serve: Annotated[
+            bool, typer.Option("--no-serve", help="build only, do not serve")
+        ] = False,
         host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     ) -> None:

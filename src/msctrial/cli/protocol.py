@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from msctrial.cli.common import DbOption, JsonOption, operator, print_json, session_for, settings_for
+from msctrial.cli.common import (
+    DbOption,
+    JsonOption,
+    operator,
+    print_json,
+    session_for,
+    settings_for,
+)
 from msctrial.core.errors import InvalidInput
 from msctrial.core.users import Actor
 from msctrial.protocol import service
@@ -17,7 +24,8 @@ from msctrial.protocol.loader import load_protocol
 app = typer.Typer(help="Trial protocols and the expert guidance.", no_args_is_help=True)
 
 RulesetOption = Annotated[
-    Path | None, typer.Option("--ruleset", help="another guideline's ruleset YAML (default: the seed's)")
+    Path | None,
+    typer.Option("--ruleset", help="another guideline's ruleset YAML (default: the seed's)"),
 ]
 
 
@@ -33,7 +41,9 @@ def protocol_check(
     """
     settings = settings_for(ruleset=ruleset)
     protocol = load_protocol(file)
-    findings = check_guidance(protocol, load_guidance(settings.ruleset), settings.reference_weights_kg)
+    findings = check_guidance(
+        protocol, load_guidance(settings.ruleset), settings.reference_weights_kg
+    )
     if as_json:
         print_json({"findings": [f.to_dict() for f in findings]})
     elif not findings:
@@ -50,8 +60,12 @@ def protocol_check(
 @app.command("load")
 def protocol_load(
     file: Path,
-    trial: Annotated[str | None, typer.Option(help="trial code (default: registry id or title)")] = None,
-    reason: Annotated[str | None, typer.Option(help="why it changed (required for an amendment)")] = None,
+    trial: Annotated[
+        str | None, typer.Option(help="trial code (default: registry id or title)")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="why it changed (required for an amendment)")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Register a protocol, or a new version of a trial's protocol."""
@@ -59,21 +73,30 @@ def protocol_load(
         raise InvalidInput(f"file: {file} does not exist", field="file")
     text = file.read_text(encoding="utf-8")
     with session_for(settings_for(db)) as session:
-        stored = service.save_protocol(session, Actor.system_actor(f"cli:{operator()}"), text,
-                                       trial_code=trial, reason=reason)
+        stored = service.save_protocol(
+            session, Actor.system_actor(f"cli:{operator()}"), text, trial_code=trial, reason=reason
+        )
         state = "saved as" if stored.created else "unchanged, still"
-        typer.echo(f"trial {stored.trial.code}: {state} protocol version {stored.version.version_no}")
+        typer.echo(
+            f"trial {stored.trial.code}: {state} protocol version {stored.version.version_no}"
+        )
 
 
 @app.command("show")
-def protocol_show(trial: str, version: int | None = None, db: DbOption = None, as_json: JsonOption = False) -> None:
+def protocol_show(
+    trial: str, version: int | None = None, db: DbOption = None, as_json: JsonOption = False
+) -> None:
     """Print a stored protocol version and its findings."""
     settings = settings_for(db)
     with session_for(settings) as session:
         stored = service.get_protocol(session, trial, version)
         findings = service.findings_for(stored.protocol, settings)
-    data = {"trial": stored.trial.code, "version": stored.version.version_no,
-            "protocol": stored.protocol.model_dump(mode="json"), "findings": [f.to_dict() for f in findings]}
+    data = {
+        "trial": stored.trial.code,
+        "version": stored.version.version_no,
+        "protocol": stored.protocol.model_dump(mode="json"),
+        "findings": [f.to_dict() for f in findings],
+    }
     if as_json:
         print_json(data)
     else:

@@ -24,19 +24,30 @@ def user_add(
     username: str,
     role: Annotated[
         list[str],
-        typer.Option("--role", help="ROLE or ROLE@SITE, repeatable; e.g. investigator@WUH, monitor"),
+        typer.Option(
+            "--role", help="ROLE or ROLE@SITE, repeatable; e.g. investigator@WUH, monitor"
+        ),
     ],
     full_name: Annotated[str, typer.Option("--name", help="full name")] = "",
     email: Annotated[str | None, typer.Option(help="e-mail address")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Add a user with one or more roles, each at a site or trial-wide."""
     grants = [parse_grant(r) for r in role]
     password = _password(password_stdin)
     with session_for(settings_for(db)) as session:
-        user = add_user(session, Actor.system_actor(f"cli:{operator()}"), username, password,
-                        full_name=full_name, email=email, grants=grants)
+        user = add_user(
+            session,
+            Actor.system_actor(f"cli:{operator()}"),
+            username,
+            password,
+            full_name=full_name,
+            email=email,
+            grants=grants,
+        )
         typer.echo(f"added {user.username} with {', '.join(r for r in role)}")
 
 

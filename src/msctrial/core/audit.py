@@ -133,7 +133,10 @@ def _split(obj: object, values: dict[str, list[Any]]) -> tuple[dict[str, Any], d
         if info.get("secret"):
             plain[prop.key] = [SECRET if old is not None else None, SECRET]
         elif info.get("blinded"):
-            plain[prop.key] = [SEALED if old is not None else None, SEALED if new is not None else None]
+            plain[prop.key] = [
+                SEALED if old is not None else None,
+                SEALED if new is not None else None,
+            ]
             sealed[prop.key] = [jsonable(old), jsonable(new)]
         else:
             plain[prop.key] = [jsonable(old), jsonable(new)]
@@ -184,7 +187,9 @@ def _append(session: Session, actor: str, reason: str | None, rows: list[dict[st
         select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
     ).one_or_none()
     if head is None:
-        raise MsctrialError("internal: the audit trail is not initialised; run `msctrial db upgrade`")
+        raise MsctrialError(
+            "internal: the audit trail is not initialised; run `msctrial db upgrade`"
+        )
     seq, prev = head
     at = utcnow()
     entries = []
@@ -269,24 +274,32 @@ def verify_chain(session: Session) -> ChainReport:
     prev = GENESIS
     expected_seq = 0
     cols = [c for c in AuditEntry.__table__.columns]
-    result = session.execute(select(*cols).order_by(AuditEntry.seq).execution_options(yield_per=2000))
+    result = session.execute(
+        select(*cols).order_by(AuditEntry.seq).execution_options(yield_per=2000)
+    )
     for row in result.mappings():
         expected_seq += 1
         seq = row["seq"]
         if seq != expected_seq:
-            return ChainReport(False, expected_seq - 1, expected_seq, f"entry {expected_seq} is missing")
+            return ChainReport(
+                False, expected_seq - 1, expected_seq, f"entry {expected_seq} is missing"
+            )
         if row["prev_hash"] != prev:
             return ChainReport(
                 False,
                 expected_seq - 1,
                 seq - 1 if seq > 1 else seq,
                 f"entry {seq - 1} was altered after it was written: its hash no longer matches "
-                f"the link stored in entry {seq}" if seq > 1 else "entry 1 does not start the chain",
+                f"the link stored in entry {seq}"
+                if seq > 1
+                else "entry 1 does not start the chain",
             )
         prev = entry_hash(dict(row))
     if head.last_seq != expected_seq:
         missing = expected_seq + 1
-        return ChainReport(False, expected_seq, missing, f"entries after {expected_seq} are missing")
+        return ChainReport(
+            False, expected_seq, missing, f"entries after {expected_seq} are missing"
+        )
     if head.last_hash != prev:
         return ChainReport(
             False,
@@ -313,7 +326,16 @@ def read_trail(
     """
     from msctrial.core.errors import PermissionDenied
 
-    readers = ("monitor", "admin", "qc", "dsmb", "investigator", "coordinator", "pharmacist", "statistician")
+    readers = (
+        "monitor",
+        "admin",
+        "qc",
+        "dsmb",
+        "investigator",
+        "coordinator",
+        "pharmacist",
+        "statistician",
+    )
     if not actor.has_role(*readers):
         raise PermissionDenied("you have no role that may read the audit trail")
     stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(max(1, min(limit, 1000)))
@@ -329,8 +351,15 @@ def read_trail(
     out = []
     for e in session.scalars(stmt):
         row = {
-            "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity,
-            "entity_id": e.entity_id, "changes": e.changes, "reason": e.reason, "site_id": e.site_id,
+            "seq": e.seq,
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "changes": e.changes,
+            "reason": e.reason,
+            "site_id": e.site_id,
         }
         if not actor.is_blinded and e.sealed_changes:
             row["sealed_changes"] = e.sealed_changes

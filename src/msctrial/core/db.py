@@ -67,7 +67,9 @@ def utcnow() -> dt.datetime:
 def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
     url = make_url(settings if isinstance(settings, str) else settings.database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
         _configure_sqlite(engine, in_memory=url.database in (None, "", ":memory:"))
         return engine
     if url.get_backend_name() == "postgresql":

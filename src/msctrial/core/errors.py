@@ -109,4 +109,6 @@ def from_pydantic(exc: Any, prefix: str = "") -> InvalidInput:
         problems.append((loc, msg))
     first_field = problems[0][0] if problems else prefix or None
     text = "; ".join(f"{loc or '(top level)'}: {msg}" for loc, msg in problems)
-    return InvalidInput(text, field=first_field, problems=[{"field": f, "message": m} for f, m in problems])
+    return InvalidInput(
+        text, field=first_field, problems=[{"field": f, "message": m} for f, m in problems]
+    )

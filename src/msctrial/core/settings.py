@@ -26,7 +26,9 @@ class Settings(BaseSettings):
         default=PLACEHOLDER_SECRET,
         description="signs session cookies; the placeholder is accepted only in demo mode",
     )
-    demo: bool = Field(default=False, description="demo mode: placeholder secret and plain-HTTP cookies allowed")
+    demo: bool = Field(
+        default=False, description="demo mode: placeholder secret and plain-HTTP cookies allowed"
+    )
     # A fixed dose per administration is judged against the cells/kg band over this range of
     # adult body weights (issue 2: default 50-100 kg).
     reference_weight_min_kg: float = Field(default=50.0, gt=0, le=300)
@@ -37,8 +39,12 @@ class Settings(BaseSettings):
     # CLINICAL_FACTS §5.4: many clinical SOPs allow 4-6 h from thaw to end of infusion; the
     # platform default is 4 h with a hard stop, configurable per product.
     post_thaw_window_h: float = Field(default=4.0, gt=0, le=72)
-    login_max_failures: int = Field(default=3, ge=1, description="failures before throttling starts")
-    login_window_s: int = Field(default=900, ge=1, description="window in which failures are counted")
+    login_max_failures: int = Field(
+        default=3, ge=1, description="failures before throttling starts"
+    )
+    login_window_s: int = Field(
+        default=900, ge=1, description="window in which failures are counted"
+    )
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     cookie_secure: bool | None = Field(
         default=None, description="send cookies over HTTPS only; on unless demo mode"

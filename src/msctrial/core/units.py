@@ -55,8 +55,16 @@ def parse_unit(text: str, field: str = "unit") -> pint.Unit | Any:
         raise InvalidInput(f"{field}: a unit is required (e.g. 'cells/kg', 'mg/L')", field=field)
     try:
         return registry().parse_expression(normalise_unit_text(text))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field}: {text!r} is not a unit msctrial knows ({exc})", field=field) from None
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        AttributeError,
+        TypeError,
+        ValueError,
+    ) as exc:
+        raise InvalidInput(
+            f"{field}: {text!r} is not a unit msctrial knows ({exc})", field=field
+        ) from None
 
 
 def quantity(value: float, unit: str, field: str = "value") -> pint.Quantity:

@@ -138,7 +138,9 @@ def parse_grant(text: str) -> tuple[str, str | None]:
     role, _, site = text.partition("@")
     role = role.strip().lower()
     if role not in ROLES:
-        raise InvalidInput(f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role")
+        raise InvalidInput(
+            f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role"
+        )
     return role, (site.strip() or None)
 
 
@@ -162,7 +164,9 @@ def add_user(
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username: {username!r} is already taken", field="username")
     audit.attach(session, actor)
-    user = User(username=username, full_name=full_name, email=email, password_hash=hash_password(password))
+    user = User(
+        username=username, full_name=full_name, email=email, password_hash=hash_password(password)
+    )
     session.add(user)
     session.flush()
     for role, site_code in grants:
@@ -171,17 +175,23 @@ def add_user(
     return user
 
 
-def grant_role(session: Session, actor: Actor, user: User, role: str, site_code: str | None) -> RoleGrant:
+def grant_role(
+    session: Session, actor: Actor, user: User, role: str, site_code: str | None
+) -> RoleGrant:
     """Give ``user`` a role at a site (by code) or trial-wide (``site_code`` None)."""
     grant = _grant(session, actor, user, role, site_code)
     session.commit()
     return grant
 
 
-def _grant(session: Session, actor: Actor, user: User, role: str, site_code: str | None) -> RoleGrant:
+def _grant(
+    session: Session, actor: Actor, user: User, role: str, site_code: str | None
+) -> RoleGrant:
     actor.require("admin", to="grant roles")
     if role not in ROLES:
-        raise InvalidInput(f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role")
+        raise InvalidInput(
+            f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role"
+        )
     site_id = _site_by_code(session, site_code).id if site_code else None
     audit.attach(session, actor)
     grant = RoleGrant(user_id=user.id, role=role, site_id=site_id)
@@ -210,7 +220,9 @@ def load_actor(session: Session, user: User) -> Actor:
 # --- authentication and throttling ----------------------------------------------------------
 
 
-def _check_throttle(session: Session, settings: Settings, username: str, ip: str, now: dt.datetime) -> None:
+def _check_throttle(
+    session: Session, settings: Settings, username: str, ip: str, now: dt.datetime
+) -> None:
     """Refuse a login while its username or address is in a back-off period.
 
     After ``login_max_failures`` failures in the window, each further failure doubles the wait
@@ -247,7 +259,12 @@ def _check_throttle(session: Session, settings: Settings, username: str, ip: str
 
 
 def authenticate(
-    session: Session, settings: Settings, username: str, password: str, ip: str = "", now: dt.datetime | None = None
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    ip: str = "",
+    now: dt.datetime | None = None,
 ) -> Actor:
     """Check a password; the refusal never says whether the user exists."""
     now = now or utcnow()
@@ -271,7 +288,9 @@ def reauthenticate(session: Session, actor: Actor, password: str) -> None:
         raise NotAuthenticated("signature: no user to sign as")
     user = session.get(User, actor.user_id)
     if user is None or not _verify(user.password_hash, password or ""):
-        raise NotAuthenticated("signature: the password is wrong; the action was not signed", field="password")
+        raise NotAuthenticated(
+            "signature: the password is wrong; the action was not signed", field="password"
+        )
 
 
 # --- API tokens -----------------------------------------------------------------------------

@@ -50,11 +50,26 @@ def build(session: Session, settings: Settings, ctx: DemoContext) -> None:
     actor = Actor.system_actor("demo")
     for code, name, country, altitude, pressure in SITES:
         if session.scalar(select(Site.id).where(Site.code == code)) is None:
-            add_site(session, actor, code, name, country=country, altitude_m=altitude,
-                     barometric_pressure_mmhg=pressure, timezone="Asia/Shanghai")
+            add_site(
+                session,
+                actor,
+                code,
+                name,
+                country=country,
+                altitude_m=altitude,
+                barometric_pressure_mmhg=pressure,
+                timezone="Asia/Shanghai",
+            )
     for username, full_name, grants in USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            add_user(session, actor, username, demo_password(username), full_name=full_name, grants=grants)
+            add_user(
+                session,
+                actor,
+                username,
+                demo_password(username),
+                full_name=full_name,
+                grants=grants,
+            )
         roles = ", ".join(f"{r}@{s}" if s else r for r, s in grants)
         ctx.logins.append(Login(username, demo_password(username), roles))
     stored = save_protocol(session, actor, reference_protocol_text(), trial_code=TRIAL_CODE)

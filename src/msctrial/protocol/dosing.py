@@ -55,7 +55,9 @@ class Preparation:
     volume_supplied_ml: float
 
 
-def units_needed(cells: float, cells_per_unit: float, volume_per_unit_ml: float | None = None) -> Preparation:
+def units_needed(
+    cells: float, cells_per_unit: float, volume_per_unit_ml: float | None = None
+) -> Preparation:
     """Bags or vials to thaw for ``cells``: whole units, so at least the dose is supplied."""
     if cells <= 0:
         raise InvalidInput("cells: must be more than zero", field="cells")
@@ -75,20 +77,28 @@ def units_needed(cells: float, cells_per_unit: float, volume_per_unit_ml: float 
     )
 
 
-def units_for_concentration(cells: float, concentration_per_ml: float, unit_volume_ml: float) -> Preparation:
+def units_for_concentration(
+    cells: float, concentration_per_ml: float, unit_volume_ml: float
+) -> Preparation:
     """Bags needed when the product is labelled by concentration (cells/mL) and bag volume."""
     if concentration_per_ml <= 0:
-        raise InvalidInput("concentration_per_ml: must be more than zero", field="concentration_per_ml")
+        raise InvalidInput(
+            "concentration_per_ml: must be more than zero", field="concentration_per_ml"
+        )
     return units_needed(cells, concentration_per_ml * unit_volume_ml, unit_volume_ml)
 
 
-def administration_dates(schedule: Schedule, day0: dt.date, include_optional: bool = False) -> list[dt.date]:
+def administration_dates(
+    schedule: Schedule, day0: dt.date, include_optional: bool = False
+) -> list[dt.date]:
     """Calendar dates of the administrations, counting from day 0."""
     days = schedule.all_days if include_optional else schedule.planned_days
     return [day0 + dt.timedelta(days=d) for d in days]
 
 
-def administration_windows(schedule: Schedule, day0: dt.date) -> list[tuple[dt.date, dt.date, dt.date]]:
+def administration_windows(
+    schedule: Schedule, day0: dt.date
+) -> list[tuple[dt.date, dt.date, dt.date]]:
     """(earliest, target, latest) date of each planned administration."""
     w = dt.timedelta(days=schedule.window_days)
     return [(d - w, d, d + w) for d in administration_dates(schedule, day0)]

@@ -154,7 +154,11 @@ def load_guidance_text(text: str, what: str = "ruleset") -> Guidance:
 
 @functools.cache
 def default_guidance() -> Guidance:
-    text = resources.files("msctrial.protocol").joinpath("rulesets", DEFAULT_RULESET).read_text("utf-8")
+    text = (
+        resources.files("msctrial.protocol")
+        .joinpath("rulesets", DEFAULT_RULESET)
+        .read_text("utf-8")
+    )
     return load_guidance_text(text, DEFAULT_RULESET)
 
 
@@ -175,7 +179,9 @@ class Context:
     guidance: Guidance
     weights_kg: tuple[float, float] = (50.0, 100.0)
 
-    def finding(self, rule: str, message: str, field: str, source: str, level: Level | None = None) -> Finding:
+    def finding(
+        self, rule: str, message: str, field: str, source: str, level: Level | None = None
+    ) -> Finding:
         return Finding(rule, level or self.guidance.level(rule), message, field, source)
 
 
@@ -251,23 +257,33 @@ def check_dose(p: Protocol, ctx: Context) -> list[Finding]:
             low_end, high_end = dose.value, dose.max or dose.value
             if dose.unit is DoseUnit.cells_per_kg:
                 if low_end < g.min:
-                    out.append(ctx.finding(
-                        "dose_per_kg_low",
-                        f"arm {arm.name!r}: {_fmt(low_end)} cells/kg is below the guidance's "
-                        f"{_fmt(g.min)} cells/kg",
-                        field, g.source))
+                    out.append(
+                        ctx.finding(
+                            "dose_per_kg_low",
+                            f"arm {arm.name!r}: {_fmt(low_end)} cells/kg is below the guidance's "
+                            f"{_fmt(g.min)} cells/kg",
+                            field,
+                            g.source,
+                        )
+                    )
                 if high_end > g.max:
-                    out.append(ctx.finding(
-                        "dose_per_kg_high",
-                        f"arm {arm.name!r}: {_fmt(high_end)} cells/kg is above the guidance's "
-                        f"{_fmt(g.max)} cells/kg",
-                        field, g.source))
+                    out.append(
+                        ctx.finding(
+                            "dose_per_kg_high",
+                            f"arm {arm.name!r}: {_fmt(high_end)} cells/kg is above the guidance's "
+                            f"{_fmt(g.max)} cells/kg",
+                            field,
+                            g.source,
+                        )
+                    )
             elif dose.unit is DoseUnit.cells:
                 out.extend(_fixed_dose(p, arm, ctx, low_end, high_end, field))
     return out
 
 
-def _fixed_dose(p: Protocol, arm: Arm, ctx: Context, low_end: float, high_end: float, field: str) -> list[Finding]:
+def _fixed_dose(
+    p: Protocol, arm: Arm, ctx: Context, low_end: float, high_end: float, field: str
+) -> list[Finding]:
     g = ctx.guidance.dose_per_kg
     lo_w, hi_w = ctx.weights_kg
     out: list[Finding] = []
@@ -278,20 +294,38 @@ def _fixed_dose(p: Protocol, arm: Arm, ctx: Context, low_end: float, high_end: f
     span = f"{lo_w:g}-{hi_w:g} kg"
     if low_from < hi_w:
         every = low_from < lo_w
-        out.append(ctx.finding(
-            "dose_per_kg_low",
-            f"arm {arm.name!r}: a fixed {format_cells(low_end)} cells is {_fmt(low_end / hi_w)}-"
-            f"{_fmt(low_end / lo_w)} cells/kg over {span}; below {_fmt(g.min)} cells/kg "
-            + ("for every reference weight" if every else f"for patients over {low_from:.0f} kg"),
-            field, g.source, None if every else "advice"))
+        out.append(
+            ctx.finding(
+                "dose_per_kg_low",
+                f"arm {arm.name!r}: a fixed {format_cells(low_end)} cells is {_fmt(low_end / hi_w)}-"
+                f"{_fmt(low_end / lo_w)} cells/kg over {span}; below {_fmt(g.min)} cells/kg "
+                + (
+                    "for every reference weight"
+                    if every
+                    else f"for patients over {low_from:.0f} kg"
+                ),
+                field,
+                g.source,
+                None if every else "advice",
+            )
+        )
     if high_until > lo_w:
         every = high_until > hi_w
-        out.append(ctx.finding(
-            "dose_per_kg_high",
-            f"arm {arm.name!r}: a fixed {format_cells(high_end)} cells is {_fmt(high_end / hi_w)}-"
-            f"{_fmt(high_end / lo_w)} cells/kg over {span}; above {_fmt(g.max)} cells/kg "
-            + ("for every reference weight" if every else f"for patients under {high_until:.0f} kg"),
-            field, g.source, None if every else "advice"))
+        out.append(
+            ctx.finding(
+                "dose_per_kg_high",
+                f"arm {arm.name!r}: a fixed {format_cells(high_end)} cells is {_fmt(high_end / hi_w)}-"
+                f"{_fmt(high_end / lo_w)} cells/kg over {span}; above {_fmt(g.max)} cells/kg "
+                + (
+                    "for every reference weight"
+                    if every
+                    else f"for patients under {high_until:.0f} kg"
+                ),
+                field,
+                g.source,
+                None if every else "advice",
+            )
+        )
     return out
 
 
@@ -305,11 +339,15 @@ def check_interval(p: Protocol, ctx: Context) -> list[Finding]:
         days = arm.dosing.schedule.all_days
         gaps = [b - a for a, b in zip(days, days[1:], strict=False)]
         if gaps and min(gaps) < g.min_days:
-            out.append(ctx.finding(
-                "interval_short",
-                f"arm {arm.name!r}: {min(gaps)} days between administrations (days "
-                f"{', '.join(map(str, days))}); the guidance asks for at least {g.min_days}",
-                _arm_field(p, arm, "dosing.schedule"), g.source))
+            out.append(
+                ctx.finding(
+                    "interval_short",
+                    f"arm {arm.name!r}: {min(gaps)} days between administrations (days "
+                    f"{', '.join(map(str, days))}); the guidance asks for at least {g.min_days}",
+                    _arm_field(p, arm, "dosing.schedule"),
+                    g.source,
+                )
+            )
     return out
 
 
@@ -317,20 +355,28 @@ def check_randomised(p: Protocol, ctx: Context) -> list[Finding]:
     alloc = p.design.allocation
     if alloc is None or alloc is Allocation.randomised:
         return []
-    return [ctx.finding(
-        "not_randomised",
-        f"allocation is {alloc.value.replace('_', ' ')}; the guidance recommends a randomised design",
-        "design.allocation", ctx.guidance.design.source)]
+    return [
+        ctx.finding(
+            "not_randomised",
+            f"allocation is {alloc.value.replace('_', ' ')}; the guidance recommends a randomised design",
+            "design.allocation",
+            ctx.guidance.design.source,
+        )
+    ]
 
 
 def check_double_blind(p: Protocol, ctx: Context) -> list[Finding]:
     masking = p.design.masking
     if masking is None or masking.at_least_double:
         return []
-    return [ctx.finding(
-        "not_double_blind",
-        f"masking is {masking.value}; the guidance recommends a double-blind design",
-        "design.masking", ctx.guidance.design.source)]
+    return [
+        ctx.finding(
+            "not_double_blind",
+            f"masking is {masking.value}; the guidance recommends a double-blind design",
+            "design.masking",
+            ctx.guidance.design.source,
+        )
+    ]
 
 
 def check_placebo(p: Protocol, ctx: Context) -> list[Finding]:
@@ -342,27 +388,42 @@ def check_placebo(p: Protocol, ctx: Context) -> list[Finding]:
         if arm.vehicle is None:
             continue
         text = arm.vehicle.lower()
-        missing = [words[0] for words in g.must_contain if not any(w.lower() in text for w in words)]
+        missing = [
+            words[0] for words in g.must_contain if not any(w.lower() in text for w in words)
+        ]
         if missing:
-            out.append(ctx.finding(
-                "placebo_composition",
-                f"placebo arm {arm.name!r} is {arm.vehicle!r}, without {' and '.join(missing)}; "
-                "the guidance's placebo is normal saline with albumin",
-                _arm_field(p, arm, "vehicle"), g.source))
+            out.append(
+                ctx.finding(
+                    "placebo_composition",
+                    f"placebo arm {arm.name!r} is {arm.vehicle!r}, without {' and '.join(missing)}; "
+                    "the guidance's placebo is normal saline with albumin",
+                    _arm_field(p, arm, "vehicle"),
+                    g.source,
+                )
+            )
     if not placebos and p.treatment_arms and len(p.arms) > 1:
-        out.append(ctx.finding(
-            "placebo_composition",
-            "no placebo arm; the guidance's control is a placebo of normal saline with albumin",
-            "arms", g.source))
+        out.append(
+            ctx.finding(
+                "placebo_composition",
+                "no placebo arm; the guidance's control is a placebo of normal saline with albumin",
+                "arms",
+                g.source,
+            )
+        )
     return out
 
 
 def check_standard_care(p: Protocol, ctx: Context) -> list[Finding]:
     without = [a for a in p.arms if a.standard_care is False]
-    return [ctx.finding(
-        "standard_care_both_arms",
-        f"arm {a.name!r} does not receive standard care; the guidance gives it to every arm",
-        _arm_field(p, a, "standard_care"), ctx.guidance.standard_care.source) for a in without]
+    return [
+        ctx.finding(
+            "standard_care_both_arms",
+            f"arm {a.name!r} does not receive standard care; the guidance gives it to every arm",
+            _arm_field(p, a, "standard_care"),
+            ctx.guidance.standard_care.source,
+        )
+        for a in without
+    ]
 
 
 def check_primary_endpoint(p: Protocol, ctx: Context) -> list[Finding]:
@@ -371,10 +432,14 @@ def check_primary_endpoint(p: Protocol, ctx: Context) -> list[Finding]:
         return []
     wanted = ", ".join(m.value.replace("_", " ") for m in g.any_of)
     have = ", ".join(e.measure.value.replace("_", " ") for e in p.endpoints.primary) or "none"
-    return [ctx.finding(
-        "primary_endpoint",
-        f"primary endpoints ({have}) include none of {wanted}",
-        "endpoints.primary", g.source)]
+    return [
+        ctx.finding(
+            "primary_endpoint",
+            f"primary endpoints ({have}) include none of {wanted}",
+            "endpoints.primary",
+            g.source,
+        )
+    ]
 
 
 def check_safety_endpoints(p: Protocol, ctx: Context) -> list[Finding]:
@@ -386,12 +451,19 @@ def check_safety_endpoints(p: Protocol, ctx: Context) -> list[Finding]:
     if not missing:
         return []
     names = ", ".join(m.value.replace("_", " ") for m in missing)
-    hint = " (adverse events are followed, but these expected reactions are not named)" if (
-        Measure.adverse_events in measures) else ""
-    return [ctx.finding(
-        "safety_endpoints",
-        f"expected reactions not followed: {names}{hint}",
-        "endpoints.safety", g.source)]
+    hint = (
+        " (adverse events are followed, but these expected reactions are not named)"
+        if (Measure.adverse_events in measures)
+        else ""
+    )
+    return [
+        ctx.finding(
+            "safety_endpoints",
+            f"expected reactions not followed: {names}{hint}",
+            "endpoints.safety",
+            g.source,
+        )
+    ]
 
 
 def check_follow_up(p: Protocol, ctx: Context) -> list[Finding]:
@@ -406,21 +478,36 @@ def check_follow_up(p: Protocol, ctx: Context) -> list[Finding]:
     if follow is None:
         if not p.visits and not p.endpoints.all():
             return []  # nothing stated (e.g. a sparse registry record): unknown, not absent
-        return [ctx.finding("follow_up", "no follow-up period is set; give follow_up_days or visits",
-                            "follow_up_days", g.source)]
+        return [
+            ctx.finding(
+                "follow_up",
+                "no follow-up period is set; give follow_up_days or visits",
+                "follow_up_days",
+                g.source,
+            )
+        ]
     after = follow - last_dose
     if after < g.min_days_after_last_dose:
-        return [ctx.finding(
-            "follow_up",
-            f"follow-up ends {after} days after the last administration; plan at least "
-            f"{g.min_days_after_last_dose}",
-            "follow_up_days", g.source)]
+        return [
+            ctx.finding(
+                "follow_up",
+                f"follow-up ends {after} days after the last administration; plan at least "
+                f"{g.min_days_after_last_dose}",
+                "follow_up_days",
+                g.source,
+            )
+        ]
     if follow < g.long_term_days:
-        return [ctx.finding(
-            "follow_up",
-            f"follow-up ends at day {follow}; stem-cell safety follow-up to day "
-            f"{g.long_term_days} is suggested",
-            "follow_up_days", g.source, "advice")]
+        return [
+            ctx.finding(
+                "follow_up",
+                f"follow-up ends at day {follow}; stem-cell safety follow-up to day "
+                f"{g.long_term_days} is suggested",
+                "follow_up_days",
+                g.source,
+                "advice",
+            )
+        ]
     return []
 
 

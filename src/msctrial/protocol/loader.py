@@ -51,7 +51,9 @@ def load_protocol(path: str | Path) -> Protocol:
     except FileNotFoundError:
         raise InvalidInput(f"file: {p} does not exist", field="file") from None
     except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InvalidInput(f"file: {p} is not a UTF-8 text file ({exc.__class__.__name__})", field="file") from None
+        raise InvalidInput(
+            f"file: {p} is not a UTF-8 text file ({exc.__class__.__name__})", field="file"
+        ) from None
     return load_protocol_text(text, what=p.name)
 
 

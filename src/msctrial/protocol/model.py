@@ -437,7 +437,9 @@ class Protocol(Strict):
     def _ids(cls, v: list[str]) -> list[str]:
         for rid in v:
             if not re.match(r"^(NCT\d{8}|ChiCTR[\w-]+|EUCTR[\w-]+|ISRCTN\d+|[\w./-]+)$", rid):
-                raise ValueError(f"{rid!r} is not a registry id (e.g. NCT04288102, ChiCTR2000029990)")
+                raise ValueError(
+                    f"{rid!r} is not a registry id (e.g. NCT04288102, ChiCTR2000029990)"
+                )
         return v
 
     @model_validator(mode="after")

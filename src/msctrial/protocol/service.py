@@ -133,7 +133,9 @@ def get_protocol(session: Session, code: str, version_no: int | None = None) -> 
             )
         )
     if version is None:
-        raise NotFound(f"version: trial {code} has no protocol version {version_no}", field="version")
+        raise NotFound(
+            f"version: trial {code} has no protocol version {version_no}", field="version"
+        )
     return StoredProtocol(trial, version, load_protocol_text(version.yaml_text), created=False)
 
 
@@ -148,7 +150,9 @@ def list_versions(session: Session, code: str) -> list[ProtocolVersion]:
     )
 
 
-def findings_for(protocol: Protocol, settings: Settings, guidance: Guidance | None = None) -> list[Finding]:
+def findings_for(
+    protocol: Protocol, settings: Settings, guidance: Guidance | None = None
+) -> list[Finding]:
     """The expert-guidance findings with this deployment's ruleset and reference weights."""
     return check_guidance(
         protocol, guidance or load_guidance(settings.ruleset), settings.reference_weights_kg

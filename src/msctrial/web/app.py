@@ -58,7 +58,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.middleware("http")(_security_headers)
     _install_error_handlers(app)
-    app.mount("/static", StaticFiles(directory=str(resources.files("msctrial.web") / "static")), name="static")
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(resources.files("msctrial.web") / "static")),
+        name="static",
+    )
     for package in PACKAGES:
         for door in ("api", "pages"):
             try:
@@ -93,7 +97,9 @@ def wants_json(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     from msctrial.web.layout import render_error
 
-    def respond(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    def respond(
+        request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> Response:
         if wants_json(request):
             return JSONResponse({"error": body}, status_code=status, headers=headers)
         return render_error(request, status, body["message"], headers=headers)
@@ -111,16 +117,24 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
+            loc = ".".join(
+                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")
+            )
             problems.append({"field": loc, "message": err.get("msg", "invalid value")})
         message = "; ".join(f"{p['field'] or 'request'}: {p['message']}" for p in problems)
-        body = {"code": "invalid_input", "message": message, "field": problems[0]["field"] if problems else None,
-                "details": {"problems": problems}}
+        body = {
+            "code": "invalid_input",
+            "message": message,
+            "field": problems[0]["field"] if problems else None,
+            "details": {"problems": problems},
+        }
         return respond(request, 422, body)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(
+            exc.status_code, "http_error"
+        )
         return respond(request, exc.status_code, {"code": code, "message": str(exc.detail)})
 
     @app.exception_handler(Exception)
@@ -128,4 +142,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         import logging
 
         logging.getLogger("msctrial").exception("unhandled error on %s", request.url.path)
-        return respond(request, 500, {"code": "internal", "message": "internal error; it has been logged"})
+        return respond(
+            request, 500, {"code": "internal", "message": "internal error; it has been logged"}
+        )

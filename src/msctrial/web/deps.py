@@ -45,7 +45,9 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, supplied: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not supplied or not hmac.compare_digest(expected, supplied):
-        raise PermissionDenied("the form has expired or did not come from this site; reload the page and try again")
+        raise PermissionDenied(
+            "the form has expired or did not come from this site; reload the page and try again"
+        )
 
 
 def _session_actor(request: Request, db: Session) -> Actor | None:

@@ -82,5 +82,13 @@ def render(
     return templates().TemplateResponse(request, template, ctx, status_code=status, headers=headers)
 
 
-def render_error(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "message": message}, status=status, headers=headers)
+def render_error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "message": message},
+        status=status,
+        headers=headers,
+    )

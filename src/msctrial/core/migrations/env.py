@@ -11,7 +11,9 @@ target_metadata = Base.metadata
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through `msctrial db upgrade`, which supplies the connection")
+    raise RuntimeError(
+        "run migrations through `msctrial db upgrade`, which supplies the connection"
+    )
 
 context.configure(
     connection=connection,

@@ -43,11 +43,15 @@ def read_audit(
     before_seq: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    return audit.read_trail(db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=limit)
+    return audit.read_trail(
+        db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=limit
+    )
 
 
 @router.get("/verify", response_model=ChainPublic)
 def verify(db: Db, actor: ApiActor) -> ChainPublic:
     actor.require("monitor", "admin", "qc", "dsmb", to="verify the audit trail")
     r = audit.verify_chain(db)
-    return ChainPublic(ok=r.ok, entries=r.entries, first_broken_seq=r.first_broken_seq, problem=r.problem)
+    return ChainPublic(
+        ok=r.ok, entries=r.entries, first_broken_seq=r.first_broken_seq, problem=r.problem
+    )

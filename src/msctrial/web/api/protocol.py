@@ -48,8 +48,12 @@ class ProtocolPublic(BaseModel):
 
 class ProtocolUpload(BaseModel):
     yaml: str = Field(description="the protocol as YAML text")
-    trial: str | None = Field(default=None, description="trial code; from the registry id or title if absent")
-    reason: str | None = Field(default=None, description="why the protocol changed (required for an amendment)")
+    trial: str | None = Field(
+        default=None, description="trial code; from the registry id or title if absent"
+    )
+    reason: str | None = Field(
+        default=None, description="why the protocol changed (required for an amendment)"
+    )
 
 
 class CheckRequest(BaseModel):
@@ -77,11 +81,16 @@ def protocol_public(stored: service.StoredProtocol, settings: Any) -> ProtocolPu
 
 @router.get("", response_model=list[ProtocolSummary])
 def list_protocols(db: Db, actor: ApiActor) -> list[ProtocolSummary]:
-    return [ProtocolSummary(trial=t.code, title=t.title, latest_version=n) for t, n in service.list_trials(db)]
+    return [
+        ProtocolSummary(trial=t.code, title=t.title, latest_version=n)
+        for t, n in service.list_trials(db)
+    ]
 
 
 @router.post("", response_model=ProtocolPublic, status_code=201)
-def upload_protocol(body: ProtocolUpload, db: Db, actor: ApiActor, settings: Config) -> ProtocolPublic:
+def upload_protocol(
+    body: ProtocolUpload, db: Db, actor: ApiActor, settings: Config
+) -> ProtocolPublic:
     stored = service.save_protocol(db, actor, body.yaml, trial_code=body.trial, reason=body.reason)
     return protocol_public(stored, settings)
 
@@ -89,11 +98,15 @@ def upload_protocol(body: ProtocolUpload, db: Db, actor: ApiActor, settings: Con
 @router.post("/check", response_model=CheckResult)
 def check_protocol(body: CheckRequest, actor: ApiActor, settings: Config) -> CheckResult:
     protocol = load_protocol_text(body.yaml)
-    return CheckResult(findings=[FindingPublic(**f.to_dict()) for f in service.findings_for(protocol, settings)])
+    return CheckResult(
+        findings=[FindingPublic(**f.to_dict()) for f in service.findings_for(protocol, settings)]
+    )
 
 
 @router.get("/{trial}", response_model=ProtocolPublic)
-def get_protocol(trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None) -> ProtocolPublic:
+def get_protocol(
+    trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None
+) -> ProtocolPublic:
     return protocol_public(service.get_protocol(db, trial, version), settings)
 
 
@@ -103,6 +116,12 @@ def list_versions(trial: str, db: Db, actor: ApiActor) -> list[VersionPublic]:
 
 
 @router.get("/{trial}/findings", response_model=CheckResult)
-def get_findings(trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None) -> CheckResult:
+def get_findings(
+    trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None
+) -> CheckResult:
     stored = service.get_protocol(db, trial, version)
-    return CheckResult(findings=[FindingPublic(**f.to_dict()) for f in service.findings_for(stored.protocol, settings)])
+    return CheckResult(
+        findings=[
+            FindingPublic(**f.to_dict()) for f in service.findings_for(stored.protocol, settings)
+        ]
+    )

@@ -14,10 +14,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/audit")
 def audit_page(
-    request: Request, db: Db, actor: PageActor, entity: str | None = None, entity_id: str | None = None,
+    request: Request,
+    db: Db,
+    actor: PageActor,
+    entity: str | None = None,
+    entity_id: str | None = None,
     before_seq: int | None = None,
 ) -> Response:
-    entries = audit.read_trail(db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=100)
+    entries = audit.read_trail(
+        db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=100
+    )
     chain = audit.verify_chain(db) if actor.has_role("monitor", "admin", "qc", "dsmb") else None
-    return render(request, "audit/list.html", {"entries": entries, "chain": chain, "entity": entity,
-                                                "entity_id": entity_id}, actor=actor)
+    return render(
+        request,
+        "audit/list.html",
+        {"entries": entries, "chain": chain, "entity": entity, "entity_id": entity_id},
+        actor=actor,
+    )

@@ -46,7 +46,11 @@ def login(
     try:
         actor = authenticate(db, settings, username, password, ip)
     except (NotAuthenticated, TooManyAttempts) as exc:
-        headers = {"Retry-After": str(exc.details["retry_after"])} if "retry_after" in exc.details else None
+        headers = (
+            {"Retry-After": str(exc.details["retry_after"])}
+            if "retry_after" in exc.details
+            else None
+        )
         return render(
             request,
             "auth/login.html",

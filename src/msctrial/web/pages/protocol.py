@@ -20,7 +20,12 @@ def current_protocol(db: Db, actor: PageActor) -> Response:
 
 @router.get("/protocols/{trial}")
 def protocol_page(
-    request: Request, trial: str, db: Db, actor: PageActor, settings: Config, version: int | None = None
+    request: Request,
+    trial: str,
+    db: Db,
+    actor: PageActor,
+    settings: Config,
+    version: int | None = None,
 ) -> Response:
     stored = service.get_protocol(db, trial, version)
     findings = service.findings_for(stored.protocol, settings)
