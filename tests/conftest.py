@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from msctrial.core.db import create_all, make_engine, make_sessionmaker
 from msctrial.core.settings import Settings
+from msctrial.core.tables import Site
 from msctrial.core.users import Actor
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -131,3 +133,49 @@ def session(factory) -> Iterator[Session]:  # noqa: ANN001
 @pytest.fixture
 def system() -> Actor:
     return Actor.system_actor("test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Cheap argon2 parameters in tests; hashes still verify (parameters live in the hash)."""
+    from argon2 import PasswordHasher
+
+    import msctrial.core.users as users
+
+    original = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._hasher = original
+
+
+@dataclass
+class TrialWorld:
+    """The demo's spine in a test database: three sites, one user per role, the protocol."""
+
+    trial_code: str
+    sites: dict[str, Site]
+    actors: dict[str, Actor]
+    passwords: dict[str, str]
+
+    def actor(self, username: str) -> Actor:
+        return self.actors[username]
+
+
+@pytest.fixture
+def trial(session: Session, settings: Settings) -> TrialWorld:
+    """Sites WUH, BJS, KMG; users investigator (WUH), coordinator (WUH), investigator.bjs,
+    investigator.kmg, pharmacist (WUH), qc, monitor, statistician, dsmb, admin; the reference
+    protocol as trial MSC-COVID-DEMO. Passwords: ``demo.spine.demo_password(username)``."""
+    from sqlalchemy import select
+
+    from msctrial.core.tables import User
+    from msctrial.core.users import load_actor
+    from msctrial.demo import DemoContext, spine
+
+    ctx = DemoContext(subjects=0, seed=1)
+    spine.build(session, settings, ctx)
+    sites = {s.code: s for s in session.scalars(select(Site))}
+    actors = {u.username: load_actor(session, u) for u in session.scalars(select(User))}
+    return TrialWorld(
+        ctx.trial_code, sites, actors, {lg.username: lg.password for lg in ctx.logins}
+    )
