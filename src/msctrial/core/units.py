@@ -70,15 +70,23 @@ def parse_unit(text: str, field: str = "unit") -> pint.Unit | Any:
 def quantity(value: float, unit: str, field: str = "value") -> pint.Quantity:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         raise InvalidInput(f"{field}: a finite number is required", field=field)
-    return registry().Quantity(value, 1) * parse_unit(unit, f"{field}.unit")
+    parsed = parse_unit(unit, f"{field}.unit")
+    if isinstance(parsed, pint.Quantity):
+        # A scaled expression such as '10^9/L' parses to a quantity; an offset unit such as
+        # degF parses to 1 degF and must not be multiplied (that would convert it to kelvin).
+        return registry().Quantity(value * parsed.magnitude, parsed.units)
+    return registry().Quantity(value, parsed)
 
 
 def convert(value: float, from_unit: str, to_unit: str, field: str = "value") -> float:
     """``value`` in ``from_unit`` expressed in ``to_unit``; incompatible units name the field."""
     q = quantity(value, from_unit, field)
     target = parse_unit(to_unit, f"{field}.unit")
+    scale = 1.0
+    if isinstance(target, pint.Quantity):
+        target, scale = target.units, float(target.magnitude)
     try:
-        return float(q.to(target).magnitude)
+        return float(q.to(target).magnitude) / scale
     except pint.errors.DimensionalityError:
         raise InvalidInput(
             f"{field}: {from_unit!r} cannot be converted to {to_unit!r}; give the value in a "
