@@ -1,6 +1,6 @@
 """Expert-guidance rules: one function per rule, each returning its findings for a protocol.
 
-The numbers live in a versioned ruleset file (``rulesets/``); the seed's guidance is the
+The numbers live in a versioned ruleset file (``protocol.ruleset``); the seed's guidance is the
 default. Rule ids are a contract shared by ``msctrial protocol check`` and the registry survey.
 A rule says nothing about what a protocol leaves unknown (``None``): the registry reader fills
 only what a record states, and we do not guess.
@@ -8,17 +8,9 @@ only what a record states, and we do not guess.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from msctrial.core.errors import InvalidInput, from_pydantic
-from msctrial.protocol.loader import parse_yaml
 from msctrial.protocol.model import (
     Allocation,
     Arm,
@@ -27,25 +19,16 @@ from msctrial.protocol.model import (
     Measure,
     ProductKind,
     Protocol,
-    Severity,
 )
-
-Level = Literal["deviation", "advice"]
-RULE_IDS = (
-    "indication",
-    "too_many_infusions",
-    "dose_per_kg_low",
-    "dose_per_kg_high",
-    "interval_short",
-    "not_randomised",
-    "not_double_blind",
-    "placebo_composition",
-    "standard_care_both_arms",
-    "primary_endpoint",
-    "safety_endpoints",
-    "follow_up",
+from msctrial.protocol.ruleset import (  # noqa: F401  (re-exported: the public names of this module)
+    DEFAULT_RULESET,
+    RULE_IDS,
+    Guidance,
+    Level,
+    default_guidance,
+    load_guidance,
+    load_guidance_text,
 )
-DEFAULT_RULESET = "cn-expert-guidance-2020.yaml"
 
 
 @dataclass(frozen=True)
@@ -58,117 +41,6 @@ class Finding:
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
-
-
-# --- the ruleset ----------------------------------------------------------------------------
-
-
-class _R(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Indication(_R):
-    allowed_severity: list[Severity]
-    source: str
-
-
-class _Infusions(_R):
-    max: int = Field(ge=1)
-    source: str
-
-
-class _DosePerKg(_R):
-    min: float = Field(gt=0)
-    max: float = Field(gt=0)
-    unit: Literal["cells/kg"]
-    source: str
-
-
-class _Interval(_R):
-    min_days: int = Field(ge=0)
-    source: str
-
-
-class _Source(_R):
-    source: str
-
-
-class _Placebo(_R):
-    must_contain: list[list[str]]
-    source: str
-
-
-class _AnyOf(_R):
-    any_of: list[Measure]
-    source: str
-
-
-class _Expected(_R):
-    expected: list[Measure]
-    source: str
-
-
-class _FollowUp(_R):
-    min_days_after_last_dose: int = Field(ge=0)
-    long_term_days: int = Field(ge=0)
-    source: str
-
-
-class Guidance(_R):
-    id: str
-    version: int
-    title: str
-    source: str
-    indication: _Indication
-    infusions: _Infusions
-    dose_per_kg: _DosePerKg
-    interval: _Interval
-    design: _Source
-    placebo: _Placebo
-    standard_care: _Source
-    primary_endpoint: _AnyOf
-    safety_endpoints: _Expected
-    follow_up: _FollowUp
-    levels: dict[str, Literal["deviation", "advice"]]
-
-    def level(self, rule: str) -> Level:
-        return self.levels.get(rule, "advice")
-
-
-def load_guidance_text(text: str, what: str = "ruleset") -> Guidance:
-    data = parse_yaml(text, what)
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{what}: expected a mapping of rules")
-    try:
-        guidance = Guidance.model_validate(data)
-    except ValidationError as exc:
-        raise from_pydantic(exc, prefix="ruleset") from None
-    unknown = set(guidance.levels) - set(RULE_IDS)
-    if unknown:
-        raise InvalidInput(
-            f"ruleset.levels: unknown rule ids {sorted(unknown)}; known: {', '.join(RULE_IDS)}",
-            field="ruleset.levels",
-        )
-    return guidance
-
-
-@functools.cache
-def default_guidance() -> Guidance:
-    text = (
-        resources.files("msctrial.protocol")
-        .joinpath("rulesets", DEFAULT_RULESET)
-        .read_text("utf-8")
-    )
-    return load_guidance_text(text, DEFAULT_RULESET)
-
-
-def load_guidance(path: str | Path | None) -> Guidance:
-    if path is None:
-        return default_guidance()
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"ruleset: {p} does not exist", field="ruleset")
-    return load_guidance_text(p.read_text("utf-8"), p.name)
 
 
 # --- the rules ------------------------------------------------------------------------------

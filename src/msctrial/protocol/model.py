@@ -239,9 +239,19 @@ _DOSE_TEXT = re.compile(
 )
 
 
+_BARE_NUMBER = re.compile(
+    r"^\s*\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*(?:[x×*]\s*10\s*\^\s*-?\d+)?\s*$", re.IGNORECASE
+)
+
+
 def parse_dose_text(text: str) -> dict[str, Any]:
     """'1e6 cells/kg', '1.0 x 10^6 cells/kg', '4e7 cells' → {'value', 'unit'}."""
     m = _DOSE_TEXT.match(text)
+    if not m and _BARE_NUMBER.match(text):
+        raise ValueError(
+            f"{text!r} has no unit; a dose needs its unit, e.g. '{text.strip()} cells/kg'; "
+            f"allowed units: {', '.join(u.value for u in DoseUnit)}"
+        )
     if not m:
         raise ValueError(
             f"{text!r} is not a dose; write e.g. '1e6 cells/kg', '1.0 x 10^6 cells/kg' or '4e7 cells'"
