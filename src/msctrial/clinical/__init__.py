@@ -1,0 +1,1 @@
+"""Clinical operations: subjects, screening, consent, randomisation, dosing, visits, safety."""

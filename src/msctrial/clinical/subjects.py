@@ -1,0 +1,487 @@
+"""Subjects: screening, screen failures and consent, with site isolation.
+
+The use cases every other clinical module builds on:
+
+- ``get_subject(session, actor, subject_code)`` and ``list_subjects(session, actor, ...)``:
+  a site user (investigator, coordinator, pharmacist) sees only their sites' subjects; the
+  trial-wide roles (monitor, statistician, DSMB, admin) see all. A subject of another site is
+  ``NotFound``, exactly like an unknown code, so codes are not disclosed.
+- ``screen_subject(session, actor, site_code=..., year_of_birth=..., sex=..., weight_kg=...,
+  observations={...}, inclusion_met={...}, exclusion_present={...})``: registers the patient
+  under the next code of the site (WUH-001, ...) or re-screens ``subject_code``; classifies
+  severity (``severity.py``), checks eligibility (``eligibility.py``), and records a screen
+  failure when a criterion is not met.
+- ``record_screen_failure(session, actor, subject_code, reason)``.
+- ``record_consent(session, actor, subject_code, form_version=..., consented_at=...,
+  taken_by=..., signer="subject"|"legal_representative", ...)``.
+- ``require_consent(session, subject, at)``: the rule that no study procedure is recorded
+  before consent; randomisation, dispensing, infusions, visits and adverse events call it.
+
+Randomisation is in ``randomise.py`` (``set_up_randomisation``, ``randomise_subject``,
+``emergency_unblind``); dosing in ``dosing_service.py`` (``administration_schedule``,
+``override_schedule``) and ``dispensing.py`` (``dispense_administration``, ``record_infusion``).
+Screening from routine-care data may precede consent (a pre-screening log); nothing else may.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.eligibility import EligibilityResult, age_at, check_eligibility
+from msctrial.clinical.model import (
+    ConsentSigner,
+    Sex,
+    SubjectStatus,
+    normalise_subject_code,
+    subject_code,
+)
+from msctrial.clinical.severity import SeverityResult, classify_severity, parse_observations
+from msctrial.clinical.tables import Consent, ScreenFailure, Screening, Subject
+from msctrial.core import audit
+from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from msctrial.core.tables import Site
+from msctrial.core.users import Actor
+from msctrial.protocol.service import StoredProtocol, get_protocol, only_trial
+from msctrial.protocol.tables import Trial
+
+# Who reads subjects: site staff at their sites, the trial-wide roles everywhere.
+READERS = ("investigator", "coordinator", "pharmacist", "monitor", "statistician", "dsmb", "admin")
+# Who screens and consents patients (DESIGN.md "Who uses it").
+SITE_STAFF = ("investigator", "coordinator")
+MIN_YEAR_OF_BIRTH = 1900
+# A clock skew allowance: an observation "in the future" by more than this is an entry error.
+FUTURE_SLACK = dt.timedelta(minutes=5)
+
+
+# --- reading, with site isolation -----------------------------------------------------------
+
+
+def trial_for(session: Session, trial_code: str | None) -> Trial:
+    if trial_code:
+        from msctrial.protocol.service import get_trial
+
+        return get_trial(session, trial_code)
+    return only_trial(session)
+
+
+def protocol_for(session: Session, subject: Subject) -> StoredProtocol:
+    trial = session.get(Trial, subject.trial_id)
+    assert trial is not None
+    return get_protocol(session, trial.code)
+
+
+def visible_sites(actor: Actor) -> frozenset[int] | None:
+    """Site ids whose subjects the actor may see; None means every site."""
+    if not actor.has_role(*READERS):
+        raise PermissionDenied("you have no role that may see trial subjects")
+    return actor.site_scope(*READERS)
+
+
+def get_subject(
+    session: Session,
+    actor: Actor,
+    subject_code_text: str,
+    *,
+    trial_code: str | None = None,
+    for_update: bool = False,
+) -> Subject:
+    """One subject by code; NotFound when unknown, voided or at a site the actor cannot see."""
+    scope = visible_sites(actor)
+    code = normalise_subject_code(subject_code_text)
+    missing = NotFound(f"subject: no subject {subject_code_text!r}", field="subject")
+    if code is None:
+        raise missing
+    stmt = select(Subject).where(Subject.subject_code == code, Subject.voided_at.is_(None))
+    if trial_code:
+        stmt = stmt.join(Trial, Trial.id == Subject.trial_id).where(Trial.code == trial_code)
+    if scope is not None:
+        stmt = stmt.where(Subject.site_id.in_(scope))
+    if for_update:
+        stmt = stmt.with_for_update()
+    subjects = list(session.scalars(stmt.limit(2)))
+    if len(subjects) != 1:
+        if len(subjects) > 1:
+            raise InvalidInput(
+                "trial: several trials have this subject code; name the trial", field="trial"
+            )
+        raise missing
+    return subjects[0]
+
+
+def list_subjects(
+    session: Session,
+    actor: Actor,
+    *,
+    trial_code: str | None = None,
+    site_code: str | None = None,
+    status: str | None = None,
+) -> list[Subject]:
+    """Subjects the actor may see, by site and code; filter by site code and status."""
+    scope = visible_sites(actor)
+    stmt = select(Subject).where(Subject.voided_at.is_(None))
+    if trial_code:
+        stmt = stmt.join(Trial, Trial.id == Subject.trial_id).where(Trial.code == trial_code)
+    if scope is not None:
+        stmt = stmt.where(Subject.site_id.in_(scope))
+    if site_code:
+        site = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
+        if site is None:
+            raise NotFound(f"site: unknown site code {site_code!r}", field="site")
+        stmt = stmt.where(Subject.site_id == site.id)
+    if status:
+        if status not in SubjectStatus.__members__:
+            raise InvalidInput(
+                f"status: {status!r} is not a status; allowed: {', '.join(SubjectStatus)}",
+                field="status",
+            )
+        stmt = stmt.where(Subject.status == status)
+    return list(session.scalars(stmt.order_by(Subject.site_id, Subject.sequence)))
+
+
+def site_of(session: Session, subject: Subject) -> Site:
+    site = session.get(Site, subject.site_id)
+    assert site is not None
+    return site
+
+
+# --- screening ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScreeningOutcome:
+    subject: Subject
+    screening: Screening
+    severity: SeverityResult
+    eligibility: EligibilityResult
+    screen_failure: ScreenFailure | None
+
+
+def check_time(
+    value: dt.datetime | None, field: str, now: dt.datetime | None = None
+) -> dt.datetime:
+    """A timezone-aware time that is not in the future; ``now`` when not given."""
+    now = now or utcnow()
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise InvalidInput(
+            f"{field}: give a time with its zone, e.g. 2026-03-02T09:30+08:00", field=field
+        )
+    if value > now + FUTURE_SLACK:
+        raise InvalidInput(f"{field}: {value.isoformat()} is in the future", field=field)
+    return value.astimezone(dt.UTC)
+
+
+def _check_demographics(year_of_birth: int, sex: str, weight_kg: float, year: int) -> None:
+    if not isinstance(year_of_birth, int) or not MIN_YEAR_OF_BIRTH <= year_of_birth <= year:
+        raise InvalidInput(
+            f"year_of_birth: give a year between {MIN_YEAR_OF_BIRTH} and {year}",
+            field="year_of_birth",
+        )
+    if sex not in Sex.__members__:
+        raise InvalidInput(f"sex: {sex!r}; allowed: {', '.join(Sex)}", field="sex")
+    from msctrial.protocol.dosing import _check_weight
+
+    _check_weight(weight_kg)
+
+
+def _next_sequence(session: Session, trial_id: int, site: Site) -> int:
+    # Lock the site row so two coordinators at one site never draw the same number (PostgreSQL;
+    # SQLite serialises writers with BEGIN IMMEDIATE already).
+    session.execute(select(Site.id).where(Site.id == site.id).with_for_update())
+    last = session.scalar(
+        select(func.max(Subject.sequence)).where(
+            Subject.trial_id == trial_id, Subject.site_id == site.id
+        )
+    )
+    return (last or 0) + 1
+
+
+def screen_subject(
+    session: Session,
+    actor: Actor,
+    *,
+    observations: Mapping[str, Any],
+    site_code: str | None = None,
+    year_of_birth: int | None = None,
+    sex: str | None = None,
+    weight_kg: float | None = None,
+    subject_code_text: str | None = None,
+    inclusion_met: Mapping[str, bool] | None = None,
+    exclusion_present: Mapping[str, bool] | None = None,
+    observed_at: dt.datetime | None = None,
+    trial_code: str | None = None,
+) -> ScreeningOutcome:
+    """Register (or re-screen) a patient, classify severity and check eligibility.
+
+    A new patient needs ``site_code``, ``year_of_birth``, ``sex`` and ``weight_kg``; a
+    re-screen names ``subject_code_text``. The site's altitude and pressure fill the P/F
+    altitude correction unless the observations give them.
+    """
+    observed = check_time(observed_at, "observed_at")
+    audit.attach(session, actor)
+    if subject_code_text:
+        subject = get_subject(
+            session, actor, subject_code_text, trial_code=trial_code, for_update=True
+        )
+        actor.require(*SITE_STAFF, site_id=subject.site_id, to="screen patients")
+        if subject.status != SubjectStatus.screening:
+            raise RuleViolation(
+                f"subject: {subject.subject_code} is {subject.status}; only a subject still in "
+                "screening can be re-screened",
+                field="subject",
+            )
+        site = site_of(session, subject)
+        trial = session.get(Trial, subject.trial_id)
+        assert trial is not None
+    else:
+        if not site_code:
+            raise InvalidInput("site: name the site that screens the patient", field="site")
+        trial = trial_for(session, trial_code)
+        site = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
+        if site is None or not actor.has_role(*SITE_STAFF, site_id=site.id):
+            if site is None:
+                raise NotFound(f"site: unknown site code {site_code!r}", field="site")
+            actor.require(*SITE_STAFF, site_id=site.id, to="screen patients")
+        if year_of_birth is None or sex is None or weight_kg is None:
+            missing = [
+                n
+                for n, v in (
+                    ("year_of_birth", year_of_birth),
+                    ("sex", sex),
+                    ("weight_kg", weight_kg),
+                )
+                if v is None
+            ]
+            raise InvalidInput(f"{missing[0]}: required for a new patient", field=missing[0])
+        _check_demographics(year_of_birth, sex, weight_kg, observed.year)
+        subject = None
+    protocol = get_protocol(session, trial.code).protocol
+    data = dict(observations)
+    if site.altitude_m is not None:
+        data.setdefault("altitude_m", site.altitude_m)
+    if site.barometric_pressure_mmhg is not None:
+        data.setdefault("barometric_pressure_mmhg", site.barometric_pressure_mmhg)
+    yob = subject.year_of_birth if subject else year_of_birth
+    assert yob is not None
+    age = age_at(yob, observed.year)
+    if "age_years" in data and data["age_years"] is not None:
+        if isinstance(data["age_years"], int | float) and abs(data["age_years"] - age) > 1:
+            raise InvalidInput(
+                f"age_years: {data['age_years']} does not match the year of birth {yob}",
+                field="age_years",
+            )
+    else:
+        data["age_years"] = age
+    obs = parse_observations(data)
+    result = classify_severity(obs)
+    elig = check_eligibility(
+        protocol.eligibility,
+        age_years=int(obs.age_years) if obs.age_years is not None else age,
+        severity=result.severity,
+        inclusion_met=inclusion_met,
+        exclusion_present=exclusion_present,
+    )
+    if subject is None:
+        seq = _next_sequence(session, trial.id, site)
+        subject = Subject(
+            trial_id=trial.id,
+            site_id=site.id,
+            sequence=seq,
+            subject_code=subject_code(site.code, seq),
+            year_of_birth=year_of_birth,
+            sex=sex,
+            weight_kg=float(weight_kg or 0),
+            status=SubjectStatus.screening.value,
+            severity=result.severity.value,
+            eligible=elig.eligible,
+            created_by=actor.audit_name,
+        )
+        session.add(subject)
+        session.flush()
+    else:
+        with audit.because(session, "re-screened", action="screen"):
+            subject.severity = result.severity.value
+            subject.eligible = elig.eligible
+    screening = Screening(
+        subject_id=subject.id,
+        site_id=subject.site_id,
+        observed_at=observed,
+        observations=obs.model_dump(mode="json", exclude_none=True),
+        severity=result.severity.value,
+        pf_ratio=result.pf_ratio,
+        pf_ratio_corrected=result.pf_ratio_corrected,
+        ards_berlin=result.ards_berlin,
+        who_scale=result.who_scale,
+        reasons=list(result.reasons),
+        progressing_basis=result.progressing_basis,
+        eligible=elig.eligible,
+        criteria=[c.to_dict() for c in elig.criteria],
+        recorded_by=actor.audit_name,
+    )
+    session.add(screening)
+    session.flush()
+    failure = None
+    if elig.failed:
+        failure = _fail(
+            session, actor, subject, elig.failure_reason(), [c.to_dict() for c in elig.unmet]
+        )
+    session.commit()
+    return ScreeningOutcome(subject, screening, result, elig, failure)
+
+
+def _fail(
+    session: Session, actor: Actor, subject: Subject, reason: str, unmet: list[dict[str, Any]]
+) -> ScreenFailure:
+    failure = ScreenFailure(
+        subject_id=subject.id,
+        site_id=subject.site_id,
+        reason=reason,
+        unmet_criteria=unmet,
+        recorded_by=actor.audit_name,
+    )
+    session.add(failure)
+    with audit.because(session, f"screen failure: {reason}", action="screen_failure"):
+        subject.status = SubjectStatus.screen_failure.value
+    return failure
+
+
+def record_screen_failure(
+    session: Session, actor: Actor, subject_code_text: str, reason: str | None
+) -> ScreenFailure:
+    """Record that a patient in screening will not be enrolled, and why (e.g. declined)."""
+    subject = get_subject(session, actor, subject_code_text, for_update=True)
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record screen failures")
+    why = audit.require_reason(reason, "record a screen failure")
+    if subject.status != SubjectStatus.screening:
+        raise RuleViolation(
+            f"subject: {subject.subject_code} is {subject.status}, not in screening",
+            field="subject",
+        )
+    audit.attach(session, actor)
+    failure = _fail(session, actor, subject, why, [])
+    session.commit()
+    return failure
+
+
+def latest_screening(session: Session, subject: Subject) -> Screening | None:
+    return session.scalar(
+        select(Screening)
+        .where(Screening.subject_id == subject.id)
+        .order_by(Screening.observed_at.desc(), Screening.id.desc())
+        .limit(1)
+    )
+
+
+def screen_failure_of(session: Session, subject: Subject) -> ScreenFailure | None:
+    return session.scalar(select(ScreenFailure).where(ScreenFailure.subject_id == subject.id))
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def record_consent(
+    session: Session,
+    actor: Actor,
+    subject_code_text: str,
+    *,
+    form_version: str,
+    consented_at: dt.datetime,
+    taken_by: str | None = None,
+    signer: str = ConsentSigner.subject.value,
+    representative_name: str | None = None,
+    representative_relationship: str | None = None,
+) -> Consent:
+    """Informed consent by the patient or a legally authorised representative (ICH E6 4.8)."""
+    subject = get_subject(session, actor, subject_code_text, for_update=True)
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record consent")
+    if not SubjectStatus(subject.status).is_active:
+        raise RuleViolation(
+            f"subject: {subject.subject_code} is {subject.status}; consent cannot be recorded",
+            field="subject",
+        )
+    version = (form_version or "").strip()
+    if not version or len(version) > 40:
+        raise InvalidInput(
+            "form_version: give the consent form's version, e.g. 2.1 of "
+            "2026-01-10 (at most 40 characters)",
+            field="form_version",
+        )
+    if consented_at is None:
+        raise InvalidInput("consented_at: give the date and time of consent", field="consented_at")
+    when = check_time(consented_at, "consented_at")
+    if signer not in ConsentSigner.__members__:
+        raise InvalidInput(
+            f"signer: {signer!r}; allowed: {', '.join(ConsentSigner)}", field="signer"
+        )
+    rep = (representative_name or "").strip() or None
+    relation = (representative_relationship or "").strip() or None
+    if signer == ConsentSigner.legal_representative:
+        if not rep:
+            raise InvalidInput(
+                "representative_name: a representative's consent needs their name",
+                field="representative_name",
+            )
+        if not relation:
+            raise InvalidInput(
+                "representative_relationship: say how the representative is related to the patient",
+                field="representative_relationship",
+            )
+    elif rep or relation:
+        raise InvalidInput(
+            "representative_name: only for signer legal_representative", field="representative_name"
+        )
+    audit.attach(session, actor)
+    consent = Consent(
+        subject_id=subject.id,
+        site_id=subject.site_id,
+        form_version=version,
+        consented_at=when,
+        taken_by=(taken_by or "").strip()[:200] or actor.full_name or actor.audit_name,
+        signer=signer,
+        representative_name=rep,
+        representative_relationship=relation,
+        recorded_by=actor.audit_name,
+    )
+    session.add(consent)
+    session.commit()
+    return consent
+
+
+def consents_of(session: Session, subject: Subject) -> list[Consent]:
+    return list(
+        session.scalars(
+            select(Consent)
+            .where(Consent.subject_id == subject.id, Consent.voided_at.is_(None))
+            .order_by(Consent.consented_at)
+        )
+    )
+
+
+def require_consent(session: Session, subject: Subject, at: dt.datetime | None = None) -> Consent:
+    """The consent covering a study procedure at ``at``; refuse the procedure if none does."""
+    at = at or utcnow()
+    consent = session.scalar(
+        select(Consent)
+        .where(
+            Consent.subject_id == subject.id,
+            Consent.voided_at.is_(None),
+            Consent.consented_at <= at,
+        )
+        .order_by(Consent.consented_at)
+        .limit(1)
+    )
+    if consent is None:
+        raise RuleViolation(
+            f"consent: {subject.subject_code} has no informed consent before "
+            f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC; record consent before any study procedure",
+            field="consent",
+        )
+    return consent
