@@ -83,15 +83,22 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (from CLI flags) on top.
 
-    Invalid settings raise InvalidInput naming the variable, never a pydantic traceback.
+    Invalid settings raise InvalidInput naming the ``MSCTRIAL_`` variable, never a pydantic
+    traceback.
     """
     from pydantic import ValidationError
 
-    from msctrial.core.errors import InvalidInput, from_pydantic
+    from msctrial.core.errors import InvalidInput
 
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**clean)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = from_pydantic(exc, prefix="")
-        raise InvalidInput(f"invalid settings: {err.message}", field=err.field) from None
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err.get("loc", ()))
+            var = f"MSCTRIAL_{name.upper()}" if name else "settings"
+            msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            problems.append((var, msg))
+        text = "; ".join(f"{var}: {msg}" for var, msg in problems)
+        raise InvalidInput(f"invalid settings: {text}", field=problems[0][0]) from None

@@ -58,9 +58,11 @@ def parse_unit(text: str, field: str = "unit") -> pint.Unit | Any:
     except (
         pint.errors.UndefinedUnitError,
         pint.errors.DefinitionSyntaxError,
+        pint.errors.PintError,
         AttributeError,
         TypeError,
         ValueError,
+        AssertionError,  # pint's expression parser asserts on some malformed text ('kg//')
     ) as exc:
         raise InvalidInput(
             f"{field}: {text!r} is not a unit msctrial knows ({exc})", field=field

@@ -32,7 +32,7 @@ class StoredProtocol:
 def default_trial_code(protocol: Protocol) -> str:
     if protocol.registry_ids:
         return protocol.registry_ids[0]
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", protocol.title).strip("-")[:40]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", protocol.title).strip("-")[:40].rstrip("-")
     return slug or "TRIAL"
 
 
