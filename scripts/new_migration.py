@@ -63,13 +63,29 @@ def main(package: str, message: str) -> None:
                 kwargs["depends_on"] = "core"
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.revision(
+            written = command.revision(
                 cfg,
                 message=message,
                 autogenerate=True,
                 rev_id=f"{package}_{_next_number(script, package):04d}",
                 **kwargs,
             )
+    for rev in written if isinstance(written, list) else [written]:
+        if rev is not None:
+            _tidy(Path(rev.path))
+
+
+def _tidy(path: Path) -> None:
+    """Sort imports and format the new file, so `ruff check` stays clean after a migration."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        return
+    subprocess.run([ruff, "check", "--quiet", "--fix", "--select", "I", str(path)], check=False)
+    subprocess.run([ruff, "format", "--quiet", str(path)], check=False)
+    print(f"wrote {path}")
 
 
 def _next_number(script: ScriptDirectory, package: str) -> int:
