@@ -79,7 +79,8 @@ def pg_engine() -> Iterator[Engine]:
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # The schema rides in the URL, so ``settings.database_url`` (and a CLI's --db) reach it too.
+    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
     try:
         yield engine
     finally:
