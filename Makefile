@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed-stamp
+# The folders ruff checks; bench/ appears once a benchmark is written.
+LINTED = $(wildcard src tests bench scripts)
 
 .PHONY: run test lint bench clean
 
@@ -10,13 +12,13 @@ run: $(STAMP)
 	$(BIN)/msctrial demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/pytest -n auto -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 $(STAMP): pyproject.toml

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.errors import InvalidInput
 from msctrial.core.settings import Settings, load_settings
 
 DbOption = Annotated[
@@ -36,6 +38,22 @@ def settings_for(db: str | None = None, **overrides: Any) -> Settings:
 
 @contextmanager
 def session_for(settings: Settings, migrate: bool = True) -> Iterator[Session]:
+    """A session on the configured database; ``migrate`` brings its schema up to date first.
+
+    A command that only reads (``migrate=False``) refuses a SQLite file that does not exist,
+    rather than creating an empty one.
+    """
+    url = make_url(settings.database_url)
+    if (
+        not migrate
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
+    ) and not Path(url.database).is_file():
+        raise InvalidInput(
+            f"database: there is no msctrial database at {url.database}; "
+            "give --db or set MSCTRIAL_DATABASE_URL",
+            field="db",
+        )
     engine = make_engine(settings)
     try:
         if migrate:

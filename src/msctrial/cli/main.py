@@ -11,6 +11,7 @@ import sys
 
 import click
 import typer
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from msctrial.core.errors import MsctrialError
 
@@ -50,6 +51,19 @@ def _build() -> None:
 _build()
 
 
+def database_problem(exc: DBAPIError) -> str:
+    """One plain line for a database that cannot be reached or has no msctrial schema."""
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig else exc.__class__.__name__
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        return (
+            f"the database has no msctrial tables ({detail}); "
+            "run `msctrial db upgrade` or `msctrial demo` first"
+        )
+    if isinstance(exc, IntegrityError):
+        return f"the database refused the change, nothing was written: {detail}"
+    return f"cannot use the database: {detail}; check --db or MSCTRIAL_DATABASE_URL"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (and exits with it when run as a program)."""
     try:
@@ -62,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     except MsctrialError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        code = 2
+    except DBAPIError as exc:
+        print(f"error: {database_problem(exc)}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:
         code = 130
