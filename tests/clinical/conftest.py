@@ -1,0 +1,118 @@
+"""Clinical fixtures: screened and consented subjects, a randomisation list, pharmacy stock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.orm import Session
+
+from msctrial.clinical import randomise, subjects
+from msctrial.core import audit
+from msctrial.core.users import Actor
+from msctrial.protocol.service import get_protocol, only_trial
+
+SEED = "clinical-tests-seed-0001"
+SEVERE = {
+    "pneumonia_on_imaging": True,
+    "respiratory_rate": 32,
+    "spo2_rest_pct": 91,
+    "pao2_mmhg": 70,
+    "fio2": 0.4,
+}
+CRITICAL = {**SEVERE, "mechanical_ventilation": True}
+
+
+def criteria(session: Session) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Every inclusion criterion met and no exclusion present, for the trial's protocol."""
+    elig = get_protocol(session, only_trial(session).code).protocol.eligibility
+    return {c: True for c in elig.inclusion}, {c: False for c in elig.exclusion}
+
+
+def enrol(
+    session: Session,
+    actor: Actor,
+    site: str = "WUH",
+    obs: dict | None = None,
+    *,
+    weight_kg: float = 70.0,
+    consent: bool = True,
+) -> str:
+    """Screen an eligible patient (severe by default) and record consent; the subject code."""
+    inc, exc = criteria(session)
+    out = subjects.screen_subject(
+        session,
+        actor,
+        site_code=site,
+        year_of_birth=1960,
+        sex="female",
+        weight_kg=weight_kg,
+        observations=obs or SEVERE,
+        inclusion_met=inc,
+        exclusion_present=exc,
+    )
+    code = out.subject.subject_code
+    if consent:
+        subjects.record_consent(
+            session,
+            actor,
+            code,
+            form_version="1.0",
+            consented_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2),
+        )
+    return code
+
+
+@pytest.fixture
+def rand_list(session, trial):  # noqa: ANN001, ANN201
+    return randomise.set_up_randomisation(session, trial.actor("admin"), seed=SEED, per_stratum=24)
+
+
+@dataclass
+class Stock:
+    cells: list[str]
+    placebo: list[str]
+    cells_per_unit: float
+
+
+@pytest.fixture
+def stock(session) -> Stock:  # noqa: ANN001
+    """Released, unexpired lots of cells (5×10^7 per 50 mL bag) and placebo, ten units each."""
+    from msctrial.product.tables import Lot, Product, Specification, Unit
+
+    actor = Actor.system_actor("test-stock")
+    audit.attach(session, actor)
+    today = dt.datetime.now(dt.UTC).date()
+    made: dict[str, list[str]] = {}
+    for kind, cells in (("cells", 5.0e7), ("placebo", None)):
+        spec = Specification(
+            name=f"test-{kind}",
+            version="1",
+            kind=kind,
+            title=kind,
+            yaml_text="{}",
+            sha256="0" * 64,
+            created_by="test",
+        )
+        product = Product(code=f"TEST-{kind.upper()}", name=kind, kind=kind)
+        session.add_all([spec, product])
+        session.flush()
+        lot = Lot(
+            code=f"LOT-{kind.upper()}-1",
+            product_id=product.id,
+            specification_id=spec.id,
+            process_version="1",
+            manufactured_on=today - dt.timedelta(days=30),
+            expires_on=today + dt.timedelta(days=300),
+            storage_location="LN2 tank 1",
+            status="released",
+            created_by="test",
+        )
+        session.add(lot)
+        session.flush()
+        codes = [f"U-{kind[0].upper()}{i:011d}" for i in range(10)]
+        session.add_all(Unit(code=c, lot_id=lot.id, cells=cells, volume_ml=50.0) for c in codes)
+        made[kind] = codes
+    session.commit()
+    return Stock(made["cells"], made["placebo"], 5.0e7)

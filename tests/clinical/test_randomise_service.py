@@ -1,0 +1,86 @@
+"""Randomisation through the service: concealment, strata, consent, unblinding."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from msctrial.clinical import randomise
+from msctrial.clinical.randomisation import balanced
+from msctrial.clinical.tables import Allocation, PlannedAdministration, RandomisationSlot
+from msctrial.core import audit
+from msctrial.core.errors import Conflict, PermissionDenied, ReasonRequired, RuleViolation
+from tests.clinical.conftest import CRITICAL, enrol
+
+
+def test_randomising_takes_the_first_free_slot_of_the_subjects_stratum(session, trial, rand_list):
+    inv = trial.actor("investigator")
+    code = enrol(session, inv)
+    view = randomise.randomise_subject(session, inv, code)
+    assert view.arm is None  # the investigator is blinded
+    slot = session.scalar(
+        select(RandomisationSlot).where(RandomisationSlot.randomisation_no == view.randomisation_no)
+    )
+    assert (slot.stratum, slot.position) == ("site=WUH|severity=severe", 1)
+    planned = session.scalars(select(PlannedAdministration)).all()
+    assert [p.study_day for p in planned] == [0, 3, 6]
+
+
+def test_a_subject_without_consent_cannot_be_randomised(session, trial, rand_list):
+    inv = trial.actor("investigator")
+    code = enrol(session, inv, consent=False)
+    with pytest.raises(RuleViolation) as err:
+        randomise.randomise_subject(session, inv, code)
+    assert err.value.field == "consent"
+    assert session.scalar(select(Allocation)) is None
+
+
+def test_allocations_follow_the_concealed_list_and_blocks_balance(session, trial, rand_list):
+    inv = trial.actor("investigator")
+    codes = [enrol(session, inv, obs=CRITICAL) for _ in range(12)]
+    for code in codes:
+        randomise.randomise_subject(session, inv, code)
+    slots = session.scalars(
+        select(RandomisationSlot)
+        .where(RandomisationSlot.stratum == "site=WUH|severity=critical")
+        .order_by(RandomisationSlot.position)
+    ).all()
+    used = [s for s in slots if s.used_at is not None]
+    assert [s.position for s in used] == list(range(1, 13))
+    blocks: dict[int, list[str]] = {}
+    for s in used:
+        blocks.setdefault(s.block_no, []).append(s.arm)
+    complete = [
+        arms
+        for no, arms in blocks.items()
+        if len(arms) == next(s.block_size for s in used if s.block_no == no)
+    ]
+    assert complete and all(balanced(arms, {"UC-MSC": 1, "Placebo": 1}) for arms in complete)
+    assert audit.verify_chain(session).ok
+
+
+def test_the_list_cannot_be_made_twice_with_another_seed(session, trial, rand_list):
+    with pytest.raises(Conflict):
+        randomise.set_up_randomisation(session, trial.actor("admin"), seed="another-seed-000000")
+
+
+def test_only_an_admin_sets_up_the_list(session, trial):
+    with pytest.raises(PermissionDenied):
+        randomise.set_up_randomisation(session, trial.actor("investigator"), seed="x" * 20)
+
+
+def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
+    session, trial, rand_list
+):
+    inv = trial.actor("investigator")
+    code = enrol(session, inv)
+    randomise.randomise_subject(session, inv, code)
+    with pytest.raises(ReasonRequired):
+        randomise.emergency_unblind(session, inv, code, "")
+    result = randomise.emergency_unblind(session, inv, code, "anaphylaxis, need to know")
+    assert result.arm in ("UC-MSC", "Placebo")
+    events = randomise.list_unblindings(session, trial.actor("monitor"))
+    assert [(e.subject_code, e.reason) for e in events] == [(code, "anaphylaxis, need to know")]
+    assert not hasattr(events[0], "arm")
+    with pytest.raises(PermissionDenied):
+        randomise.emergency_unblind(session, trial.actor("coordinator"), code, "curious")
