@@ -1,0 +1,410 @@
+"""The pharmacy's stock and the chain of identity: the contract with ``msctrial.clinical``.
+
+Clinical (dispensing and the bedside) calls these, re-exported from ``msctrial.product.service``.
+They only *flush*: the caller's transaction commits (or rolls everything back). Each one checks
+permission and writes through the ORM, so the audit trail records it. Subjects are known by
+``subject_code``, the clinical package's pseudonymised id (site code + sequence, ``WUH-001``);
+product never imports clinical. ``now``/``infused_at`` are timezone-aware datetimes; expiry is
+judged on their UTC date (a lot is usable through its ``expires_on`` day).
+
+``available_units(session, actor, *, kind, now) -> list[UnitPublic]``
+    Pharmacist (any site), QC or system. Units of ``kind`` ("cells" | "placebo") in released
+    lots not expired at ``now``, never issued (or whose issue was voided back to stock) and not
+    discarded; first-expiring lot first.
+
+``issue_units(session, actor, unit_codes, *, kind, subject_code, site_id, administration_no,
+now, settings=None) -> list[IssuedUnit]``
+    Pharmacist at ``site_id``, or system. Unknown codes → ``NotFound`` naming them. Otherwise
+    every problem of every unit is collected into one ``RuleViolation`` (``details["reasons"]``):
+    lot in quarantine / rejected / recalled, expired at ``now``, discarded, already issued,
+    not of ``kind``, or ``subject_code`` already received units of the other kind. Writes one
+    audited ``UnitIssue`` per unit. ``IssuedUnit`` carries unit and lot code, cells_per_unit,
+    volume_ml, expires_on and ``max_hold_h`` (the product's, else
+    ``Settings.post_thaw_window_h``, CLINICAL_FACTS §5.4).
+
+``issued_units_for(session, actor, subject_code) -> list[IssueRecord]``
+    Investigator, coordinator or pharmacist (their sites), monitor, QC, DSMB. Every issue to the
+    subject, voided ones included (``voided``), oldest first. Blinded users get ``IssueRecord``
+    (no lot, kind, cells or volume); unblinded users get ``IssueRecordUnblinded``.
+
+``record_unit_use(session, actor, unit_code, *, subject_code, administration_no, infused_at,
+thawed_at=None, settings=None) -> IssueRecord``
+    The bedside check and record. Investigator, coordinator or pharmacist at the issue's site,
+    or system. Refuses (``RuleViolation``) a unit not issued, issued to another subject or
+    another administration, already used, from a lot no longer released, expired at
+    ``infused_at``, or infused more than ``max_hold_h`` after ``thawed_at``. Sets ``used_at``.
+    The returned record is blinded for blinded actors.
+
+``void_issue(session, actor, unit_code, *, reason, now, return_to_stock=False) -> None``
+    Pharmacist at the issue's site, or system: a dispensing error. A reason is required; an
+    infused unit cannot be voided. The unit goes back to stock only with ``return_to_stock``
+    (never thawed); otherwise it is discarded with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from msctrial.core import audit
+from msctrial.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from msctrial.core.settings import Settings, load_settings
+from msctrial.core.tables import Site
+from msctrial.core.users import Actor
+from msctrial.product.model import LotStatus, within_shelf_life
+from msctrial.product.schemas import (
+    IssuedUnit,
+    IssueRecord,
+    IssueRecordUnblinded,
+    UnitPublic,
+)
+from msctrial.product.specification import LotKind
+from msctrial.product.tables import Lot, Product, Unit, UnitIssue
+
+SUBJECT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
+ISSUE_READERS = ("investigator", "coordinator", "pharmacist", "monitor", "qc", "dsmb")
+BEDSIDE = ("investigator", "coordinator", "pharmacist")
+# Administrations per subject: the guidance allows 3 (DOMAIN §2); registered trials use up to 5
+# (CLINICAL_FACTS §8, DOMAIN §6), so 10 is a generous hard bound against typing errors.
+MAX_ADMINISTRATIONS = 10
+
+
+def _kind(kind: str) -> LotKind:
+    try:
+        return LotKind(kind)
+    except ValueError:
+        raise InvalidInput(
+            f"kind: {kind!r} is not a kind of unit; allowed: cells, placebo", field="kind"
+        ) from None
+
+
+def _aware(value: dt.datetime, field: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise InvalidInput(f"{field}: give a date and time with its time zone", field=field)
+    return value
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return now.astimezone(dt.UTC).date()
+
+
+def max_hold_h(product: Product, settings: Settings | None) -> float:
+    if product.max_hold_h is not None:
+        return product.max_hold_h
+    return (settings or load_settings()).post_thaw_window_h
+
+
+def _active_issue(unit_code: str):  # noqa: ANN202 - a SQL expression
+    return exists().where(UnitIssue.unit_code == unit_code, UnitIssue.voided_at.is_(None))
+
+
+def available_units(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    now: dt.datetime,
+    settings: Settings | None = None,
+) -> list[UnitPublic]:
+    """Units of ``kind`` the pharmacy can issue at ``now`` (see the module doc)."""
+    actor.require("pharmacist", "qc", to="see the units in stock")
+    lot_kind = _kind(kind)
+    today = _today(_aware(now, "now"))
+    rows = session.execute(
+        select(Unit, Lot, Product)
+        .join(Lot, Unit.lot_id == Lot.id)
+        .join(Product, Lot.product_id == Product.id)
+        .where(
+            Product.kind == lot_kind.value,
+            Lot.status == LotStatus.released.value,
+            Lot.expires_on >= today,
+            Unit.discarded_at.is_(None),
+            ~exists().where(UnitIssue.unit_code == Unit.code, UnitIssue.voided_at.is_(None)),
+        )
+        .order_by(Lot.expires_on, Lot.code, Unit.code)
+    )
+    return [
+        UnitPublic(
+            code=u.code,
+            lot_code=lot.code,
+            kind=p.kind,
+            cells=u.cells,
+            volume_ml=u.volume_ml,
+            expires_on=lot.expires_on,
+            max_hold_h=max_hold_h(p, settings),
+        )
+        for u, lot, p in rows
+    ]
+
+
+def _check_issue_request(
+    session: Session,
+    unit_codes: Sequence[str],
+    subject_code: str,
+    site_id: int,
+    administration_no: int,
+) -> list[str]:
+    if not unit_codes:
+        raise InvalidInput("unit_codes: name at least one unit to issue", field="unit_codes")
+    codes = [c.strip().upper() for c in unit_codes]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("unit_codes: a unit is named twice", field="unit_codes")
+    if not SUBJECT_CODE.match(subject_code or ""):
+        raise InvalidInput(
+            "subject_code: use the subject's pseudonymised id, e.g. WUH-001", field="subject_code"
+        )
+    if not isinstance(administration_no, int) or not 1 <= administration_no <= MAX_ADMINISTRATIONS:
+        raise InvalidInput(
+            f"administration_no: must be a whole number from 1 to {MAX_ADMINISTRATIONS}",
+            field="administration_no",
+        )
+    if session.get(Site, site_id) is None:
+        raise NotFound(f"site_id: no site with id {site_id}", field="site_id")
+    return codes
+
+
+def issue_units(
+    session: Session,
+    actor: Actor,
+    unit_codes: Sequence[str],
+    *,
+    kind: str,
+    subject_code: str,
+    site_id: int,
+    administration_no: int,
+    now: dt.datetime,
+    settings: Settings | None = None,
+) -> list[IssuedUnit]:
+    """Issue units to a subject's administration, or refuse naming every reason."""
+    actor.require("pharmacist", site_id=site_id, to="issue units at this site")
+    lot_kind = _kind(kind)
+    _aware(now, "now")
+    codes = _check_issue_request(session, unit_codes, subject_code, site_id, administration_no)
+    rows = {
+        u.code: u
+        for u in session.scalars(select(Unit).where(Unit.code.in_(codes)).with_for_update(of=Unit))
+    }
+    unknown = [c for c in codes if c not in rows]
+    if unknown:
+        raise NotFound(f"unit_codes: no unit {', '.join(unknown)}", field="unit_codes")
+    today = _today(now)
+    reasons: list[str] = []
+    for code in codes:
+        unit = rows[code]
+        lot = unit.lot
+        status = LotStatus(lot.status)
+        if status is not LotStatus.released:
+            reasons.append(f"unit {code}: lot {lot.code} is {status.value}, not released")
+        if not within_shelf_life(lot.expires_on, today):
+            reasons.append(f"unit {code}: lot {lot.code} expired on {lot.expires_on}")
+        if unit.discarded_at is not None:
+            reasons.append(f"unit {code}: discarded ({unit.discard_reason})")
+        if session.scalar(select(_active_issue(code))):
+            reasons.append(f"unit {code}: already issued")
+        if lot.product.kind != lot_kind.value:
+            reasons.append(f"unit {code}: is a {lot.product.kind} unit, not {lot_kind.value}")
+    other_kind = session.scalar(
+        select(Product.kind)
+        .join(Lot, Lot.product_id == Product.id)
+        .join(Unit, Unit.lot_id == Lot.id)
+        .join(UnitIssue, UnitIssue.unit_code == Unit.code)
+        .where(
+            UnitIssue.subject_code == subject_code,
+            UnitIssue.voided_at.is_(None),
+            Product.kind != lot_kind.value,
+        )
+        .limit(1)
+    )
+    if other_kind:
+        reasons.append(f"subject {subject_code} has received {other_kind} units before")
+    if reasons:
+        raise RuleViolation(
+            "the units cannot be issued: " + "; ".join(reasons),
+            field="unit_codes",
+            reasons=reasons,
+        )
+    audit.attach(session, actor)
+    issued = []
+    for code in codes:
+        unit = rows[code]
+        issue = UnitIssue(
+            unit_code=code,
+            subject_code=subject_code,
+            site_id=site_id,
+            administration_no=administration_no,
+            issued_at=now,
+            issued_by=actor.audit_name,
+        )
+        session.add(issue)
+        issued.append(
+            IssuedUnit(
+                unit_code=code,
+                lot_code=unit.lot.code,
+                kind=unit.lot.product.kind,
+                cells_per_unit=unit.cells,
+                volume_ml=unit.volume_ml,
+                max_hold_h=max_hold_h(unit.lot.product, settings),
+                expires_on=unit.lot.expires_on,
+                subject_code=subject_code,
+                site_id=site_id,
+                administration_no=administration_no,
+                issued_at=now,
+                issued_by=actor.audit_name,
+            )
+        )
+    session.flush()
+    return issued
+
+
+def issue_record(
+    issue: UnitIssue, unit: Unit, actor: Actor, settings: Settings | None = None
+) -> IssueRecord:
+    """The record as ``actor`` may see it: blinded users never get the lot or contents."""
+    base = dict(
+        unit_code=issue.unit_code,
+        subject_code=issue.subject_code,
+        site_id=issue.site_id,
+        administration_no=issue.administration_no,
+        issued_at=issue.issued_at,
+        issued_by=issue.issued_by,
+        thawed_at=issue.thawed_at,
+        used_at=issue.used_at,
+        used_by=issue.used_by,
+        voided=issue.voided_at is not None,
+        void_reason=issue.void_reason,
+    )
+    if actor.is_blinded and not actor.has_role("qc"):
+        return IssueRecord(**base)
+    return IssueRecordUnblinded(
+        **base,
+        lot_code=unit.lot.code,
+        kind=unit.lot.product.kind,
+        cells_per_unit=unit.cells,
+        volume_ml=unit.volume_ml,
+        max_hold_h=max_hold_h(unit.lot.product, settings),
+    )
+
+
+def issued_units_for(
+    session: Session, actor: Actor, subject_code: str, settings: Settings | None = None
+) -> list[IssueRecord]:
+    """Every unit issued to ``subject_code`` that the actor may see (see the module doc)."""
+    actor.require(*ISSUE_READERS, to="see the units issued to a subject")
+    stmt = (
+        select(UnitIssue, Unit)
+        .join(Unit, Unit.code == UnitIssue.unit_code)
+        .where(UnitIssue.subject_code == subject_code)
+        .order_by(UnitIssue.issued_at, UnitIssue.id)
+    )
+    scope = actor.site_scope(*ISSUE_READERS)
+    if scope is not None:
+        stmt = stmt.where(UnitIssue.site_id.in_(scope))
+    return [issue_record(i, u, actor, settings) for i, u in session.execute(stmt)]
+
+
+def _current_issue(session: Session, unit_code: str) -> tuple[UnitIssue, Unit]:
+    code = (unit_code or "").strip().upper()
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(f"unit_code: no unit {unit_code!r}", field="unit_code")
+    issue = session.scalar(
+        select(UnitIssue)
+        .where(UnitIssue.unit_code == code, UnitIssue.voided_at.is_(None))
+        .with_for_update()
+    )
+    if issue is None:
+        raise RuleViolation(
+            f"unit {code} has not been issued to any subject; the pharmacy issues it first",
+            field="unit_code",
+        )
+    return issue, unit
+
+
+def record_unit_use(
+    session: Session,
+    actor: Actor,
+    unit_code: str,
+    *,
+    subject_code: str,
+    administration_no: int,
+    infused_at: dt.datetime,
+    thawed_at: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> IssueRecord:
+    """Check the scanned unit against the subject at the bedside and record its infusion."""
+    _aware(infused_at, "infused_at")
+    issue, unit = _current_issue(session, unit_code)
+    actor.require(*BEDSIDE, site_id=issue.site_id, to="record an infusion at this site")
+    code = unit.code
+    reasons: list[str] = []
+    if issue.subject_code != subject_code:
+        reasons.append(f"unit {code} was not issued to subject {subject_code}; do not infuse it")
+    elif issue.administration_no != administration_no:
+        reasons.append(
+            f"unit {code} was issued for administration {issue.administration_no}, "
+            f"not {administration_no}"
+        )
+    if issue.used_at is not None:
+        reasons.append(f"unit {code} was already infused at {issue.used_at:%Y-%m-%d %H:%M} UTC")
+    if unit.lot.status != LotStatus.released.value:
+        reasons.append(f"unit {code} may no longer be used (its lot was withdrawn)")
+    if not within_shelf_life(unit.lot.expires_on, _today(infused_at)):
+        reasons.append(f"unit {code} is past its expiry date")
+    if thawed_at is not None:
+        _aware(thawed_at, "thawed_at")
+        if thawed_at > infused_at:
+            raise InvalidInput("thawed_at: must not be after infused_at", field="thawed_at")
+        hours = (infused_at - thawed_at).total_seconds() / 3600
+        # The window is not named to blinded staff: a placebo with another window would tell.
+        if hours > max_hold_h(unit.lot.product, settings):
+            reasons.append(
+                f"unit {code} was thawed {hours:.1f} h before the infusion, past its "
+                "post-thaw window"
+            )
+    if reasons:
+        raise RuleViolation("; ".join(reasons), field="unit_code", reasons=reasons)
+    audit.attach(session, actor)
+    with audit.because(session, "infusion recorded at the bedside", action="use"):
+        issue.used_at = infused_at
+        issue.used_by = actor.audit_name
+        if thawed_at is not None:
+            issue.thawed_at = thawed_at
+    return issue_record(issue, unit, actor, settings)
+
+
+def void_issue(
+    session: Session,
+    actor: Actor,
+    unit_code: str,
+    *,
+    reason: str,
+    now: dt.datetime,
+    return_to_stock: bool = False,
+) -> None:
+    """Void a dispensing error; the unit is discarded unless it goes back to stock unthawed."""
+    reason = audit.require_reason(reason, "void a unit issue")
+    _aware(now, "now")
+    issue, unit = _current_issue(session, unit_code)
+    actor.require("pharmacist", site_id=issue.site_id, to="void a unit issue at this site")
+    if issue.used_at is not None:
+        raise Conflict(
+            f"unit {unit.code} was infused; an infusion cannot be voided, record what happened "
+            "as an adverse event or deviation instead",
+            field="unit_code",
+        )
+    if return_to_stock and issue.thawed_at is not None:
+        raise RuleViolation(
+            f"unit {unit.code} was thawed; a thawed unit cannot go back to stock",
+            field="return_to_stock",
+        )
+    audit.attach(session, actor)
+    with audit.because(session, reason, action="void"):
+        issue.voided_at = now
+        issue.void_reason = reason
+        if not return_to_stock:
+            unit.discarded_at = now
+            unit.discard_reason = f"issue voided: {reason}"
