@@ -33,9 +33,11 @@ def register(app: typer.Typer) -> None:
         settings = load_settings(database_url=database_url(db), demo=True)
         info = build_demo(settings, subjects=subjects, seed=seed)
         typer.echo(f"demo trial {info.trial_code} ready in {settings.database_url}")
-        typer.echo("demo logins (username / password):")
+        typer.echo("demo logins (username / password / roles):")
+        name_w = max((len(lg.username) for lg in info.logins), default=0)
+        pass_w = max((len(lg.password) for lg in info.logins), default=0)
         for login in info.logins:
-            typer.echo(f"  {login.username:<16} {login.password:<22} {login.roles}")
+            typer.echo(f"  {login.username:<{name_w}}  {login.password:<{pass_w}}  {login.roles}")
         if not no_serve:
             typer.echo(f"serving at http://{host}:{port}  (Ctrl+C to stop)")
             serve_app(settings, host, port)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-import click
 import typer
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -65,15 +64,16 @@ def database_problem(exc: DBAPIError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (and exits with it when run as a program)."""
+    """Entry point; returns the exit code (and exits with it when run as a program).
+
+    Usage errors are the command-line parser's to print (with the usage line, exit 2); our own
+    errors print one plain line and exit 2, whatever Typer's parser is built on.
+    """
     try:
-        code = app(args=argv, prog_name="msctrial", standalone_mode=False)
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        code = 2
-    except click.ClickException as exc:
-        exc.show()
-        code = 2
+        app(args=argv, prog_name="msctrial", standalone_mode=True)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except MsctrialError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         code = 2
@@ -82,7 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     except KeyboardInterrupt:
         code = 130
-    code = code if isinstance(code, int) else 0
     if argv is None:
         sys.exit(code)
     return code
