@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from importlib import resources
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -108,9 +109,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: MsctrialError) -> Response:
         headers = None
         if exc.status == 401 and not wants_json(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         if "retry_after" in exc.details:
             headers = {"Retry-After": str(exc.details["retry_after"])}
+        elif exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
         return respond(request, exc.status, exc.to_dict(), headers)
 
     @app.exception_handler(RequestValidationError)
@@ -122,12 +126,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
             problems.append({"field": loc, "message": err.get("msg", "invalid value")})
         message = "; ".join(f"{p['field'] or 'request'}: {p['message']}" for p in problems)
-        body = {
-            "code": "invalid_input",
-            "message": message,
-            "field": problems[0]["field"] if problems else None,
-            "details": {"problems": problems},
-        }
+        body: dict[str, Any] = {"code": "invalid_input", "message": message}
+        if problems and problems[0]["field"]:
+            body["field"] = problems[0]["field"]
+        body["details"] = {"problems": problems}
         return respond(request, 422, body)
 
     @app.exception_handler(StarletteHTTPException)
