@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from msctrial.product import service
+from msctrial.product.spec_store import builtin_specification_text
 from msctrial.product.specification import (
     Level,
     ResultInput,
@@ -70,7 +71,7 @@ def as_yaml(sheet: dict[str, Any]) -> str:
 
 
 def spec_of(name: str) -> Specification:
-    return load_specification_text(service.builtin_specification_text(name))
+    return load_specification_text(builtin_specification_text(name))
 
 
 # A passing value for each numeric test of the built-in specifications.

@@ -10,11 +10,9 @@ The pharmacy's stock and the chain of identity (the contract with clinical) live
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +37,18 @@ from msctrial.product.model import (
     load_lot_sheet_text,
     unit_code,
 )
-from msctrial.product.schemas import DecisionPublic, LotDetail, LotSummary, SpecificationPublic
+from msctrial.product.schemas import (
+    DecisionPublic,
+    LotDetail,
+    LotSummary,
+)
+from msctrial.product.spec_store import (
+    BUILTIN,
+    QC,
+    builtin_specification_text,
+    require_lot_reader,
+    store_specification,
+)
 from msctrial.product.specification import (
     Level,
     ResultInput,
@@ -57,98 +66,12 @@ from msctrial.product.tables import (
     Unit,
 )
 
-QC = "qc"
-LOT_READERS = ("qc", "pharmacist")
-BUILTIN = {"msc-default": "default.yaml", "placebo-saline-albumin": "placebo.yaml"}
 MEANINGS = {
     "release": "Released for clinical use: the quality and release inspections passed and "
     "the lot is within its shelf life.",
     "reject": "Rejected: the lot must not be used.",
     "recall": "Recalled: the lot is withdrawn and its recipients are to be followed up.",
 }
-
-
-def require_lot_reader(actor: Actor) -> None:
-    """Lots tell cells from placebo: only QC and the pharmacy may see them."""
-    actor.require(*LOT_READERS, to="see lots (blinded roles may not)")
-
-
-# --- specifications ------------------------------------------------------------------------
-
-
-def builtin_specification_text(name: str) -> str:
-    if name not in BUILTIN:
-        raise NotFound(f"specification: no built-in specification {name!r}", field="specification")
-    folder = resources.files("msctrial.product") / "specifications"
-    return folder.joinpath(BUILTIN[name]).read_text("utf-8")
-
-
-def _spec_public(row: Specification, spec: SpecModel) -> SpecificationPublic:
-    return SpecificationPublic(
-        name=row.name,
-        version=row.version,
-        kind=row.kind,
-        title=row.title,
-        tests=len(spec.tests),
-        created_by=row.created_by,
-        created_at=row.created_at,
-        sha256=row.sha256,
-    )
-
-
-def _store_specification(session: Session, actor: Actor, yaml_text: str) -> Specification:
-    spec = load_specification_text(yaml_text)
-    sha = hashlib.sha256(yaml_text.encode()).hexdigest()
-    row = session.scalar(
-        select(Specification).where(
-            Specification.name == spec.name, Specification.version == spec.version
-        )
-    )
-    if row is not None:
-        if row.sha256 != sha:
-            raise Conflict(
-                f"version: specification {spec.ref} is already stored with other content; "
-                "give the changed specification a new version",
-                field="version",
-            )
-        return row
-    audit.attach(session, actor)
-    row = Specification(
-        name=spec.name,
-        version=spec.version,
-        kind=spec.kind.value,
-        title=spec.title,
-        yaml_text=yaml_text,
-        sha256=sha,
-        created_by=actor.audit_name,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
-def save_specification(session: Session, actor: Actor, yaml_text: str) -> SpecificationPublic:
-    """Store a specification version; the same text again changes nothing."""
-    actor.require(QC, to="store specifications")
-    row = _store_specification(session, actor, yaml_text)
-    session.commit()
-    return _spec_public(row, load_specification_text(row.yaml_text))
-
-
-def list_specifications(session: Session, actor: Actor) -> list[SpecificationPublic]:
-    require_lot_reader(actor)
-    rows = session.scalars(select(Specification).order_by(Specification.name, Specification.id))
-    return [_spec_public(r, load_specification_text(r.yaml_text)) for r in rows]
-
-
-def get_specification(session: Session, actor: Actor, name: str, version: str) -> SpecModel:
-    require_lot_reader(actor)
-    row = session.scalar(
-        select(Specification).where(Specification.name == name, Specification.version == version)
-    )
-    if row is None:
-        raise NotFound(f"specification: no {name}@{version}", field="specification")
-    return load_specification_text(row.yaml_text)
 
 
 # --- lots ----------------------------------------------------------------------------------
@@ -163,7 +86,7 @@ def _resolve_spec(session: Session, actor: Actor, sheet: LotSheet) -> Specificat
     if row is None and sheet.spec_name in BUILTIN:
         text = builtin_specification_text(sheet.spec_name)
         if load_specification_text(text).version == sheet.spec_version:
-            row = _store_specification(session, actor, text)
+            row = store_specification(session, actor, text)
     if row is None:
         raise NotFound(
             f"specification: {sheet.specification} is not stored; load it with "
@@ -503,3 +426,9 @@ def recall_lot(
     count = open_follow_ups(session, actor, lot, now=now)
     session.commit()
     return SignedDecision(views.lot_detail(session, lot, now), count)
+
+
+def lot_specification(session: Session, actor: Actor, lot_code: str) -> SpecModel:
+    """The specification version a lot is tested against."""
+    require_lot_reader(actor)
+    return views.lot_spec(get_lot(session, lot_code))

@@ -29,6 +29,9 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Home", "/"),
     NavItem("Protocol", "/protocol"),
+    NavItem("Lots", "/product/lots", frozenset({"qc", "pharmacist"})),
+    NavItem("Trace", "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
+    NavItem("Recalls", "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]
 
