@@ -220,7 +220,9 @@ def quantities(text: str) -> list[Quantity]:
 
 
 def _unit(after: str, before: str, *, bare: bool) -> str | None:
-    head = after[:60]
+    # the unit belongs to this number: look no further than the next quantity
+    following = _QUANTITY.search(after)
+    head = after[: following.start() if following else 90][:90]
     if _PARTICLE_NOUN.search(head) and not _CELL_NOUN.search(head[:12]):
         return "particles" if not _PER_KG.search(head) else None
     per_kg = bool(_PER_KG.search(head))

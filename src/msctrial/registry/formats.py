@@ -161,7 +161,7 @@ def from_api_v2(data: dict[str, Any]) -> Study:
         official_title=ident.get("officialTitle"),
         organization=_get(ident, "organization", "fullName"),
         lead_sponsor=_get(sponsor, "leadSponsor", "name"),
-        responsible_party=party.get("investigatorAffiliation") or party.get("investigatorFullName"),
+        responsible_party=party.get("investigatorAffiliation"),
         overall_status=status.get("overallStatus"),
         start_date=iso_date(_get(status, "startDateStruct", "date")),
         data_version=_get(data, "derivedSection", "miscInfoModule", "versionHolder"),
@@ -267,8 +267,7 @@ def from_legacy(data: dict[str, Any]) -> Study:
         official_title=ident.get("OfficialTitle"),
         organization=_get(ident, "Organization", "OrgFullName"),
         lead_sponsor=_get(sponsor, "LeadSponsor", "LeadSponsorName"),
-        responsible_party=party.get("ResponsiblePartyInvestigatorAffiliation")
-        or party.get("ResponsiblePartyInvestigatorFullName"),
+        responsible_party=party.get("ResponsiblePartyInvestigatorAffiliation"),
         overall_status=enum_name(status.get("OverallStatus")),
         start_date=iso_date(_get(status, "StartDateStruct", "StartDate")),
         data_version=iso_date(_get(data, "DerivedSection", "MiscInfoModule", "VersionHolder")),

@@ -51,7 +51,7 @@ class Study(Frozen):
     official_title: str | None = None
     organization: str | None = None
     lead_sponsor: str | None = None
-    responsible_party: str | None = None  # investigator's affiliation or name, when given
+    responsible_party: str | None = None  # the responsible investigator's affiliation
     overall_status: str | None = None
     start_date: str | None = None  # ISO: yyyy, yyyy-mm or yyyy-mm-dd
     data_version: str | None = None  # when the registry produced this record
@@ -82,7 +82,7 @@ class Study(Frozen):
     @property
     def institution(self) -> str | None:
         """The responsible institution, as the seed's Table 1 names it."""
-        return self.lead_sponsor or self.organization or self.responsible_party
+        return self.responsible_party or self.lead_sponsor or self.organization
 
 
 ProductType = Literal["cells", "extracellular_vesicles", "secretome"]
