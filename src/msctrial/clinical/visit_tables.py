@@ -179,3 +179,21 @@ class InfusionReactionCheck(Audited, Base):
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     checked_by: Mapped[str] = mapped_column(String(100))
+
+
+class StudyExit(Audited, Base):
+    """How and when a subject left the trial: died, withdrew, lost to follow-up, completed.
+
+    After the exit date no further visit is expected (``visits.VisitState.not_expected``).
+    """
+
+    __tablename__ = "study_exit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), unique=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    exit_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

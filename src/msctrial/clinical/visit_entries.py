@@ -1,0 +1,174 @@
+"""Form entries as stored rows and as their public shape; the lookups the visit services share.
+
+A stored entry is a ``FormEntry`` with one ``FormValue`` row per item (canonical value and unit,
+and what was typed). ``load_entry`` applies site isolation: an entry of a site the actor cannot
+see is NotFound, like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.edit_checks import Value
+from msctrial.clinical.forms import get_form
+from msctrial.clinical.tables import Subject
+from msctrial.clinical.visit_context import visible_site_ids
+from msctrial.clinical.visit_schemas import EntryPublic, ValuePublic
+from msctrial.clinical.visit_tables import FormEntry, FormValue, VisitRecord
+from msctrial.clinical.visits import visit_key
+from msctrial.core.errors import NotFound
+from msctrial.core.users import Actor
+
+
+def get_entry(session: Session, actor: Actor, entry_id: int) -> EntryPublic:
+    entry, subject, record = load_entry(session, actor, entry_id)
+    return entry_public(session, entry, subject, record)
+
+
+def entry_public(
+    session: Session,
+    entry: FormEntry,
+    subject: Subject,
+    record: VisitRecord,
+    raised: list[int] | None = None,
+) -> EntryPublic:
+    form = get_form(entry.form)
+    rows = stored_rows(session, entry.id)
+    values = []
+    for item in form.items:
+        row = rows.get(item.name)
+        if row is None or (row.number is None and row.text is None):
+            continue
+        values.append(
+            ValuePublic(
+                item=item.name,
+                label=item.label,
+                value=row.number,
+                unit=row.unit,
+                text=row.text,
+                entered=row.entered,
+                entered_unit=row.entered_unit,
+                flag=row.flag,
+                derived=row.derived,
+                note=row.note,
+            )
+        )
+    return EntryPublic(
+        id=entry.id,
+        subject=subject.subject_code,
+        visit=record.visit_name,
+        visit_key=visit_key(record.visit_name),
+        form=entry.form,
+        form_label=form.label,
+        visit_date=record.visit_date,
+        collected_at=entry.collected_at,
+        version=entry.version,
+        entered_by=entry.entered_by,
+        entered_at=entry.entered_at,
+        voided=entry.voided_at is not None,
+        void_reason=entry.void_reason,
+        values=values,
+        queries_raised=raised or [],
+    )
+
+
+def live_entry(session: Session, visit_id: int, form: str) -> FormEntry | None:
+    return session.scalar(
+        select(FormEntry).where(
+            FormEntry.visit_id == visit_id, FormEntry.form == form, FormEntry.voided_at.is_(None)
+        )
+    )
+
+
+def has_live_entries(session: Session, visit_id: int) -> bool:
+    return (
+        session.scalar(
+            select(FormEntry.id)
+            .where(FormEntry.visit_id == visit_id, FormEntry.voided_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def visit_pf(session: Session, record: VisitRecord) -> float | None:
+    """The P/F of the visit's blood gas, which the WHO scale needs on a ventilator."""
+    return session.scalar(
+        select(FormValue.number)
+        .join(FormEntry, FormEntry.id == FormValue.entry_id)
+        .where(
+            FormEntry.visit_id == record.id,
+            FormEntry.form == "blood_gas",
+            FormEntry.voided_at.is_(None),
+            FormValue.item == "pf_ratio",
+        )
+    )
+
+
+def value_rows(entry: FormEntry, values: Any) -> list[FormValue]:
+    return [
+        FormValue(
+            entry_id=entry.id,
+            site_id=entry.site_id,
+            item=v.item,
+            number=v.number,
+            unit=v.unit,
+            text=v.text,
+            entered=v.entered,
+            entered_unit=v.entered_unit,
+            flag=v.flag,
+            derived=v.derived,
+            note=v.note,
+        )
+        for v in values
+    ]
+
+
+def apply_value(row: FormValue, new: Value | None) -> bool:
+    """Copy a checked value onto a stored row; True when anything changed."""
+    fields = {
+        "number": new.number if new else None,
+        "unit": new.unit if new else row.unit,
+        "text": new.text if new else None,
+        "entered": new.entered if new else None,
+        "entered_unit": new.entered_unit if new else None,
+        "flag": new.flag if new else None,
+        "note": new.note if new else None,
+    }
+    changed = False
+    for key, value in fields.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def as_input(row: FormValue) -> Any:
+    """A stored value as it would be entered again (the original number and unit)."""
+    if row.entered is not None:
+        return {"value": row.entered, "unit": row.entered_unit}
+    if row.number is not None:
+        return {"value": row.number, "unit": row.unit}
+    return row.text
+
+
+def stored_rows(session: Session, entry_id: int) -> dict[str, FormValue]:
+    return {
+        r.item: r for r in session.scalars(select(FormValue).where(FormValue.entry_id == entry_id))
+    }
+
+
+def load_entry(
+    session: Session, actor: Actor, entry_id: int
+) -> tuple[FormEntry, Subject, VisitRecord]:
+    scope = visible_site_ids(actor)
+    entry = session.get(FormEntry, entry_id)
+    if entry is None or (scope is not None and entry.site_id not in scope):
+        raise NotFound(f"entry: no form entry {entry_id}", field="entry")
+    subject = session.get(Subject, entry.subject_id)
+    record = session.get(VisitRecord, entry.visit_id)
+    assert subject is not None and record is not None
+    return entry, subject, record
