@@ -27,6 +27,7 @@ CRITICAL = {**SEVERE, "mechanical_ventilation": True}
 def criteria(session: Session) -> tuple[dict[str, bool], dict[str, bool]]:
     """Every inclusion criterion met and no exclusion present, for the trial's protocol."""
     elig = get_protocol(session, only_trial(session).code).protocol.eligibility
+    session.rollback()  # end the read: on SQLite an open transaction would block the app
     return {c: True for c in elig.inclusion}, {c: False for c in elig.exclusion}
 
 
@@ -116,3 +117,7 @@ def stock(session) -> Stock:  # noqa: ANN001
         made[kind] = codes
     session.commit()
     return Stock(made["cells"], made["placebo"], 5.0e7)
+
+
+# The web fixtures (app, client, login, token) for the clinical page and API tests.
+from tests.web.conftest import app, client, csrf_of, login, token  # noqa: E402, F401

@@ -200,7 +200,7 @@ def dispense_administration(
     if kind == "cells":
         cells, volume = _cells_to_give(protocol, allocation.arm, subject.weight_kg, issued)
     else:
-        cells, volume = None, sum(u.volume_ml for u in issued)
+        cells, volume = 0.0, sum(u.volume_ml for u in issued)
     audit.attach(session, actor)
     dispensation = Dispensation(
         subject_id=subject.id,

@@ -18,7 +18,7 @@ The use cases every other clinical module builds on:
   before consent; randomisation, dispensing, infusions, visits and adverse events call it.
 
 Randomisation is in ``randomise.py`` (``set_up_randomisation``, ``randomise_subject``,
-``emergency_unblind``); dosing in ``dosing_service.py`` (``administration_schedule``,
+``emergency_unblind``); dosing in ``schedule.py`` (``administration_schedule``,
 ``override_schedule``) and ``dispensing.py`` (``dispense_administration``, ``record_infusion``).
 Screening from routine-care data may precede consent (a pre-screening log); nothing else may.
 """

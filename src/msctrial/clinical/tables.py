@@ -209,10 +209,13 @@ class Dispensation(Audited, Voidable, Base):
     unit_codes: Mapped[list[Any]] = mapped_column(JSON)
     product_kind: Mapped[str] = mapped_column(String(24), info=BLINDED)
     lot_codes: Mapped[list[Any]] = mapped_column(JSON, info=BLINDED)
-    cells_total: Mapped[float | None] = mapped_column(default=None, info=BLINDED)
-    volume_ml: Mapped[float | None] = mapped_column(default=None)
+    # Zero for placebo, never null: a null would leave the field out of the audit entry and
+    # so tell a blinded reader of the trail which dispensations were placebo.
+    cells_total: Mapped[float] = mapped_column(info=BLINDED)
+    # Product volume and hold time differ between cells and placebo: sealed as well.
+    volume_ml: Mapped[float] = mapped_column(info=BLINDED)
     thawed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    max_hold_h: Mapped[float] = mapped_column()
+    max_hold_h: Mapped[float] = mapped_column(info=BLINDED)
     dispensed_by: Mapped[str] = mapped_column(String(100))
     dispensed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

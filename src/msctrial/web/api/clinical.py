@@ -1,0 +1,296 @@
+"""JSON API for clinical operations part 1: screening, consent, randomisation, dosing.
+
+Each route parses its body, calls one service and returns a public schema. Blinding and site
+isolation are decided by the services (``msctrial.clinical.overview`` and friends), so the
+route for a blinded user simply has no arm to return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from msctrial.clinical import dispensing, overview, randomise, schedule, subjects
+from msctrial.clinical import schemas as s
+from msctrial.clinical.severity import classify_severity, parse_observations
+from msctrial.web.deps import ApiActor, Config, Db
+
+router = APIRouter(prefix="/api/v1/clinical", tags=["clinical"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScreenRequest(Body):
+    site: str | None = Field(default=None, description="site code; for a new patient")
+    year_of_birth: int | None = None
+    sex: str | None = Field(default=None, description="female or male")
+    weight_kg: float | None = None
+    observations: dict[str, Any] = Field(description="see `msctrial clinical severity`")
+    inclusion_met: dict[str, bool] = Field(default_factory=dict)
+    exclusion_present: dict[str, bool] = Field(default_factory=dict)
+    observed_at: dt.datetime | None = None
+
+
+class RescreenRequest(Body):
+    observations: dict[str, Any]
+    inclusion_met: dict[str, bool] = Field(default_factory=dict)
+    exclusion_present: dict[str, bool] = Field(default_factory=dict)
+    observed_at: dt.datetime | None = None
+
+
+class ReasonRequest(Body):
+    reason: str | None = None
+
+
+class ConsentRequest(Body):
+    form_version: str
+    consented_at: dt.datetime
+    taken_by: str | None = None
+    signer: str = "subject"
+    representative_name: str | None = None
+    representative_relationship: str | None = None
+
+
+class OverrideRequest(Body):
+    planned_on: dt.date
+    reason: str | None = None
+    administration_no: int | None = Field(
+        default=None, description="omit to add an unscheduled administration"
+    )
+
+
+class DispenseRequest(Body):
+    unit_codes: list[str]
+    thawed_at: dt.datetime
+
+
+class InfusionRequest(Body):
+    scanned_unit_codes: list[str]
+    started_at: dt.datetime
+    stopped_at: dt.datetime
+    volume_ml: float
+    vitals_before: dict[str, Any]
+    vitals_after: dict[str, Any]
+    premedication: str | None = None
+    reactions: list[str] = Field(default_factory=list)
+    reaction_notes: str | None = None
+
+
+class SetupRequest(Body):
+    seed: str | None = Field(default=None, description="secret; random when omitted")
+    per_stratum: int | None = Field(default=None, ge=1, le=100000)
+
+
+def _outcome(db: Db, actor: ApiActor, out: subjects.ScreeningOutcome) -> s.ScreeningOutcomePublic:
+    return s.ScreeningOutcomePublic(
+        subject=overview.subject_public(db, actor, out.subject),
+        screening=overview.screening_public(out.screening),
+        screen_failure=s.ScreenFailurePublic.model_validate(out.screen_failure)
+        if out.screen_failure
+        else None,
+    )
+
+
+@router.post("/severity", response_model=s.SeverityPublic)
+def severity(body: dict[str, Any], actor: ApiActor) -> s.SeverityPublic:
+    """Classify observations without storing anything (the CLI's `severity` contract)."""
+    result = classify_severity(parse_observations(body))
+    return s.SeverityPublic(**result.to_contract(), who_scale=result.who_scale)
+
+
+@router.get("/subjects", response_model=list[s.SubjectUnblinded | s.SubjectPublic])
+def list_subjects(
+    db: Db, actor: ApiActor, site: str | None = None, status: str | None = None
+) -> list[s.SubjectPublic]:
+    return overview.subject_list(db, actor, site_code=site, status=status)
+
+
+@router.get("/subjects.csv", response_class=Response)
+def export_subjects(db: Db, actor: ApiActor, site: str | None = None) -> Response:
+    text = overview.export_subjects_csv(db, actor, site_code=site)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="subjects.csv"'},
+    )
+
+
+@router.post("/subjects", response_model=s.ScreeningOutcomePublic, status_code=201)
+def screen(body: ScreenRequest, db: Db, actor: ApiActor) -> s.ScreeningOutcomePublic:
+    out = subjects.screen_subject(
+        db,
+        actor,
+        site_code=body.site,
+        year_of_birth=body.year_of_birth,
+        sex=body.sex,
+        weight_kg=body.weight_kg,
+        observations=body.observations,
+        inclusion_met=body.inclusion_met,
+        exclusion_present=body.exclusion_present,
+        observed_at=body.observed_at,
+    )
+    return _outcome(db, actor, out)
+
+
+@router.get("/subjects/{code}", response_model=s.SubjectDetail)
+def subject(code: str, db: Db, actor: ApiActor) -> s.SubjectDetail:
+    return overview.subject_detail(db, actor, code)
+
+
+@router.post("/subjects/{code}/screenings", response_model=s.ScreeningOutcomePublic)
+def rescreen(code: str, body: RescreenRequest, db: Db, actor: ApiActor) -> s.ScreeningOutcomePublic:
+    out = subjects.screen_subject(
+        db,
+        actor,
+        subject_code_text=code,
+        observations=body.observations,
+        inclusion_met=body.inclusion_met,
+        exclusion_present=body.exclusion_present,
+        observed_at=body.observed_at,
+    )
+    return _outcome(db, actor, out)
+
+
+@router.post("/subjects/{code}/screen-failure", response_model=s.ScreenFailurePublic)
+def screen_failure(
+    code: str, body: ReasonRequest, db: Db, actor: ApiActor
+) -> s.ScreenFailurePublic:
+    return s.ScreenFailurePublic.model_validate(
+        subjects.record_screen_failure(db, actor, code, body.reason)
+    )
+
+
+@router.post("/subjects/{code}/consents", response_model=s.ConsentPublic, status_code=201)
+def consent(code: str, body: ConsentRequest, db: Db, actor: ApiActor) -> s.ConsentPublic:
+    return s.ConsentPublic.model_validate(
+        subjects.record_consent(db, actor, code, **body.model_dump())
+    )
+
+
+@router.post(
+    "/subjects/{code}/randomise", response_model=s.AllocationUnblinded | s.AllocationPublic
+)
+def randomise_subject(code: str, db: Db, actor: ApiActor) -> s.AllocationPublic:
+    view = randomise.randomise_subject(db, actor, code)
+    fields = dict(
+        subject_code=code.strip().upper(),
+        randomisation_no=view.randomisation_no,
+        allocated_at=view.allocated_at,
+        allocated_by=view.allocated_by,
+    )
+    if view.arm is not None:
+        return s.AllocationUnblinded(**fields, arm=view.arm)
+    return s.AllocationPublic(**fields)
+
+
+@router.post("/subjects/{code}/unblind", response_model=s.UnblindingResult)
+def unblind(code: str, body: ReasonRequest, db: Db, actor: ApiActor) -> s.UnblindingResult:
+    """Emergency unblinding by the subject's investigator: the one route that returns an arm."""
+    return s.UnblindingResult.model_validate(
+        randomise.emergency_unblind(db, actor, code, body.reason)
+    )
+
+
+@router.get("/unblindings", response_model=list[s.UnblindingPublic])
+def unblindings(db: Db, actor: ApiActor) -> list[s.UnblindingPublic]:
+    return overview.unblinding_list(db, actor)
+
+
+@router.get("/subjects/{code}/administrations", response_model=list[s.AdministrationPublic])
+def administrations(code: str, db: Db, actor: ApiActor) -> list[s.AdministrationPublic]:
+    return [
+        s.AdministrationPublic.model_validate(a)
+        for a in schedule.administration_schedule(db, actor, code)
+    ]
+
+
+@router.post(
+    "/subjects/{code}/administrations/override",
+    response_model=list[s.DeviationPublic],
+    status_code=201,
+)
+def override(
+    code: str, body: OverrideRequest, db: Db, actor: ApiActor, settings: Config
+) -> list[s.DeviationPublic]:
+    records = schedule.override_schedule(
+        db,
+        actor,
+        code,
+        planned_on=body.planned_on,
+        reason=body.reason,
+        administration_no=body.administration_no,
+        settings=settings,
+    )
+    detail = overview.subject_detail(db, actor, code)
+    ids = {(r.kind, r.description) for r in records}
+    return [d for d in detail.deviations if (d.kind, d.description) in ids]
+
+
+@router.post(
+    "/subjects/{code}/administrations/{number}/dispense",
+    response_model=s.DispensationUnblinded,
+    status_code=201,
+)
+def dispense(
+    code: str, number: int, body: DispenseRequest, db: Db, actor: ApiActor, settings: Config
+) -> s.DispensationUnblinded:
+    """Pharmacist only (unblinded): the response names the kind, lots and cells."""
+    d = dispensing.dispense_administration(
+        db,
+        actor,
+        code,
+        number,
+        unit_codes=body.unit_codes,
+        thawed_at=body.thawed_at,
+        settings=settings,
+    )
+    return s.DispensationUnblinded(
+        administration_no=number,
+        unit_codes=list(d.unit_codes),
+        thawed_at=d.thawed_at,
+        dispensed_by=d.dispensed_by,
+        dispensed_at=d.dispensed_at,
+        voided=False,
+        product_kind=d.product_kind,
+        lot_codes=list(d.lot_codes),
+        cells_total=d.cells_total,
+        volume_ml=d.volume_ml,
+        max_hold_h=d.max_hold_h,
+    )
+
+
+@router.post(
+    "/subjects/{code}/administrations/{number}/infusion",
+    response_model=s.InfusionPublic,
+    status_code=201,
+)
+def infusion(
+    code: str, number: int, body: InfusionRequest, db: Db, actor: ApiActor, settings: Config
+) -> s.InfusionPublic:
+    i = dispensing.record_infusion(db, actor, code, number, settings=settings, **body.model_dump())
+    return s.InfusionPublic(
+        administration_no=number,
+        **{k: getattr(i, k) for k in s.InfusionPublic.model_fields if k != "administration_no"},
+    )
+
+
+@router.get("/pharmacy", response_model=list[s.PharmacyTask])
+def pharmacy(db: Db, actor: ApiActor) -> list[s.PharmacyTask]:
+    return overview.pharmacy_worklist(db, actor)
+
+
+@router.get("/randomisation", response_model=s.RandomisationListPublic)
+def randomisation_status(db: Db, actor: ApiActor) -> s.RandomisationListPublic:
+    return overview.randomisation_status(db, actor)
+
+
+@router.post("/randomisation", response_model=s.RandomisationListPublic, status_code=201)
+def set_up_randomisation(body: SetupRequest, db: Db, actor: ApiActor) -> s.RandomisationListPublic:
+    randomise.set_up_randomisation(db, actor, seed=body.seed, per_stratum=body.per_stratum)
+    return overview.randomisation_status(db, actor)

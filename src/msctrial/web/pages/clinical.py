@@ -1,0 +1,499 @@
+"""Clinical pages: subjects, screening, consent, randomisation, unblinding, pharmacy, bedside.
+
+Each page calls the same service as its API route. A form whose input is refused is shown
+again with the message and the field, never half-saved. Date-time fields of a form are read
+in the site's time zone (what the clock on the ward shows) and stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from msctrial.clinical import dispensing, overview, randomise, schedule, subjects
+from msctrial.clinical.severity import FIELDS, OxygenSupport
+from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput, MsctrialError
+from msctrial.core.sites import list_sites
+from msctrial.core.users import Actor
+from msctrial.protocol.service import get_protocol, only_trial
+from msctrial.web.deps import Config, Db, PageActor, check_csrf
+from msctrial.web.layout import render
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form()]
+NUMBER_FIELDS = (
+    "respiratory_rate",
+    "spo2_rest_pct",
+    "pao2_mmhg",
+    "fio2",
+    "lesion_progression_pct_48h",
+    "peep_cmh2o",
+)
+FLAG_FIELDS = (
+    "pneumonia_on_imaging",
+    "mechanical_ventilation",
+    "shock",
+    "organ_failure_icu",
+    "clinician_progressing",
+    "vasopressors",
+    "dialysis_or_ecmo",
+)
+VITALS = (
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "respiratory_rate",
+    "temperature_c",
+    "spo2_pct",
+)
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(text: str | None, field: str, zone: str | None) -> dt.datetime | None:
+    """A form's date-time (site clock, or with an explicit offset) as an aware datetime."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{field}: {text!r} is not a date and time, e.g. 2026-03-02T09:30", field=field
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=_zone(zone))
+
+
+def _number(form: FormData, name: str) -> float | None:
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: {raw!r} is not a number", field=name) from None
+
+
+def _answers(form: FormData, prefix: str, texts: list[str]) -> dict[str, bool]:
+    out = {}
+    for i, text in enumerate(texts):
+        value = form.get(f"{prefix}_{i}")
+        if value in ("yes", "no"):
+            out[text] = value == "yes"
+    return out
+
+
+def _observations(form: FormData) -> dict[str, Any]:
+    obs: dict[str, Any] = {}
+    for name in NUMBER_FIELDS:
+        value = _number(form, name)
+        if value is not None:
+            obs[name] = value
+    for name in FLAG_FIELDS:
+        value = form.get(name)
+        if value in ("yes", "no"):
+            obs[name] = value == "yes"
+    if form.get("oxygen_support"):
+        obs["oxygen_support"] = form.get("oxygen_support")
+    assert set(obs) <= set(FIELDS)
+    return obs
+
+
+def _protocol(db: Db) -> Any:
+    return get_protocol(db, only_trial(db).code).protocol
+
+
+def _screen_context(db: Db, actor: Actor, **extra: Any) -> dict[str, Any]:
+    protocol = _protocol(db)
+    sites = [s for s in list_sites(db) if actor.has_role(*subjects.SITE_STAFF, site_id=s.id)]
+    return {
+        "eligibility": protocol.eligibility,
+        "sites": sites,
+        "number_fields": NUMBER_FIELDS,
+        "flag_fields": FLAG_FIELDS,
+        "oxygen": list(OxygenSupport),
+        "form": {},
+        **extra,
+    }
+
+
+@router.get("/clinical")
+def subject_list(
+    request: Request, db: Db, actor: PageActor, site: str | None = None, status: str | None = None
+) -> Response:
+    rows = overview.subject_list(db, actor, site_code=site, status=status)
+    return render(
+        request,
+        "clinical/list.html",
+        {
+            "rows": rows,
+            "site": site or "",
+            "status": status or "",
+            "can_screen": actor.has_role(*subjects.SITE_STAFF),
+        },
+        actor=actor,
+    )
+
+
+@router.get("/clinical/screen")
+def screen_form(request: Request, db: Db, actor: PageActor) -> Response:
+    actor.require(*subjects.SITE_STAFF, to="screen patients")
+    return render(request, "clinical/screen.html", _screen_context(db, actor), actor=actor)
+
+
+@router.post("/clinical/screen")
+async def screen(request: Request, db: Db, actor: PageActor) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    protocol = _protocol(db)
+    try:
+        site = str(form.get("site") or "")
+        zone = next((s.timezone for s in list_sites(db) if s.code == site), None)
+        yob = _number(form, "year_of_birth")
+        out = subjects.screen_subject(
+            db,
+            actor,
+            site_code=site,
+            year_of_birth=int(yob) if yob is not None else None,
+            sex=str(form.get("sex") or "") or None,
+            weight_kg=_number(form, "weight_kg"),
+            observations=_observations(form),
+            inclusion_met=_answers(form, "inc", protocol.eligibility.inclusion),
+            exclusion_present=_answers(form, "exc", protocol.eligibility.exclusion),
+            observed_at=local_time(str(form.get("observed_at") or ""), "observed_at", zone),
+        )
+    except MsctrialError as exc:
+        db.rollback()
+        ctx = _screen_context(db, actor, error=exc.message, field=exc.field, form=dict(form))
+        return render(request, "clinical/screen.html", ctx, actor=actor, status=exc.status)
+    return RedirectResponse(f"/clinical/subjects/{out.subject.subject_code}", status_code=303)
+
+
+def _subject_page(
+    request: Request, db: Db, actor: Actor, code: str, *, status: int = 200, **extra: Any
+) -> Response:
+    detail = overview.subject_detail(db, actor, code)
+    subject = subjects.get_subject(db, actor, code)
+    site_id = subject.site_id
+    ctx = {
+        "d": detail,
+        "s": detail.subject,
+        "arm": getattr(detail.subject, "arm", None),
+        "can_edit": actor.has_role(*subjects.SITE_STAFF, site_id=site_id),
+        "is_investigator": actor.has_role("investigator", site_id=site_id),
+        "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
+        "at_bedside": actor.has_role(*dispensing.BEDSIDE, site_id=site_id),
+        "now_local": utcnow().astimezone(_zone(subjects.site_of(db, subject).timezone)),
+        **extra,
+    }
+    return render(request, "clinical/subject.html", ctx, actor=actor, status=status)
+
+
+@router.get("/clinical/subjects/{code}")
+def subject_page(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    return _subject_page(request, db, actor, code)
+
+
+def _act(request: Request, db: Db, actor: Actor, code: str, action: Any) -> Response:
+    """Run a subject action; on a refusal show the subject page with the message."""
+    try:
+        action()
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _subject_page(
+            request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
+        )
+    return RedirectResponse(f"/clinical/subjects/{code}", status_code=303)
+
+
+def _zone_of(db: Db, actor: Actor, code: str) -> str:
+    return subjects.site_of(db, subjects.get_subject(db, actor, code)).timezone
+
+
+@router.post("/clinical/subjects/{code}/consent")
+def consent(
+    request: Request,
+    code: str,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf = "",
+    form_version: Annotated[str, Form()] = "",
+    consented_at: Annotated[str, Form()] = "",
+    taken_by: Annotated[str, Form()] = "",
+    signer: Annotated[str, Form()] = "subject",
+    representative_name: Annotated[str, Form()] = "",
+    representative_relationship: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _act(
+        request,
+        db,
+        actor,
+        code,
+        lambda: subjects.record_consent(
+            db,
+            actor,
+            code,
+            form_version=form_version,
+            consented_at=local_time(consented_at, "consented_at", _zone_of(db, actor, code)),
+            taken_by=taken_by,
+            signer=signer,
+            representative_name=representative_name,
+            representative_relationship=representative_relationship,
+        ),
+    )
+
+
+@router.post("/clinical/subjects/{code}/screen-failure")
+def screen_failure(
+    request: Request,
+    code: str,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _act(
+        request, db, actor, code, lambda: subjects.record_screen_failure(db, actor, code, reason)
+    )
+
+
+@router.post("/clinical/subjects/{code}/randomise")
+def randomise_subject(
+    request: Request, code: str, db: Db, actor: PageActor, csrf_token: Csrf = ""
+) -> Response:
+    check_csrf(request, csrf_token)
+    return _act(request, db, actor, code, lambda: randomise.randomise_subject(db, actor, code))
+
+
+@router.post("/clinical/subjects/{code}/unblind")
+def unblind(
+    request: Request,
+    code: str,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        result = randomise.emergency_unblind(db, actor, code, reason)
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _subject_page(
+            request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
+        )
+    return render(request, "clinical/unblinded.html", {"u": result}, actor=actor)
+
+
+@router.post("/clinical/subjects/{code}/override")
+def override(
+    request: Request,
+    code: str,
+    db: Db,
+    actor: PageActor,
+    settings: Config,
+    csrf_token: Csrf = "",
+    planned_on: Annotated[str, Form()] = "",
+    administration_no: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+
+    def action() -> None:
+        try:
+            day = dt.date.fromisoformat(planned_on)
+        except ValueError:
+            raise InvalidInput(
+                "planned_on: give a date, e.g. 2026-03-10", field="planned_on"
+            ) from None
+        number = int(administration_no) if administration_no.strip().isdigit() else None
+        schedule.override_schedule(
+            db,
+            actor,
+            code,
+            planned_on=day,
+            reason=reason,
+            administration_no=number,
+            settings=settings,
+        )
+
+    return _act(request, db, actor, code, action)
+
+
+def _dispense_page(
+    request: Request, db: Db, actor: Actor, code: str, number: int, settings: Any, **extra: Any
+) -> Response:
+    from msctrial.product import service as product
+
+    actor.require("pharmacist", to="dispense")
+    status = extra.pop("status", 200)
+    task = next(
+        (
+            t
+            for t in overview.pharmacy_worklist(db, actor)
+            if t.subject_code == code.upper() and t.administration_no == number
+        ),
+        None,
+    )
+    units = (
+        product.available_units(db, actor, kind=task.kind, now=utcnow(), settings=settings)
+        if task
+        else []
+    )
+    return render(
+        request,
+        "clinical/dispense.html",
+        {"task": task, "units": units, "code": code.upper(), "number": number, **extra},
+        actor=actor,
+        status=status,
+    )
+
+
+@router.get("/clinical/subjects/{code}/administrations/{number}/dispense")
+def dispense_form(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    subjects.get_subject(db, actor, code)
+    return _dispense_page(request, db, actor, code, number, settings)
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/dispense")
+async def dispense(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    try:
+        dispensing.dispense_administration(
+            db,
+            actor,
+            code,
+            number,
+            unit_codes=[str(u) for u in form.getlist("unit")],
+            thawed_at=local_time(
+                str(form.get("thawed_at") or ""), "thawed_at", _zone_of(db, actor, code)
+            ),  # type: ignore[arg-type]
+            settings=settings,
+        )
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _dispense_page(
+            request,
+            db,
+            actor,
+            code,
+            number,
+            settings,
+            error=exc.message,
+            field=exc.field,
+            status=exc.status,
+        )
+    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
+
+
+def _infusion_page(
+    request: Request, db: Db, actor: Actor, code: str, number: int, **extra: Any
+) -> Response:
+    subject = subjects.get_subject(db, actor, code)
+    actor.require(*dispensing.BEDSIDE, site_id=subject.site_id, to="record infusions")
+    status = extra.pop("status", 200)
+    return render(
+        request,
+        "clinical/infusion.html",
+        {
+            "code": subject.subject_code,
+            "number": number,
+            "vitals": VITALS,
+            "reactions": dispensing.REACTIONS,
+            "form": {},
+            **extra,
+        },
+        actor=actor,
+        status=status,
+    )
+
+
+@router.get("/clinical/subjects/{code}/administrations/{number}/infusion")
+def infusion_form(request: Request, code: str, number: int, db: Db, actor: PageActor) -> Response:
+    return _infusion_page(request, db, actor, code, number)
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/infusion")
+async def infusion(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    try:
+        zone = _zone_of(db, actor, code)
+        scanned = str(form.get("scanned") or "").replace(",", "\n").split()
+        dispensing.record_infusion(
+            db,
+            actor,
+            code,
+            number,
+            scanned_unit_codes=scanned,
+            started_at=local_time(str(form.get("started_at") or ""), "started_at", zone),  # type: ignore[arg-type]
+            stopped_at=local_time(str(form.get("stopped_at") or ""), "stopped_at", zone),  # type: ignore[arg-type]
+            volume_ml=_number(form, "volume_ml"),  # type: ignore[arg-type]
+            vitals_before={v: _number(form, f"before_{v}") for v in VITALS},
+            vitals_after={v: _number(form, f"after_{v}") for v in VITALS},
+            premedication=str(form.get("premedication") or ""),
+            reactions=[str(r) for r in form.getlist("reaction")],
+            reaction_notes=str(form.get("reaction_notes") or ""),
+            settings=settings,
+        )
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _infusion_page(
+            request,
+            db,
+            actor,
+            code,
+            number,
+            error=exc.message,
+            field=exc.field,
+            form=dict(form),
+            status=exc.status,
+        )
+    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
+
+
+@router.get("/clinical/pharmacy")
+def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "clinical/pharmacy.html",
+        {"tasks": overview.pharmacy_worklist(db, actor)},
+        actor=actor,
+    )
+
+
+@router.get("/clinical/unblindings")
+def unblindings(request: Request, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "clinical/unblindings.html",
+        {"rows": overview.unblinding_list(db, actor)},
+        actor=actor,
+    )

@@ -1,0 +1,69 @@
+"""The clinical workflow through the JSON API and the pages, with blinding on raw bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.clinical.conftest import SEVERE, criteria
+from tests.clinical.test_dispensing import VITALS
+
+
+def screen_body(session, site="WUH"):
+    inc, exc = criteria(session)
+    return {
+        "site": site,
+        "year_of_birth": 1958,
+        "sex": "male",
+        "weight_kg": 72,
+        "observations": SEVERE,
+        "inclusion_met": inc,
+        "exclusion_present": exc,
+    }
+
+
+def test_the_api_screens_consents_randomises_dispenses_and_infuses(
+    session, client, token, rand_list, stock
+):
+    inv, pharm, coord = token("investigator"), token("pharmacist"), token("coordinator")
+    r = client.post("/api/v1/clinical/subjects", json=screen_body(session), headers=inv)
+    assert r.status_code == 201, r.text
+    code = r.json()["subject"]["subject_code"]
+    assert r.json()["screening"]["severity"] == "severe"
+    now = dt.datetime.now(dt.UTC)
+    r = client.post(
+        f"/api/v1/clinical/subjects/{code}/consents",
+        json={"form_version": "1.0", "consented_at": (now - dt.timedelta(hours=2)).isoformat()},
+        headers=coord,
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(f"/api/v1/clinical/subjects/{code}/randomise", headers=inv)
+    assert r.status_code == 200, r.text
+    assert "arm" not in r.json() and r.json()["status"] == "randomised"
+    tasks = client.get("/api/v1/clinical/pharmacy", headers=pharm).json()
+    kind = tasks[0]["kind"]
+    units = (stock.cells if kind == "cells" else stock.placebo)[:3]
+    r = client.post(
+        f"/api/v1/clinical/subjects/{code}/administrations/1/dispense",
+        json={"unit_codes": units, "thawed_at": (now - dt.timedelta(minutes=50)).isoformat()},
+        headers=pharm,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["product_kind"] == kind
+    r = client.post(
+        f"/api/v1/clinical/subjects/{code}/administrations/1/infusion",
+        json={
+            "scanned_unit_codes": units,
+            "started_at": (now - dt.timedelta(minutes=40)).isoformat(),
+            "stopped_at": (now - dt.timedelta(minutes=10)).isoformat(),
+            "volume_ml": 100,
+            "vitals_before": VITALS,
+            "vitals_after": VITALS,
+        },
+        headers=coord,
+    )
+    assert r.status_code == 201, r.text
+    blinded = client.get(f"/api/v1/clinical/subjects/{code}", headers=coord).text
+    for secret in ("UC-MSC", "Placebo", "placebo", '"cells"', "LOT-", "product_kind"):
+        assert secret not in blinded
+    page = client.get(f"/api/v1/clinical/subjects/{code}", headers=pharm).json()
+    assert page["subject"]["arm"] in ("UC-MSC", "Placebo")
