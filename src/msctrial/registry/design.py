@@ -41,6 +41,7 @@ from msctrial.registry.model import (
     Evidence,
     ExtractedDesign,
     FindingOut,
+    Outcome,
     PrimaryOutcome,
     Study,
 )
@@ -51,6 +52,13 @@ _MEASURES: list[tuple[Measure, re.Pattern[str]]] = [
         Measure.infusion_reactions,
         re.compile(r"infusion[- ]associated|infusion[- ]related|infusional", re.I),
     ),
+    (
+        Measure.local_inflammation,
+        re.compile(r"local\s+(?:inflammat|reaction)|injection[- ]site", re.I),
+    ),
+    (Measure.fever, re.compile(r"\bfever|pyrexia", re.I)),
+    (Measure.chills, re.compile(r"chills|\brigou?rs?\b", re.I)),
+    (Measure.allergic_reaction, re.compile(r"allerg|anaphyla|hypersensitivity", re.I)),
     (
         Measure.oxygenation_index,
         re.compile(r"PaO2\s*/\s*FiO2|oxygenation\s+index|P/F\s+ratio|\bPF\s+ratio", re.I),
@@ -133,6 +141,16 @@ def measure_of(text: str) -> Measure | None:
     return None
 
 
+_REACTIONS = (Measure.local_inflammation, Measure.fever, Measure.chills, Measure.allergic_reaction)
+
+
+def measures_of(text: str) -> list[Measure]:
+    """Every guidance measure an outcome names: one outcome may follow several reactions."""
+    found = [m for m, pattern in _MEASURES if m in _REACTIONS and pattern.search(text)]
+    main = measure_of(text)
+    return found if main in found else ([main] if main else []) + found
+
+
 def stated_severity(criteria: str | None) -> tuple[list[Severity], str] | None:
     """Clinical types the inclusion criteria name ('severe or critical COVID-19')."""
     if not criteria:
@@ -210,7 +228,10 @@ def extract_design(
     protocol = build_protocol(study, design, msc_arms, arm_products, dosing, evidence)
     findings = check_guidance(protocol, guidance, weights_kg)
     design = design.model_copy(
-        update={"findings": [FindingOut(**f.to_dict()) for f in findings]}  # type: ignore[arg-type]
+        update={
+            "findings": [FindingOut(**f.to_dict()) for f in findings],  # type: ignore[arg-type]
+            "evidence": dict(evidence),  # with what the protocol's arms and design added
+        }
     )
     return Extraction(design, protocol)
 
@@ -410,10 +431,8 @@ def build_protocol(
             source="eligibilityModule.eligibilityCriteria", text=severity[1][:600]
         )
     endpoints = Endpoints(
-        primary=[_endpoint(o.measure, o.description, o.time_frame) for o in study.primary_outcomes],
-        secondary=[
-            _endpoint(o.measure, o.description, o.time_frame) for o in study.secondary_outcomes
-        ],
+        primary=[e for o in study.primary_outcomes for e in _endpoints(o)],
+        secondary=[e for o in study.secondary_outcomes for e in _endpoints(o)],
     )
     return Protocol(
         title=study.title[:500],
@@ -469,13 +488,16 @@ def _vehicle(study: Study, arm) -> tuple[str, str] | None:  # noqa: ANN001
     return None
 
 
-def _endpoint(measure: str, description: str | None, time_frame: str | None) -> Endpoint:
-    return Endpoint(
-        measure=measure_of(f"{measure} {description or ''}") or Measure.other,
-        name=measure[:500],
-        time_points=time_points(time_frame or ""),
-        time_frame=(time_frame or None) and time_frame[:500],
-    )
+def _endpoints(o: Outcome) -> list[Endpoint]:
+    return [
+        Endpoint(
+            measure=m,
+            name=o.measure[:500],
+            time_points=time_points(o.time_frame or ""),
+            time_frame=o.time_frame[:500] if o.time_frame else None,
+        )
+        for m in (measures_of(f"{o.measure} {o.description or ''}") or [Measure.other])
+    ]
 
 
 def _design(study: Study, arms: list[Arm], evidence: dict[str, Evidence]) -> Design:

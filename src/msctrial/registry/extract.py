@@ -80,6 +80,7 @@ class ArmDosing:
     optional_days: list[int] = field(default_factory=list)
     count: int | None = None
     interval: int | None = None
+    optional_interval: int | None = None  # the gap before an optional extra dose, if stated
     route: str | None = None
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
@@ -224,8 +225,12 @@ def _read_schedule(d: ArmDosing, texts: list[Text], background: bool) -> None:
                 )
                 break
         if d.days is not None or d.count is not None:
-            if states_optional_dose(text):
-                d.evidence["optional_dose"] = Evidence(source=source, text=text.strip()[:500])
+            for a, b in dosing_sentences(text, background=background):
+                if states_optional_dose(t[a:b]):
+                    d.evidence["optional_dose"] = Evidence(source=source, text=text[a:b].strip())
+                    gap = interval_days(t[a:b])
+                    d.optional_interval = gap[0] if gap else None
+                    break
             return
 
 
@@ -255,8 +260,9 @@ def _complete_schedule(d: ArmDosing, texts: list[Text]) -> None:
                 source=" + ".join(dict.fromkeys(q.source for q in quotes)),
                 text=" … ".join(dict.fromkeys(q.text for q in quotes)),
             )
-    if optional and d.interval and d.days:
-        d.optional_days = [d.days[-1] + d.interval]
+    gap = d.optional_interval or d.interval
+    if optional and gap and d.days:
+        d.optional_days = [d.days[-1] + gap]
     elif optional and d.count and not d.days:
         d.count += 1
     if d.days and "administrations" not in d.evidence:
@@ -265,4 +271,11 @@ def _complete_schedule(d: ArmDosing, texts: list[Text]) -> None:
         # the gap is read off the days themselves, whatever else the text says
         d.evidence["min_interval_days"] = d.evidence["schedule_days"]
         if d.optional_days and "optional_dose" in d.evidence:
-            d.evidence["schedule_days"] = d.evidence["optional_dose"]
+            planned, extra = d.evidence["schedule_days"], d.evidence["optional_dose"]
+            if planned.text != extra.text:
+                d.evidence["schedule_days"] = Evidence(
+                    source=" + ".join(dict.fromkeys((planned.source, extra.source))),
+                    text=f"{planned.text} … {extra.text}",
+                )
+            else:
+                d.evidence["schedule_days"] = extra

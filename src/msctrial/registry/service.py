@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from msctrial.core.db import utcnow
@@ -23,6 +23,7 @@ from msctrial.core.users import Actor
 from msctrial.protocol.guidance import Guidance, load_guidance
 from msctrial.registry.classify import classify
 from msctrial.registry.design import Extraction, extract_design
+from msctrial.registry.landscape import Landscape, figures, gather
 from msctrial.registry.model import ExtractedDesign, LoadReport, Problem, Study
 from msctrial.registry.reader import read_studies
 from msctrial.registry.table1 import describe_dose, describe_schedule, describe_source
@@ -276,3 +277,23 @@ def stored_designs(
 
 def last_load(session: Session, actor: Actor) -> RegistryLoad | None:
     return session.scalar(select(RegistryLoad).order_by(RegistryLoad.id.desc()).limit(1))
+
+
+_figures_cache: dict[tuple[object, ...], tuple[Landscape, dict[str, str]]] = {}
+
+
+def landscape(
+    session: Session, actor: Actor, settings: Settings
+) -> tuple[Landscape, dict[str, str]]:
+    """The landscape counts and figures of the store, redrawn only when the store changes."""
+    guidance = _guidance(settings)
+    weights = settings.reference_weights_kg
+    count, newest = session.execute(
+        select(func.count(RegistryStudy.nct_id), func.max(RegistryStudy.loaded_at))
+    ).one()
+    key = (count, str(newest), guidance.id, guidance.version, weights)
+    if key not in _figures_cache:
+        land = gather(stored_designs(session, actor, settings), guidance, weights)
+        _figures_cache.clear()
+        _figures_cache[key] = (land, figures(land))
+    return _figures_cache[key]

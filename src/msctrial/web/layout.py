@@ -32,6 +32,7 @@ NAV: list[NavItem] = [
     NavItem("Lots", "/product/lots", frozenset({"qc", "pharmacist"})),
     NavItem("Trace", "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem("Recalls", "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
+    NavItem("Registry", "/registry"),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]
 
