@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.ae_views import list_aes
@@ -258,14 +258,13 @@ def trial_matrix(
     return TrialMatrix(visits=names, rows=rows)
 
 
-def _per_subject(session: Session, stmt: object, ids: list[int]) -> dict[int, int]:
+def _per_subject(session: Session, stmt: Select[int, int], ids: list[int]) -> dict[int, int]:
+    """Counts per subject from ``select(X.subject_id, count()).where(...)``, for ``ids``."""
     if not ids:
         return {}
-    from sqlalchemy import Select
-
-    assert isinstance(stmt, Select)
-    first = stmt.selected_columns[0]
-    return dict(session.execute(stmt.where(first.in_(ids)).group_by(first)).tuples().all())
+    subject_id = stmt.selected_columns[0]
+    rows = session.execute(stmt.where(subject_id.in_(ids)).group_by(subject_id))
+    return {sid: n for sid, n in rows}
 
 
 def missing_and_overdue(
