@@ -177,6 +177,9 @@ def trial(session: Session, settings: Settings) -> TrialWorld:
     spine.build(session, settings, ctx)
     sites = {s.code: s for s in session.scalars(select(Site))}
     actors = {u.username: load_actor(session, u) for u in session.scalars(select(User))}
+    # End the read transaction: on SQLite every transaction begins IMMEDIATE (holds the write
+    # lock), so an open one here would lock out the app under test.
+    session.commit()
     return TrialWorld(
         ctx.trial_code, sites, actors, {lg.username: lg.password for lg in ctx.logins}
     )
