@@ -12,11 +12,15 @@ exosome or secretome term cannot be an MSC trial, and is not parsed at all.
 
 from __future__ import annotations
 
+import os
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -97,6 +101,99 @@ def read_studies(paths: Iterable[str | Path], *, prefilter: bool = False) -> Ite
 
 
 def _read_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
+    """Members one after another, read from their local headers as the file streams by, so
+    not even the archive's index is held in memory; an archive written in a way that needs
+    the central directory (stored members of unknown size) is read through ``zipfile``."""
+    try:
+        yield from _stream_zip(name, path, prefilter)
+    except _NeedsDirectory:
+        yield from _zipfile_members(name, path, prefilter)
+    except (OSError, zlib.error, struct.error, EOFError) as exc:
+        yield _problem(name, f"not a readable ZIP archive ({exc})")
+
+
+class _NeedsDirectory(Exception):
+    pass
+
+
+_LOCAL = b"PK\x03\x04"
+_DESCRIPTOR = b"PK\x07\x08"
+
+
+def _stream_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
+    with path.open("rb") as f:
+        while True:
+            signature = f.read(4)
+            if signature != _LOCAL:
+                if not signature.startswith(b"PK"):
+                    raise _NeedsDirectory
+                return  # the central directory: every member has been read
+            flag, method, csize, usize, nlen, xlen = _local_header(f.read(26))
+            member = f.read(nlen).decode("utf-8" if flag & 0x800 else "cp437")
+            extra = f.read(xlen)
+            if csize == 0xFFFFFFFF or usize == 0xFFFFFFFF:
+                csize, usize = _zip64_sizes(extra, csize, usize)
+            wanted = not member.endswith("/") and member.lower().endswith(SUFFIXES)
+            label = f"{name}!{member}"
+            if flag & 0x1:
+                raise _NeedsDirectory  # encrypted: let zipfile say so
+            if flag & 0x08:
+                if method != 8:
+                    raise _NeedsDirectory
+                raw = _inflate_until_end(f)
+            elif method in (0, 8):
+                if not wanted or usize > MAX_RECORD_BYTES:
+                    f.seek(csize, os.SEEK_CUR)
+                    if wanted:
+                        yield _problem(label, f"{usize} bytes; larger than any registry record")
+                    continue
+                data = f.read(csize)
+                raw = zlib.decompress(data, -15) if method == 8 else data
+            else:
+                raise _NeedsDirectory
+            if wanted:
+                yield from read_bytes(label, raw, prefilter=prefilter)
+
+
+def _local_header(header: bytes) -> tuple[int, int, int, int, int, int]:
+    _, flag, method, _, _, _, csize, usize, nlen, xlen = struct.unpack("<HHHHHIIIHH", header)
+    return flag, method, csize, usize, nlen, xlen
+
+
+def _zip64_sizes(extra: bytes, csize: int, usize: int) -> tuple[int, int]:
+    i = 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack("<HH", extra[i : i + 4])
+        if tag == 0x0001:
+            fields = extra[i + 4 : i + 4 + size]
+            values = list(struct.unpack(f"<{len(fields) // 8}Q", fields[: len(fields) // 8 * 8]))
+            if usize == 0xFFFFFFFF and values:
+                usize = values.pop(0)
+            if csize == 0xFFFFFFFF and values:
+                csize = values.pop(0)
+            return csize, usize
+        i += 4 + size
+    raise _NeedsDirectory
+
+
+def _inflate_until_end(f: BinaryIO) -> bytes:
+    """A deflated member whose sizes follow it in a data descriptor."""
+    inflater = zlib.decompressobj(-15)
+    out = []
+    while not inflater.eof:
+        chunk = f.read(65536)
+        if not chunk:
+            raise EOFError("archive ends inside a member")
+        out.append(inflater.decompress(chunk))
+        if sum(len(o) for o in out) > MAX_RECORD_BYTES:
+            raise _NeedsDirectory
+    f.seek(-len(inflater.unused_data), os.SEEK_CUR)
+    head = f.read(4)
+    f.seek(12 if head == _DESCRIPTOR else 8, os.SEEK_CUR)  # crc + sizes (32-bit)
+    return b"".join(out)
+
+
+def _zipfile_members(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -112,7 +209,7 @@ def _read_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
                 continue
             try:
                 raw = archive.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
                 yield _problem(member, f"cannot be extracted ({exc})")
                 continue
             yield from read_bytes(member, raw, prefilter=prefilter)
