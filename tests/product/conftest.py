@@ -134,7 +134,22 @@ def released_lot(session, trial, sheet: dict[str, Any], *, quality: bool = True)
 @pytest.fixture
 def stock(session, trial) -> Stock:  # noqa: ANN001
     """A released cell lot UCM-T-001 and a released placebo lot PLA-T-001, 4 units each."""
-    return Stock(
+    made = Stock(
         cells=released_lot(session, trial, cell_sheet()),
         placebo=released_lot(session, trial, placebo_sheet()),
     )
+    session.commit()  # end the read transaction, so the app under test can write (SQLite)
+    return made
+
+
+# The web fixtures (client, login, token) from tests/web, for the product's pages and API.
+from tests.web.conftest import client, login, token  # noqa: E402, F401
+
+
+@pytest.fixture
+def app(settings, engine, trial, session):  # noqa: ANN001, ANN201
+    """The app on the test database; the test's own session ends its read first (SQLite)."""
+    from msctrial.web.app import create_app
+
+    session.commit()
+    return create_app(settings, engine)
