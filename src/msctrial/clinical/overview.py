@@ -264,7 +264,7 @@ def randomisation_status(
         trial=trial.code,
         algorithm=plist.algorithm,
         factors=list(plist.factors),
-        ratio=dict(plist.ratio),
+        ratio=":".join(str(plist.ratio[a]) for a in plist.ratio),
         per_stratum=plist.per_stratum,
         created_by=plist.created_by,
         created_at=plist.created_at,

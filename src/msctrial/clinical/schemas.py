@@ -220,7 +220,7 @@ class RandomisationListPublic(Public):
     trial: str
     algorithm: str
     factors: list[str]
-    ratio: dict[str, int]
+    ratio: str  # e.g. "1:1", in the protocol's arm order (arm names are on the protocol page)
     per_stratum: int
     created_by: str
     created_at: dt.datetime

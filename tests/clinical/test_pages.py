@@ -1,0 +1,90 @@
+"""The clinical pages as a browser posts them: forms, CSRF, errors shown on the form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from msctrial.clinical.tables import Subject
+from tests.clinical.conftest import criteria
+
+
+@pytest.fixture
+def login_as(session, login):  # noqa: ANN001, ANN201
+    """``login`` after ending the test session's read: SQLite would block the app's writes."""
+    session.rollback()
+    return login
+
+
+def screen_form(session, **changes):
+    inc, exc = criteria(session)
+    data = {
+        "site": "WUH",
+        "year_of_birth": "1961",
+        "sex": "female",
+        "weight_kg": "64",
+        "respiratory_rate": "31",
+        "spo2_rest_pct": "92",
+        "pao2_mmhg": "66",
+        "fio2": "0.3",
+        "pneumonia_on_imaging": "yes",
+    }
+    data.update({f"inc_{i}": "yes" for i in range(len(inc))})
+    data.update({f"exc_{i}": "no" for i in range(len(exc))})
+    data.update(changes)
+    return data
+
+
+def post_form(client, path, data, form_path=None):
+    from tests.web.conftest import csrf_of
+
+    page = client.get(form_path or path)
+    return client.post(path, data={**data, "csrf_token": csrf_of(page.text)})
+
+
+def test_screening_form_shows_the_severity_and_its_reasons(session, login_as):
+    client = login_as("investigator")
+    r = post_form(client, "/clinical/screen", screen_form(session))
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert 'id="severity">severe' in page
+    assert "RR 31/min ≥ 30/min" in page
+
+
+def test_an_implausible_value_is_shown_on_the_form_and_nothing_is_saved(session, login_as):
+    client = login_as("investigator")
+    r = post_form(client, "/clinical/screen", screen_form(session, fio2="21"))
+    assert r.status_code == 422
+    assert "fio2" in r.text and "not a fraction" in r.text
+    assert session.scalar(select(Subject)) is None
+
+
+def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_list, stock):
+    client = login_as("investigator")
+    r = post_form(client, "/clinical/screen", screen_form(session))
+    path = r.headers["location"]
+    code = path.rsplit("/", 1)[1]
+    signed = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).astimezone(
+        dt.timezone(dt.timedelta(hours=8))
+    )
+    r = post_form(
+        client,
+        f"{path}/consent",
+        {
+            "form_version": "2.1",
+            "consented_at": signed.strftime("%Y-%m-%dT%H:%M"),
+            "signer": "subject",
+        },
+        form_path=path,
+    )
+    assert r.status_code == 303, r.text
+    r = post_form(client, f"{path}/randomise", {}, form_path=path)
+    assert r.status_code == 303, r.text
+    page = client.get(path).text
+    assert re.search(r'id="randomisation-no">R\d+-\d+-\d+', page)
+    for secret in ("UC-MSC", "Placebo", "placebo"):
+        assert secret not in page
+    assert code in client.get("/clinical").text

@@ -1,0 +1,349 @@
+"""Every route of the application, as every role: no allocation leaks, no other site's subject.
+
+The world is the demo (every package's step) plus subjects enrolled, randomised, dosed and
+unblinded through the clinical services at two sites. The walk fills each path parameter from
+that world, so routes added later by any package are walked too. It asserts on raw bodies:
+
+1. a blinded user's body never holds an allocation: no lot code of the trial's lots, no
+   ``arm``/``product_kind``/``lot_code`` field, no kind of a dispensed unit, no arm name (outside
+   the pages that describe the protocol's design and other trials);
+2. a blinded user's bodies are byte-identical after the arms of every allocation are swapped
+   behind the application's back (the pharmacist's are not: the check can see a difference);
+3. a site user gets 403/404 for another site's subject and never sees its code in a 200 body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from starlette.routing import Route
+
+from msctrial.clinical import dispensing, randomise, subjects
+from msctrial.clinical.tables import Allocation, RandomisationList, RandomisationSlot
+from msctrial.core.db import make_engine, make_sessionmaker, utcnow
+from msctrial.core.settings import Settings
+from msctrial.core.users import get_user, load_actor
+from msctrial.demo import build_demo
+from msctrial.demo.spine import USERS, demo_password
+from msctrial.protocol.service import get_protocol, only_trial
+from msctrial.web.app import create_app
+from tests.conftest import TEST_SECRET
+from tests.web.conftest import log_in
+
+ARMS = ("UC-MSC", "Placebo")
+BLINDED = (
+    "investigator",
+    "coordinator",
+    "investigator.bjs",
+    "investigator.kmg",
+    "monitor",
+    "statistician",
+    "admin",
+)
+SITE_USERS = {
+    "investigator": "WUH",
+    "coordinator": "WUH",
+    "pharmacist": "WUH",
+    "investigator.bjs": "BJS",
+    "investigator.kmg": "KMG",
+}
+# Pages that describe a protocol's design or other registered trials name arms by design.
+DESIGN_PAGES = ("/protocol", "/api/v1/protocols", "/registry", "/api/v1/registry")
+# A field that names the allocation, unless its value is the audit trail's sealed marker.
+SEALED = r'(?:"\[blinded\]"|null)'
+FIELD_LEAK = re.compile(
+    r'"(?:arm|product_kind|lot_code|lot_codes)"\s*:\s*+'
+    rf"(?!{SEALED}\s*[,}}]|\[\s*{SEALED}\s*,\s*{SEALED}\s*\])"
+    r'|id="(?:unblinded-)?arm"'
+)
+KIND_LEAK = re.compile(r'"(?:product_)?kind"\s*:\s*"(?:cells|placebo)"')
+VITALS = {
+    "heart_rate": 90,
+    "systolic_bp": 120,
+    "diastolic_bp": 75,
+    "respiratory_rate": 22,
+    "temperature_c": 37.0,
+    "spo2_pct": 95,
+}
+
+
+@dataclass
+class World:
+    settings: Settings
+    codes_by_site: dict[str, list[str]]
+    lots: list[str]
+    trial: str
+    units: list[str] = field(default_factory=list)
+
+
+def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
+    actor = load_actor(session, get_user(session, username))
+    elig = get_protocol(session, only_trial(session).code).protocol.eligibility
+    out = subjects.screen_subject(
+        session,
+        actor,
+        site_code=site,
+        year_of_birth=1955,
+        sex="male",
+        weight_kg=70.0,
+        observations={"pneumonia_on_imaging": True, "respiratory_rate": 33, "spo2_rest_pct": 90},
+        inclusion_met={c: True for c in elig.inclusion},
+        exclusion_present={c: False for c in elig.exclusion},
+    )
+    code = out.subject.subject_code
+    subjects.record_consent(
+        session, actor, code, form_version="1.0", consented_at=utcnow() - dt.timedelta(hours=3)
+    )
+    randomise.randomise_subject(session, actor, code)
+    return code
+
+
+def _dose(session, code: str) -> list[str]:  # noqa: ANN001
+    from msctrial.product import service as product
+
+    pharmacist = load_actor(session, get_user(session, "pharmacist"))
+    subject = subjects.get_subject(session, pharmacist, code)
+    arm = session.scalar(select(Allocation.arm).where(Allocation.subject_id == subject.id))
+    kind = "cells" if arm == "UC-MSC" else "placebo"
+    now = utcnow()
+    available = product.available_units(session, pharmacist, kind=kind, now=now)
+    units = [u.code for u in available[: 2 if kind == "cells" else 1]]
+    dispensing.dispense_administration(
+        session,
+        pharmacist,
+        code,
+        1,
+        unit_codes=units,
+        thawed_at=now - dt.timedelta(minutes=60),
+        now=now - dt.timedelta(minutes=50),
+    )
+    coordinator = load_actor(session, get_user(session, "coordinator"))
+    dispensing.record_infusion(
+        session,
+        coordinator,
+        code,
+        1,
+        scanned_unit_codes=units,
+        started_at=now - dt.timedelta(minutes=40),
+        stopped_at=now - dt.timedelta(minutes=10),
+        volume_ml=100,
+        vitals_before=VITALS,
+        vitals_after=VITALS,
+        reactions=["chills"],
+    )
+    return units
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    db: Path = tmp_path_factory.mktemp("walk") / "walk.db"
+    settings = Settings(
+        database_url=f"sqlite:///{db}", demo=True, secret_key=TEST_SECRET, cookie_secure=False
+    )
+    ctx = build_demo(settings, subjects=6, seed=11)
+    engine = make_engine(settings)
+    with make_sessionmaker(engine)() as session:
+        admin = load_actor(session, get_user(session, "admin"))
+        if session.scalar(select(RandomisationList.id)) is None:
+            randomise.set_up_randomisation(
+                session, admin, seed="walk-seed-0123456789", per_stratum=40
+            )
+        wuh = [_enrol(session, "investigator", "WUH") for _ in range(3)]
+        bjs = [_enrol(session, "investigator.bjs", "BJS")]
+        units = [u for code in wuh[:2] for u in _dose(session, code)]
+        investigator = load_actor(session, get_user(session, "investigator"))
+        randomise.emergency_unblind(session, investigator, wuh[0], "anaphylaxis, need to know")
+        from msctrial.product.tables import Lot
+
+        lots = list(session.scalars(select(Lot.code)))
+        codes: dict[str, list[str]] = {}
+        for s in subjects.list_subjects(session, admin):
+            codes.setdefault(s.subject_code.split("-")[0], []).append(s.subject_code)
+    engine.dispose()
+    assert set(wuh) <= set(codes["WUH"]) and set(bjs) <= set(codes["BJS"])
+    return World(settings, codes, lots, ctx.trial_code, units)
+
+
+@pytest.fixture(scope="module")
+def clients(world: World) -> Iterator[dict[str, TestClient]]:
+    app = create_app(world.settings)
+    out = {}
+    for username, *_ in USERS:
+        c = TestClient(app, follow_redirects=False)
+        c.__enter__()
+        assert log_in(c, username, demo_password(username)).status_code == 303
+        out[username] = c
+    yield out
+    for c in out.values():
+        c.__exit__(None, None, None)
+
+
+def _values(name: str, world: World) -> list[str]:
+    """Values to try for a path parameter, by its name."""
+    name = name.lower()
+    if name in ("code", "subject", "subject_code", "subject_id"):
+        return [c for codes in world.codes_by_site.values() for c in codes[:2]]
+    if name in ("lot", "lot_code"):
+        return world.lots[:2]
+    if name in ("unit", "unit_code"):
+        return world.units[:1]
+    if name in ("trial", "trial_code"):
+        return [world.trial]
+    if name in ("site", "site_code"):
+        return ["WUH", "BJS"]
+    return ["1"]
+
+
+def _routes(app):  # noqa: ANN001, ANN202
+    """Every route with its full path; FastAPI ≥0.16x keeps included routers as one entry."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return [r for r in app.routes if isinstance(r, APIRoute | Route)]
+    return [r for r in iter_route_contexts(app.routes) if r.path]
+
+
+def walk_one(template: str, world: World) -> list[tuple[str, str | None]]:
+    """One route's path with each combination of parameter values: (path, subject code)."""
+    paths: list[tuple[str, str | None]] = [(template, None)]
+    for p in re.findall(r"{(\w+)(?::\w+)?}", template):
+        is_subject = p.lower() in ("code", "subject", "subject_code", "subject_id")
+        paths = [
+            (re.sub(r"{" + p + r"(?::\w+)?}", value, path, count=1), value if is_subject else subj)
+            for path, subj in paths
+            for value in _values(p, world)
+        ]
+    return paths
+
+
+def walk(app, world: World) -> Iterator[tuple[str, str | None]]:  # noqa: ANN001
+    """Every GET path of the app with its parameters filled: (path, subject code in it)."""
+    for route in _routes(app):
+        if "GET" not in (route.methods or ()):
+            continue
+        if route.path.startswith(("/static", "/api/docs", "/api/openapi", "/docs")):
+            continue
+        yield from walk_one(route.path, world)
+
+
+def _is_design_page(path: str) -> bool:
+    return path.startswith(DESIGN_PAGES)
+
+
+def _normalise(body: str) -> str:
+    return re.sub(r'value="\d{4}-\d\d-\d\dT\d\d:\d\d"', 'value="NOW"', body)
+
+
+def _bodies(clients: dict[str, TestClient], users: tuple[str, ...], world: World) -> dict:
+    app = next(iter(clients.values())).app
+    return {
+        (u, path): _normalise(clients[u].get(path).text)
+        for u in users
+        for path, _ in walk(app, world)
+    }
+
+
+def test_no_route_shows_a_blinded_user_an_allocation(world, clients):
+    app = clients["admin"].app
+    paths = list(walk(app, world))
+    assert len(paths) > 20 and any("/clinical/subjects/" in p for p, _ in paths)
+    leaks = []
+    for username in BLINDED:
+        for path, _ in paths:
+            r = clients[username].get(path)
+            found = _leaks(r.text, path, world)
+            if found:
+                leaks.append((username, path, r.status_code, found))
+    assert leaks == []
+
+
+def test_the_pharmacist_is_unblinded_so_the_check_can_see_an_arm(world, clients):
+    wuh = world.codes_by_site["WUH"][0]
+    body = clients["pharmacist"].get(f"/api/v1/clinical/subjects/{wuh}").text
+    assert FIELD_LEAK.search(body) and any(arm in body for arm in ARMS)
+
+
+def test_swapping_every_arm_changes_no_blinded_users_page(world, clients):
+    before = _bodies(clients, BLINDED + ("pharmacist",), world)
+    engine = make_engine(world.settings)
+    swap = {ARMS[0]: "__swap__", ARMS[1]: ARMS[0], "__swap__": ARMS[1]}
+    try:
+        with engine.begin() as conn:
+            for table in (Allocation.__table__, RandomisationSlot.__table__):
+                for old in (ARMS[0], ARMS[1], "__swap__"):
+                    conn.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
+        after = _bodies(clients, BLINDED + ("pharmacist",), world)
+    finally:
+        with engine.begin() as conn:
+            for table in (Allocation.__table__, RandomisationSlot.__table__):
+                for old in (ARMS[0], ARMS[1], "__swap__"):
+                    conn.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
+        engine.dispose()
+    changed = sorted({key for key in before if before[key] != after[key]})
+    assert [k for k in changed if k[0] != "pharmacist"] == []
+    assert any(k[0] == "pharmacist" for k in changed)
+
+
+@pytest.mark.parametrize("username", sorted(SITE_USERS))
+def test_a_site_user_never_reaches_another_sites_subject(world, clients, username):
+    """Another site's subject answers exactly as a subject that does not exist."""
+    own = SITE_USERS[username]
+    foreign = [c for site, codes in world.codes_by_site.items() if site != own for c in codes]
+    client = clients[username]
+    problems = []
+    for path, subject in walk(client.app, world):
+        r = client.get(path)
+        if subject in foreign:
+            ghost = client.get(path.replace(subject, "ZZZ-999"))
+            same = (r.status_code, r.text.replace(subject, "ZZZ-999")) == (
+                ghost.status_code,
+                ghost.text,
+            )
+            if not same:
+                problems.append((path, r.status_code, "differs from an unknown subject"))
+        elif r.status_code == 200 and any(code in r.text for code in foreign):
+            problems.append((path, r.status_code, "foreign code shown"))
+    assert problems == []
+
+
+def _leaks(body: str, path: str, world: World) -> list:
+    found: list = [lot for lot in world.lots if lot in body]
+    found += FIELD_LEAK.findall(body) + KIND_LEAK.findall(body)
+    if not _is_design_page(path):
+        found += [arm for arm in ARMS if arm in body]
+    return found
+
+
+def test_no_refusal_of_a_write_shows_a_blinded_user_an_allocation(world, clients):
+    """Every POST route with an empty body, as each blinded role: the answer leaks nothing.
+
+    Runs last: a write that succeeds changes the world (it is the module's own database).
+    """
+    from tests.web.conftest import csrf_of
+
+    leaks = []
+    for username in BLINDED:
+        client = clients[username]
+        token = csrf_of(client.get("/").text)
+        for route in _routes(client.app):
+            if "POST" not in (route.methods or ()) or route.path.startswith(
+                ("/login", "/logout", "/api/v1/tokens")
+            ):
+                continue
+            for path, _ in walk_one(route.path, world):
+                if path.startswith("/api/"):
+                    r = client.post(path, json={}, headers={"X-CSRF-Token": token})
+                else:
+                    r = client.post(path, data={"csrf_token": token})
+                found = _leaks(r.text, path, world)
+                if found:
+                    leaks.append((username, path, r.status_code, found))
+    assert leaks == []
