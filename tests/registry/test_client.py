@@ -3,73 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from msctrial.core.errors import InvalidInput
 from msctrial.registry.client import FetchFailed, fetch_studies
 from msctrial.registry.reader import read_studies
-from tests.registry.records import dumps, msc_placebo_trial, page
-
-
-class Registry:
-    """A tiny stand-in for /api/v2/studies: three pages chained by nextPageToken."""
-
-    def __init__(self) -> None:
-        self.pages = {
-            None: page(
-                [msc_placebo_trial("NCT09100001"), msc_placebo_trial("NCT09100002")], "t2", total=5
-            ),
-            "t2": page([msc_placebo_trial("NCT09100003"), msc_placebo_trial("NCT09100004")], "t3"),
-            "t3": page([msc_placebo_trial("NCT09100005")]),
-        }
-        self.requests: list[dict[str, list[str]]] = []
-        self.failures: dict[str | None, list[int | bytes]] = {}  # token → answers before the page
-
-    def answer(self, query: dict[str, list[str]]) -> tuple[int, bytes, dict[str, str]]:
-        self.requests.append(query)
-        token = query.get("pageToken", [None])[0]
-        planned = self.failures.get(token)
-        if planned:
-            first = planned.pop(0)
-            if isinstance(first, bytes):
-                return 200, first, {}
-            return first, b'{"error": "busy"}', ({"Retry-After": "0"} if first == 429 else {})
-        if token not in self.pages:
-            return 400, b'{"error": "bad token"}', {}
-        return 200, dumps(self.pages[token]), {}
-
-
-@pytest.fixture
-def registry() -> Iterator[tuple[Registry, str]]:
-    state = Registry()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            url = urlparse(self.path)
-            assert url.path == "/api/v2/studies"
-            status, body, headers = state.answer(parse_qs(url.query))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/api/v2"
-    server.shutdown()
-    server.server_close()
 
 
 def fetch(out: Path, base_url: str, **kw):
@@ -150,7 +90,7 @@ def test_a_folder_holding_another_query_is_refused(tmp_path, registry):
     fetch(tmp_path, url)
     with pytest.raises(InvalidInput, match="another query"):
         fetch_studies(tmp_path, cond="influenza", page_size=2, base_url=url)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "fetch.manifest").read_text())
     assert manifest["complete"] is True and len(manifest["pages"]) == 3
 
 

@@ -25,7 +25,7 @@ from msctrial.core.errors import InvalidInput, MsctrialError
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 MAX_PAGE_SIZE = 1000  # the API's cap (FORMAT.md §2)
-MANIFEST = "manifest.json"
+MANIFEST = "fetch.manifest"  # JSON, named so that loading the folder reads only the pages
 
 
 class FetchFailed(MsctrialError):
