@@ -26,7 +26,7 @@ def cell_sheet(code: str = "UCM-T-001", **changes: Any) -> dict[str, Any]:
         "lot": code,
         "product": {
             "code": "UC-MSC",
-            "name": "Umbilical cord MSCs",
+            "name": "Umbilical cord MSCs, cryopreserved",
             "kind": "cells",
             "tissue_source": "umbilical_cord",
             "donor_type": "allogeneic",
@@ -51,7 +51,7 @@ def placebo_sheet(code: str = "PLA-T-001", **changes: Any) -> dict[str, Any]:
         "lot": code,
         "product": {
             "code": "PLACEBO",
-            "name": "Saline with 1% albumin",
+            "name": "Normal saline with 1% human albumin",
             "kind": "placebo",
             "shelf_life_days": 365,
             "max_hold_h": 4,
@@ -143,6 +143,7 @@ def stock(session, trial) -> Stock:  # noqa: ANN001
 
 
 # The web fixtures (client, login, token) from tests/web, for the product's pages and API.
+from tests.cli.conftest import cli  # noqa: E402, F401
 from tests.web.conftest import client, login, token  # noqa: E402, F401
 
 
