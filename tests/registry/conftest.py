@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.registry.records import dumps, msc_placebo_trial, page
+from tests.web.conftest import app, client, login  # noqa: F401  (the app with the trial's users)
 
 
 class Registry:

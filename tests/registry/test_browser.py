@@ -1,0 +1,56 @@
+"""In real Chromium: the registry page, its search and sort, and one trial's evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.migrate import upgrade
+from msctrial.core.settings import Settings
+from msctrial.core.users import Actor
+from msctrial.demo import DemoContext, spine
+from msctrial.registry import service
+from tests.e2e.conftest import LiveServer, browser, log_in, page  # noqa: F401
+from tests.registry.test_service import corpus
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo's sites and users plus three registered MSC trials, served on a free port."""
+    folder: Path = tmp_path_factory.mktemp("registry")
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'demo.db'}", demo=True, cookie_secure=False
+    )
+    engine = make_engine(settings)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        spine.build(session, settings, DemoContext(subjects=0, seed=3))
+        service.load_records(session, Actor.system_actor("test"), corpus(folder))
+    engine.dispose()
+    with LiveServer(settings) as server:
+        yield server
+
+
+def test_a_monitor_searches_sorts_and_opens_a_registered_trial(page, registry_server):  # noqa: F811
+    log_in(page, registry_server.url, "monitor")
+    page.click("nav >> text=Registry")
+    assert page.locator("tr.trial").count() == 3
+    assert page.locator("#fig-dose svg").count() == 1
+    page.fill("#q", "spain")
+    page.click("form[role=search] button")
+    assert page.locator("tr.trial").count() == 1
+    page.goto(f"{registry_server.url}/registry")
+    page.click("#trial-table >> text=Start")
+    page.click("#trial-table >> text=Start")  # again: newest first
+    first = page.locator("tr.trial td a").first
+    assert first.inner_text() == "NCT09400003"
+    page.goto(f"{registry_server.url}/registry")
+    page.click("text=NCT09400001")
+    assert page.locator("h1").inner_text().startswith("NCT09400001")
+    assert "4.0*10E7" in page.locator("#design").inner_text()
+    assert "dose_per_kg_low" in page.locator("#findings").inner_text()
