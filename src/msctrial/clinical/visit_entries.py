@@ -16,7 +16,7 @@ from msctrial.clinical.edit_checks import Value
 from msctrial.clinical.forms import get_form
 from msctrial.clinical.tables import Subject
 from msctrial.clinical.visit_context import visible_site_ids
-from msctrial.clinical.visit_schemas import EntryPublic, ValuePublic
+from msctrial.clinical.visit_schemas import EntryPublic, FormPublic, ItemPublic, ValuePublic
 from msctrial.clinical.visit_tables import FormEntry, FormValue, VisitRecord
 from msctrial.clinical.visits import visit_key
 from msctrial.core.errors import NotFound
@@ -172,3 +172,112 @@ def load_entry(
     record = session.get(VisitRecord, entry.visit_id)
     assert subject is not None and record is not None
     return entry, subject, record
+
+
+def form_public(name: str) -> FormPublic:
+    """A form's definition: items, units, limits and their sources (for clients and pages)."""
+    form = get_form(name)
+
+    def limits(lim: Any) -> list[float | None] | None:
+        return None if lim is None else [lim.low, lim.high]
+
+    return FormPublic(
+        name=form.name,
+        label=form.label,
+        items=[
+            ItemPublic(
+                name=i.name,
+                label=i.label,
+                kind=i.kind.value,
+                unit=i.unit,
+                units=list(i.accepted_units),
+                hard=limits(i.hard),
+                soft=limits(i.soft),
+                reference=i.reference,
+                choices=list(i.choices),
+                required=i.required,
+                derived=i.derived,
+                scale=i.scale,
+                source=i.source,
+                help=i.help,
+            )
+            for i in form.items
+        ],
+    )
+
+
+EXPORT_COLUMNS = (
+    "subject",
+    "site",
+    "visit",
+    "visit_date",
+    "form",
+    "item",
+    "value",
+    "unit",
+    "text",
+    "entered",
+    "entered_unit",
+    "flag",
+    "derived",
+    "entry_id",
+    "entry_version",
+)
+
+
+def export_values_csv(session: Session, actor: Actor, *, site_code: str | None = None) -> str:
+    """Every live form value the actor may see, one row each (no arm: visit data only)."""
+    import csv
+    import io
+
+    from msctrial.core.tables import Site
+
+    scope = visible_site_ids(actor)
+    stmt = (
+        select(
+            FormValue,
+            FormEntry,
+            VisitRecord.visit_name,
+            VisitRecord.visit_date,
+            Subject.subject_code,
+            Site.code,
+        )
+        .join(FormEntry, FormEntry.id == FormValue.entry_id)
+        .join(VisitRecord, VisitRecord.id == FormEntry.visit_id)
+        .join(Subject, Subject.id == FormEntry.subject_id)
+        .join(Site, Site.id == FormEntry.site_id)
+        .where(FormEntry.voided_at.is_(None))
+        .order_by(
+            Site.code, Subject.subject_code, VisitRecord.visit_date, FormEntry.form, FormValue.item
+        )
+    )
+    if scope is not None:
+        stmt = stmt.where(FormEntry.site_id.in_(scope))
+    if site_code:
+        stmt = stmt.where(Site.code == site_code.strip().upper())
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for value, entry, visit, day, code, site in session.execute(stmt):
+        if value.number is None and value.text is None:
+            continue
+        writer.writerow(
+            [
+                code,
+                site,
+                visit,
+                day,
+                entry.form,
+                value.item,
+                value.number,
+                value.unit,
+                value.text,
+                value.entered,
+                value.entered_unit,
+                value.flag,
+                value.derived,
+                entry.id,
+                entry.version,
+            ]
+        )
+    return out.getvalue()

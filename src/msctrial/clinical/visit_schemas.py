@@ -192,3 +192,26 @@ class MatrixRow(BaseModel):
 class TrialMatrix(BaseModel):
     visits: list[str]
     rows: list[MatrixRow]
+
+
+class ItemPublic(BaseModel):
+    name: str
+    label: str
+    kind: str
+    unit: str | None
+    units: list[str]
+    hard: list[float | None] | None
+    soft: list[float | None] | None
+    reference: str | None
+    choices: list[str]
+    required: bool
+    derived: bool
+    scale: str | None
+    source: str
+    help: str
+
+
+class FormPublic(BaseModel):
+    name: str
+    label: str
+    items: list[ItemPublic]

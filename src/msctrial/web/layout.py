@@ -32,6 +32,17 @@ NAV: list[NavItem] = [
     NavItem("Lots", "/product/lots", frozenset({"qc", "pharmacist"})),
     NavItem("Trace", "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem("Recalls", "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
+    NavItem(
+        "Visits",
+        "/visits",
+        frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb"}),
+    ),
+    NavItem("Queries", "/queries", frozenset({"investigator", "coordinator", "monitor"})),
+    NavItem(
+        "Adverse events",
+        "/adverse-events",
+        frozenset({"investigator", "coordinator", "monitor", "dsmb"}),
+    ),
     NavItem("Registry", "/registry"),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]

@@ -1,0 +1,465 @@
+"""Visit pages: the trial matrix and overdue list, the casebook, form entry and correction,
+queries, adverse events with their report clocks, the post-infusion reaction check.
+
+Each page calls the same service as its API route (``web/api/visits.py``). A refused form is
+shown again with the message and what was typed, never half-saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from msctrial.clinical import ae_service, ae_views, casebook, queries, visit_entries, visits_exit
+from msctrial.clinical import visit_service as visits
+from msctrial.clinical.forms import ItemKind, get_form
+from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.visit_context import ENTER_ROLES, MONITOR_ROLES, local_today, protocol_of
+from msctrial.clinical.visits import visit_by_key
+from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
+from msctrial.core.sites import list_sites
+from msctrial.core.users import Actor
+from msctrial.web.deps import Db, PageActor, check_csrf
+from msctrial.web.layout import render
+from msctrial.web.pages.visits_forms import ae_context, ae_input, reaction_input
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form()]
+
+
+def _go(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def _refused(exc: MsctrialError) -> dict[str, Any]:
+    problems = exc.details.get("problems") if exc.details else None
+    return {"error": exc.message, "field": exc.field, "problems": problems or []}
+
+
+def can_enter(actor: Actor, site_id: int) -> bool:
+    return actor.has_role(*ENTER_ROLES, site_id=site_id)
+
+
+# --- overview and casebook -------------------------------------------------------------------
+
+
+@router.get("/visits")
+def overview(request: Request, db: Db, actor: PageActor, site: str | None = None) -> Response:
+    return render(
+        request,
+        "visits/overview.html",
+        {
+            "overdue": casebook.missing_and_overdue(db, actor, site_code=site or None),
+            "matrix": casebook.trial_matrix(db, actor, site_code=site or None),
+            "sites": list_sites(db),
+            "site": site or "",
+        },
+        actor=actor,
+    )
+
+
+@router.get("/casebook/{code}")
+def casebook_page(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    book = casebook.casebook(db, actor, code)
+    subject = get_subject(db, actor, code)
+    return render(
+        request,
+        "visits/casebook.html",
+        {
+            "book": book,
+            "can_enter": can_enter(actor, subject.site_id),
+            "is_monitor": actor.has_role(*MONITOR_ROLES),
+            "today": local_today(db, subject, utcnow()),
+        },
+        actor=actor,
+    )
+
+
+@router.post("/casebook/{code}/visits/{key}/not-done")
+def not_done(
+    code: str,
+    key: str,
+    request: Request,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    visits.mark_visit_not_done(db, actor, code, key, reason)
+    return _go(f"/casebook/{code}")
+
+
+@router.post("/casebook/{code}/exit")
+async def record_exit(code: str, request: Request, db: Db, actor: PageActor) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    day = _date(form, "exit_date")
+    visits_exit.record_exit(
+        db, actor, code, str(form.get("kind") or ""), day, str(form.get("reason") or "")
+    )
+    return _go(f"/casebook/{code}")
+
+
+def _date(form: FormData, name: str) -> dt.date:
+    raw = str(form.get(name) or "").strip()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: {raw!r} is not a date; write YYYY-MM-DD", field=name) from None
+
+
+# --- form entry ------------------------------------------------------------------------------
+
+
+def form_values(form_name: str, data: FormData, *, keep_blank: bool = False) -> dict[str, Any]:
+    """The items of a posted HTML form as the service reads them: numbers with their unit."""
+    out: dict[str, Any] = {}
+    for item in get_form(form_name).entered_items:
+        raw = str(data.get(item.name) or "").strip()
+        if not raw:
+            if keep_blank:
+                out[item.name] = None
+            continue
+        if item.kind is ItemKind.number:
+            out[item.name] = {
+                "value": raw,
+                "unit": str(data.get(f"{item.name}__unit") or item.unit),
+            }
+        else:
+            out[item.name] = raw
+    return out
+
+
+def _entry_page(
+    request: Request, db: Db, actor: PageActor, code: str, key: str, form: str, **extra: Any
+) -> Response:
+    subject = get_subject(db, actor, code)
+    visit = visit_by_key(protocol_of(db, subject).visits, key)
+    if visit is None:
+        raise NotFound(f"visit: no visit {key!r} in the protocol", field="visit")
+    ctx = {
+        "code": subject.subject_code,
+        "visit": visit,
+        "key": key,
+        "form": get_form(form),
+        "typed": {},
+        "visit_date": local_today(db, subject, utcnow()).isoformat(),
+        **extra,
+    }
+    return render(
+        request,
+        "visits/entry_form.html",
+        ctx,
+        actor=actor,
+        status=422 if extra.get("error") else 200,
+    )
+
+
+@router.get("/casebook/{code}/visits/{key}/forms/{form}")
+def new_entry(
+    request: Request, code: str, key: str, form: str, db: Db, actor: PageActor
+) -> Response:
+    return _entry_page(request, db, actor, code, key, form)
+
+
+@router.post("/casebook/{code}/visits/{key}/forms/{form}")
+async def post_entry(
+    request: Request, code: str, key: str, form: str, db: Db, actor: PageActor
+) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    try:
+        entry = visits.enter_form(
+            db,
+            actor,
+            code,
+            key,
+            form,
+            form_values(form, data),
+            visit_date=_date(data, "visit_date"),
+        )
+    except (InvalidInput, MsctrialError) as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        return _entry_page(
+            request,
+            db,
+            actor,
+            code,
+            key,
+            form,
+            typed=dict(data),
+            visit_date=str(data.get("visit_date") or ""),
+            **_refused(exc),
+        )
+    return _go(f"/entries/{entry.id}")
+
+
+@router.get("/entries/{entry_id}")
+def entry_page(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
+    return _render_entry(request, entry_id, db, actor)
+
+
+def _render_entry(request: Request, entry_id: int, db: Db, actor: Actor, **extra: Any) -> Response:
+    entry = visit_entries.get_entry(db, actor, entry_id)
+    subject = get_subject(db, actor, entry.subject)
+    return render(
+        request,
+        "visits/entry.html",
+        {
+            "entry": entry,
+            "form": get_form(entry.form),
+            "queries": [
+                q
+                for q in queries.list_queries(db, actor, subject_code=entry.subject)
+                if q.entry_id == entry.id
+            ],
+            "can_enter": can_enter(actor, subject.site_id) and not entry.voided,
+            "is_monitor": actor.has_role(*MONITOR_ROLES),
+            "typed": extra.get("typed", {}),
+            **{k: v for k, v in extra.items() if k != "typed"},
+        },
+        actor=actor,
+        status=422 if extra.get("error") else 200,
+    )
+
+
+@router.post("/entries/{entry_id}/change")
+async def change_entry(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    entry = visit_entries.get_entry(db, actor, entry_id)
+    current = {v.item: v for v in entry.values}
+    posted = form_values(entry.form, data, keep_blank=True)
+    changes = {k: v for k, v in posted.items() if _differs(current.get(k), v)}
+    try:
+        visits.change_form(db, actor, entry_id, changes, str(data.get("reason") or ""))
+    except MsctrialError as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        return _render_entry(request, entry_id, db, actor, typed=dict(data), **_refused(exc))
+    return _go(f"/entries/{entry_id}")
+
+
+def _differs(stored: Any, posted: Any) -> bool:
+    if stored is None:
+        return posted is not None
+    if posted is None:
+        return True
+    if isinstance(posted, dict):
+        try:
+            return float(posted["value"]) != stored.entered or posted["unit"] != stored.entered_unit
+        except ValueError:
+            return True
+    return posted != stored.text
+
+
+@router.post("/entries/{entry_id}/void")
+def void_entry(
+    request: Request,
+    entry_id: int,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    visits.void_form(db, actor, entry_id, reason)
+    return _go(f"/entries/{entry_id}")
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+@router.get("/queries")
+def query_list(request: Request, db: Db, actor: PageActor, status: str | None = "open") -> Response:
+    return render(
+        request,
+        "visits/queries.html",
+        {"queries": queries.list_queries(db, actor, status=status or None), "status": status or ""},
+        actor=actor,
+    )
+
+
+@router.post("/queries")
+async def raise_query(request: Request, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    entry_id = str(data.get("entry_id") or "").strip()
+    ae_id = str(data.get("ae_id") or "").strip()
+    q = queries.raise_query(
+        db,
+        actor,
+        subject_code=str(data.get("subject") or ""),
+        text=str(data.get("text") or ""),
+        entry_id=int(entry_id) if entry_id.isdigit() else None,
+        item=str(data.get("item") or "").strip() or None,
+        ae_id=int(ae_id) if ae_id.isdigit() else None,
+    )
+    return _go(f"/queries/{q.id}")
+
+
+@router.get("/queries/{query_id}")
+def query_page(request: Request, query_id: int, db: Db, actor: PageActor) -> Response:
+    q = queries.get_query(db, actor, query_id)
+    subject = get_subject(db, actor, q.subject)
+    return render(
+        request,
+        "visits/query.html",
+        {
+            "q": q,
+            "can_answer": can_enter(actor, subject.site_id),
+            "is_monitor": actor.has_role(*MONITOR_ROLES),
+        },
+        actor=actor,
+    )
+
+
+@router.post("/queries/{query_id}/{step}")
+async def query_step(
+    request: Request, query_id: int, step: str, db: Db, actor: PageActor
+) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    text = str(data.get("text") or "")
+    if step == "answer":
+        queries.answer_query(db, actor, query_id, text)
+    elif step == "close":
+        queries.close_query(db, actor, query_id, text)
+    elif step == "reopen":
+        queries.reopen_query(db, actor, query_id, text)
+    else:
+        raise NotFound(f"step: {step!r} is not answer, close or reopen", field="step")
+    return _go(f"/queries/{query_id}")
+
+
+# --- adverse events --------------------------------------------------------------------------
+
+
+@router.get("/adverse-events")
+def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "visits/adverse_events.html",
+        {
+            "events": ae_views.list_aes(db, actor),
+            "reports": ae_views.list_sae_reports(db, actor, state="pending"),
+            "summary": ae_views.ae_summary(db, actor),
+        },
+        actor=actor,
+    )
+
+
+@router.get("/casebook/{code}/adverse-events/new")
+def new_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    subject = get_subject(db, actor, code)
+    return render(
+        request, "visits/ae_form.html", ae_context(subject.subject_code, None), actor=actor
+    )
+
+
+@router.post("/casebook/{code}/adverse-events/new")
+async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    try:
+        ae = ae_service.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
+    except MsctrialError as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        ctx = ae_context(code.upper(), None, typed=dict(data), **_refused(exc))
+        return render(request, "visits/ae_form.html", ctx, actor=actor, status=422)
+    return _go(f"/adverse-events/{ae.id}")
+
+
+@router.get("/adverse-events/{ae_id}")
+def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+    ae = ae_views.get_ae(db, actor, ae_id)
+    subject = get_subject(db, actor, ae.subject)
+    ctx = ae_context(ae.subject, ae)
+    ctx.update(
+        can_enter=can_enter(actor, subject.site_id) and not ae.voided,
+        is_monitor=actor.has_role(*MONITOR_ROLES),
+    )
+    return render(request, "visits/ae.html", ctx, actor=actor)
+
+
+@router.post("/adverse-events/{ae_id}/change")
+async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    ae = ae_views.get_ae(db, actor, ae_id)
+    data_in = ae_input(data, _zone(db, actor, ae.subject))
+    ae_service.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
+    return _go(f"/adverse-events/{ae_id}")
+
+
+@router.post("/adverse-events/{ae_id}/void")
+def void_ae(
+    request: Request,
+    ae_id: int,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    ae_service.void_ae(db, actor, ae_id, reason)
+    return _go(f"/adverse-events/{ae_id}")
+
+
+@router.post("/sae-reports/{report_id}/submit")
+def submit_report(
+    request: Request,
+    report_id: int,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reference: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    report = ae_service.submit_report(db, actor, report_id, reference=reference)
+    return _go(f"/adverse-events/{report.ae_id}")
+
+
+def _zone(db: Db, actor: Actor, code: str) -> str:
+    """The subject's site time zone: date-times typed on a form are the ward's clock."""
+    from msctrial.clinical.visit_context import site_of
+
+    return site_of(db, get_subject(db, actor, code).site_id).timezone
+
+
+@router.get("/infusions/{infusion_id}/reactions")
+def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "visits/reaction_check.html",
+        {"infusion_id": infusion_id, "typed": {}},
+        actor=actor,
+    )
+
+
+@router.post("/infusions/{infusion_id}/reactions")
+async def post_reactions(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    try:
+        events = ae_service.record_reaction_check(db, actor, infusion_id, reaction_input(data))
+    except MsctrialError as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        ctx = {"infusion_id": infusion_id, "typed": dict(data), **_refused(exc)}
+        return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
+    if events:
+        return _go(f"/casebook/{events[0].subject}")
+    return _go("/adverse-events")
