@@ -29,9 +29,12 @@ RulesetOption = Annotated[
 ]
 
 
+FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="protocol YAML file")]
+
+
 @app.command("check")
 def protocol_check(
-    file: Path,
+    file: FileArgument,
     as_json: JsonOption = False,
     ruleset: RulesetOption = None,
 ) -> None:
@@ -59,7 +62,7 @@ def protocol_check(
 
 @app.command("load")
 def protocol_load(
-    file: Path,
+    file: FileArgument,
     trial: Annotated[
         str | None, typer.Option(help="trial code (default: registry id or title)")
     ] = None,
@@ -84,7 +87,12 @@ def protocol_load(
 
 @app.command("show")
 def protocol_show(
-    trial: str, version: int | None = None, db: DbOption = None, as_json: JsonOption = False
+    trial: Annotated[str, typer.Argument(metavar="TRIAL", help="trial code, e.g. MSC-COVID-DEMO")],
+    version: Annotated[
+        int | None, typer.Option(help="version number (default: the latest)")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print a stored protocol version and its findings."""
     settings = settings_for(db)
