@@ -61,24 +61,40 @@ def _session_actor(request: Request, db: Session) -> Actor | None:
     return load_actor(db, user)
 
 
+def _end_read(db: Session) -> None:
+    """End the read that identified the user before the route runs.
+
+    Otherwise the request holds a pooled connection (and on SQLite the write lock of its
+    BEGIN IMMEDIATE) while it waits for a worker thread; under many concurrent requests the
+    waiting requests exhaust the pool and the running ones cannot get a connection.
+    """
+    db.rollback()
+
+
 def api_actor(request: Request, db: Db) -> Actor:
     """Bearer token, or the browser's session cookie with the CSRF header on writes."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return actor_for_token(db, auth[7:].strip())
-    actor = _session_actor(request, db)
-    if actor is None:
-        raise NotAuthenticated("log in, or send an API token as 'Authorization: Bearer …'")
-    if request.method in UNSAFE:
-        check_csrf(request, request.headers.get("x-csrf-token"))
-    return actor
+    try:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return actor_for_token(db, auth[7:].strip())
+        actor = _session_actor(request, db)
+        if actor is None:
+            raise NotAuthenticated("log in, or send an API token as 'Authorization: Bearer …'")
+        if request.method in UNSAFE:
+            check_csrf(request, request.headers.get("x-csrf-token"))
+        return actor
+    finally:
+        _end_read(db)
 
 
 def page_actor(request: Request, db: Db) -> Actor:
-    actor = _session_actor(request, db)
-    if actor is None:
-        raise NotAuthenticated("log in to continue")
-    return actor
+    try:
+        actor = _session_actor(request, db)
+        if actor is None:
+            raise NotAuthenticated("log in to continue")
+        return actor
+    finally:
+        _end_read(db)
 
 
 ApiActor = Annotated[Actor, Depends(api_actor)]
