@@ -80,7 +80,7 @@ def test_issue_refuses_naming_every_reason(session, trial, stock):
     with pytest.raises(RuleViolation) as exc:
         _issue(session, trial, [cells[0], placebo[0]], kind="cells", subject="WUH-002")
     reasons = exc.value.details["reasons"]
-    assert f"unit {cells[0]}: already issued" in reasons
+    assert f"unit {cells[0]}: already issued (or discarded)" in reasons
     assert f"unit {placebo[0]}: is a placebo unit, not cells" in reasons
 
 
@@ -281,3 +281,24 @@ def test_voiding_an_issue_needs_a_reason_and_returns_an_unthawed_unit_to_stock(
     records = service.issued_units_for(session, trial.actor("pharmacist"), "WUH-011")
     assert [r.voided for r in records] == [True, True]
     assert records[0].void_reason == "wrong subject"
+
+
+def test_a_voided_issue_never_updates_the_unit_row_so_the_trail_cannot_link_subject_and_lot(
+    session, trial, stock
+):
+    units = _units(session, trial, "cells")
+    _issue(session, trial, units[:1], subject="WUH-012")
+    service.void_issue(session, trial.actor("pharmacist"), units[0], reason="bag dropped", now=NOW)
+    session.commit()
+    assert session.query(AuditEntry).filter_by(entity="product_unit", action="void").count() == 0
+    assert (
+        session.query(AuditEntry)
+        .filter(AuditEntry.entity == "product_unit", AuditEntry.action != "create")
+        .count()
+        == 0
+    )
+    states = {
+        u.code: u.state
+        for u in service.lot_detail(session, trial.actor("qc"), stock.cells, now=NOW).units
+    }
+    assert states[units[0]] == "discarded" and states[units[1]] == "in stock"

@@ -9,15 +9,15 @@ judged on their UTC date (a lot is usable through its ``expires_on`` day).
 
 ``available_units(session, actor, *, kind, now) -> list[UnitPublic]``
     Pharmacist (any site), QC or system. Units of ``kind`` ("cells" | "placebo") in released
-    lots not expired at ``now``, never issued (or whose issue was voided back to stock) and not
-    discarded; first-expiring lot first.
+    lots not expired at ``now``, never issued (or whose every issue was voided back to stock);
+    first-expiring lot first.
 
 ``issue_units(session, actor, unit_codes, *, kind, subject_code, site_id, administration_no,
 now, settings=None) -> list[IssuedUnit]``
     Pharmacist at ``site_id``, or system. Unknown codes → ``NotFound`` naming them. Otherwise
     every problem of every unit is collected into one ``RuleViolation`` (``details["reasons"]``):
-    lot in quarantine / rejected / recalled, expired at ``now``, discarded, already issued,
-    not of ``kind``, or ``subject_code`` already received units of the other kind. Writes one
+    lot in quarantine / rejected / recalled, expired at ``now``, already issued (or discarded
+    after a voided issue), not of ``kind``, or ``subject_code`` already received units of the other kind. Writes one
     audited ``UnitIssue`` per unit. ``IssuedUnit`` carries unit and lot code, cells_per_unit,
     volume_ml, expires_on and ``max_hold_h`` (the product's, else
     ``Settings.post_thaw_window_h``, CLINICAL_FACTS §5.4).
@@ -46,8 +46,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
@@ -98,8 +99,12 @@ def max_hold_h(product: Product, settings: Settings | None) -> float:
     return (settings or load_settings()).post_thaw_window_h
 
 
-def _active_issue(unit_code: str):  # noqa: ANN202 - a SQL expression
-    return exists().where(UnitIssue.unit_code == unit_code, UnitIssue.voided_at.is_(None))
+def out_of_stock(unit_code: Any) -> Any:
+    """SQL: the unit is issued, or was issued and discarded when the issue was voided."""
+    return exists().where(
+        UnitIssue.unit_code == unit_code,
+        or_(UnitIssue.voided_at.is_(None), UnitIssue.returned_to_stock.is_(False)),
+    )
 
 
 def available_units(
@@ -122,8 +127,7 @@ def available_units(
             Product.kind == lot_kind.value,
             Lot.status == LotStatus.released.value,
             Lot.expires_on >= today,
-            Unit.discarded_at.is_(None),
-            ~exists().where(UnitIssue.unit_code == Unit.code, UnitIssue.voided_at.is_(None)),
+            ~out_of_stock(Unit.code),
         )
         .order_by(Lot.expires_on, Lot.code, Unit.code)
     )
@@ -201,10 +205,8 @@ def issue_units(
             reasons.append(f"unit {code}: lot {lot.code} is {status.value}, not released")
         if not within_shelf_life(lot.expires_on, today):
             reasons.append(f"unit {code}: lot {lot.code} expired on {lot.expires_on}")
-        if unit.discarded_at is not None:
-            reasons.append(f"unit {code}: discarded ({unit.discard_reason})")
-        if session.scalar(select(_active_issue(code))):
-            reasons.append(f"unit {code}: already issued")
+        if session.scalar(select(out_of_stock(code))):
+            reasons.append(f"unit {code}: already issued (or discarded)")
         if lot.product.kind != lot_kind.value:
             reasons.append(f"unit {code}: is a {lot.product.kind} unit, not {lot_kind.value}")
     other_kind = session.scalar(
@@ -405,6 +407,4 @@ def void_issue(
     with audit.because(session, reason, action="void"):
         issue.voided_at = now
         issue.void_reason = reason
-        if not return_to_stock:
-            unit.discarded_at = now
-            unit.discard_reason = f"issue voided: {reason}"
+        issue.returned_to_stock = return_to_stock

@@ -82,8 +82,6 @@ class Unit(Audited, Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True, info=SEALED)
     cells: Mapped[float | None] = mapped_column(Float, default=None, info=SEALED)
     volume_ml: Mapped[float] = mapped_column(Float, info=SEALED)
-    discarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
-    discard_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     lot: Mapped[Lot] = relationship(lazy="joined")
 
@@ -140,7 +138,11 @@ class LotSignature(Audited, Base):
 
 
 class UnitIssue(Audited, Voidable, Base):
-    """A unit handed out by the pharmacy for one subject's administration."""
+    """A unit handed out by the pharmacy for one subject's administration.
+
+    A voided issue keeps its unit out of stock (discarded) unless ``returned_to_stock``; the
+    unit row itself is never updated, so no audit entry ties the subject to the unit's row.
+    """
 
     __tablename__ = "unit_issue"
     __table_args__ = (Index("ix_unit_issue_subject", "subject_code"),)
@@ -155,6 +157,7 @@ class UnitIssue(Audited, Voidable, Base):
     thawed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     used_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    returned_to_stock: Mapped[bool] = mapped_column(default=False)
 
 
 class RecallFollowUp(Audited, Base):

@@ -113,7 +113,7 @@ def trace_subject(
     results = []
     for lot in lots.values():
         release = views.judge(
-            session, views._inspection_of(session, lot, Level.release), lot, Level.release
+            session, views.inspection_of(session, lot, Level.release), lot, Level.release
         )[1]
         quality = any(o.passed for _, o, _ in views.quality_inspections(session, lot))
         results.append(

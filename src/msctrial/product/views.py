@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msctrial.core.settings import Settings
-from msctrial.product.inventory import max_hold_h
+from msctrial.product.inventory import max_hold_h, out_of_stock
 from msctrial.product.model import (
     InspectionOutcome,
     LotFacts,
@@ -62,13 +62,7 @@ def lot_summary(session: Session, lot: Lot, now: dt.datetime) -> LotSummary:
     if lot.status == LotStatus.released.value and not expired:
         available = (
             session.scalar(
-                select(func.count()).where(
-                    Unit.lot_id == lot.id,
-                    Unit.discarded_at.is_(None),
-                    ~exists().where(
-                        UnitIssue.unit_code == Unit.code, UnitIssue.voided_at.is_(None)
-                    ),
-                )
+                select(func.count()).where(Unit.lot_id == lot.id, ~out_of_stock(Unit.code))
             )
             or 0
         )
@@ -168,7 +162,7 @@ def judge(
     return outcome, public
 
 
-def _inspection_of(session: Session, lot: Lot, level: Level) -> Inspection | None:
+def inspection_of(session: Session, lot: Lot, level: Level) -> Inspection | None:
     return session.scalar(
         select(Inspection).where(Inspection.lot_id == lot.id, Inspection.level == level.value)
     )
@@ -196,7 +190,7 @@ def quality_inspections(
 
 
 def decide(session: Session, lot: Lot, now: dt.datetime) -> ReleaseDecision:
-    release, _ = judge(session, _inspection_of(session, lot, Level.release), lot, Level.release)
+    release, _ = judge(session, inspection_of(session, lot, Level.release), lot, Level.release)
     quality = [outcome for _, outcome, _ in quality_inspections(session, lot)]
     units = session.scalar(select(func.count()).where(Unit.lot_id == lot.id)) or 0
     facts = LotFacts(
@@ -223,18 +217,19 @@ def decision_public(decision: ReleaseDecision) -> DecisionPublic:
 def _unit_states(session: Session, lot: Lot) -> dict[str, str]:
     """Each unit's state: in stock, issued, used or discarded (one query for the lot)."""
     rows = session.execute(
-        select(Unit.code, Unit.discarded_at, UnitIssue.id, UnitIssue.used_at)
-        .outerjoin(UnitIssue, (UnitIssue.unit_code == Unit.code) & UnitIssue.voided_at.is_(None))
+        select(Unit.code, UnitIssue.voided_at, UnitIssue.returned_to_stock, UnitIssue.used_at)
+        .outerjoin(UnitIssue, UnitIssue.unit_code == Unit.code)
         .where(Unit.lot_id == lot.id)
+        .order_by(UnitIssue.id)
     )
-    states = {}
-    for code, discarded_at, issue_id, used_at in rows:
-        if discarded_at is not None:
-            states[code] = "discarded"
-        elif issue_id is None:
-            states[code] = "in stock"
-        else:
+    states: dict[str, str] = {}
+    for code, voided_at, returned, used_at in rows:
+        if returned is not None and voided_at is None:  # the current issue
             states[code] = "used" if used_at is not None else "issued"
+        elif returned is not None and not returned:  # voided and discarded
+            states[code] = "discarded"
+        else:
+            states.setdefault(code, "in stock")
     return states
 
 
@@ -258,7 +253,7 @@ def signatures(session: Session, lot: Lot) -> list[SignaturePublic]:
 def lot_detail(
     session: Session, lot: Lot, now: dt.datetime, settings: Settings | None = None
 ) -> LotDetail:
-    _, release = judge(session, _inspection_of(session, lot, Level.release), lot, Level.release)
+    _, release = judge(session, inspection_of(session, lot, Level.release), lot, Level.release)
     units = list(session.scalars(select(Unit).where(Unit.lot_id == lot.id).order_by(Unit.code)))
     states = _unit_states(session, lot)
     return LotDetail(
