@@ -33,6 +33,22 @@ NAV: list[NavItem] = [
     NavItem("Trace", "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem("Recalls", "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem(
+        "Subjects",
+        "/clinical",
+        frozenset(
+            {
+                "investigator",
+                "coordinator",
+                "pharmacist",
+                "monitor",
+                "statistician",
+                "dsmb",
+                "admin",
+            }
+        ),
+    ),
+    NavItem("Pharmacy", "/clinical/pharmacy", frozenset({"pharmacist"})),
+    NavItem(
         "Visits",
         "/visits",
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb"}),
