@@ -78,8 +78,19 @@ def test_passwords_are_stored_as_argon2_hashes(session, system):
         ({"password": "short"}, InvalidInput, "password"),
         ({"grants": [("surgeon", None)]}, InvalidInput, "role"),
         ({"grants": [("investigator", "XYZ")]}, NotFound, "site"),
+        ({"full_name": "x" * 201}, InvalidInput, "full_name"),
+        ({"email": "not-an-address"}, InvalidInput, "email"),
     ],
-    ids=["too-short-name", "space", "non-ascii", "short-password", "unknown-role", "unknown-site"],
+    ids=[
+        "too-short-name",
+        "space",
+        "non-ascii",
+        "short-password",
+        "unknown-role",
+        "unknown-site",
+        "long-full-name",
+        "bad-email",
+    ],
 )
 def test_a_bad_user_is_refused_and_nothing_is_written(
     session, factory, system, sites, kwargs, error, field
@@ -87,7 +98,14 @@ def test_a_bad_user_is_refused_and_nothing_is_written(
     args = {"username": "li.wei", "password": PASSWORD, "grants": [], **kwargs}
     entries = count(session, AuditEntry)
     with pytest.raises(error) as err:
-        add_user(session, system, args["username"], args["password"], grants=args["grants"])
+        add_user(
+            session,
+            system,
+            args.pop("username"),
+            args.pop("password"),
+            grants=args.pop("grants"),
+            **args,
+        )
     assert err.value.field == field
     session.rollback()
     with factory() as fresh:

@@ -138,3 +138,18 @@ def test_repeated_failures_on_the_token_api_are_slowed_down(client, trial, setti
     assert int(throttled.headers["retry-after"]) >= 1
     body = throttled.json()["error"]
     assert body["code"] == "too_many_attempts" and body["details"]["retry_after"] >= 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "monitor", "password": "demo-monitor-pass", "label": "x" * 101},
+        {"username": "m" * 65, "password": "x"},
+        {"username": "monitor"},
+    ],
+    ids=["long-label", "long-username", "no-password"],
+)
+def test_a_malformed_token_request_is_422_before_any_login_attempt(client, body):
+    response = client.post("/api/v1/tokens", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_input"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,16 @@ def add_site(
     code = code.strip().upper()
     if not code.isalnum() or not 2 <= len(code) <= 16:
         raise InvalidInput("site code: use 2-16 letters or digits, e.g. WUH", field="code")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("name: give the site's name, at most 200 characters", field="name")
+    if country is not None and not (len(country) == 2 and country.isalpha()):
+        raise InvalidInput("country: a two-letter ISO code, e.g. CN", field="country")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"timezone: {timezone!r} is not an IANA time zone, e.g. Asia/Shanghai", field="timezone"
+        ) from None
     if altitude_m is not None and not -500 <= altitude_m <= 6000:
         raise InvalidInput("altitude_m: must lie between -500 and 6000 m", field="altitude_m")
     if barometric_pressure_mmhg is not None and not 300 <= barometric_pressure_mmhg <= 800:
@@ -39,7 +51,7 @@ def add_site(
     site = Site(
         code=code,
         name=name,
-        country=country,
+        country=country.upper() if country else None,
         altitude_m=altitude_m,
         barometric_pressure_mmhg=barometric_pressure_mmhg,
         timezone=timezone,

@@ -161,6 +161,10 @@ def add_user(
         raise InvalidInput(
             "username: use 2-64 lower-case letters, digits, '.', '_' or '-'", field="username"
         )
+    if len(full_name) > 200:
+        raise InvalidInput("full_name: at most 200 characters", field="full_name")
+    if email is not None and (len(email) > 200 or "@" not in email):
+        raise InvalidInput("email: give an address like name@hospital.org", field="email")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username: {username!r} is already taken", field="username")
     audit.attach(session, actor)
@@ -300,6 +304,8 @@ def create_token(session: Session, actor: Actor, user: User, label: str = "") ->
     """Issue a bearer token for ``user``; only its hash is kept, so show it once."""
     if actor.user_id != user.id:
         actor.require("admin", to="issue tokens for other users")
+    if len(label) > 100:
+        raise InvalidInput("label: at most 100 characters", field="label")
     raw = "mst_" + secrets.token_urlsafe(32)
     audit.attach(session, actor)
     session.add(ApiToken(user_id=user.id, token_sha256=_sha(raw), label=label))

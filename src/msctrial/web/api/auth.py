@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from msctrial.core.users import authenticate, create_token, get_user
 from msctrial.web.deps import ApiActor, Config, Db
@@ -12,9 +12,9 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 class TokenRequest(BaseModel):
-    username: str
-    password: str
-    label: str = "api"
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+    label: str = Field(default="api", max_length=100, description="what the token is for")
 
 
 class TokenPublic(BaseModel):
