@@ -206,3 +206,43 @@ def test_trace_by_lot_and_by_subject_for_qc_and_the_dsmb(client, token, session,
         by_subject = client.get("/api/v1/product/subjects/WUH-001/trace", headers=headers).json()
         assert by_subject["lots"][0]["lot"]["code"] == stock.cells
         assert by_subject["lots"][0]["release"]["passed"] is True
+
+
+def test_qc_recalls_a_lot_from_its_page_and_the_recall_page_lists_its_recipients(
+    client, login, session, trial, stock
+):
+    _issue(session, trial, "cells", "WUH-001")
+    _issue(session, trial, "cells", "WUH-002")
+    login("qc")
+    lot = client.get(f"/product/lots/{stock.cells}")
+    assert 'id="recall-form"' in lot.text and 'id="release-form"' not in lot.text
+    response = client.post(
+        f"/product/lots/{stock.cells}/recall",
+        data={
+            "csrf_token": csrf_of(lot.text),
+            "password": trial.passwords["qc"],
+            "reason": "sterility retest positive",
+        },
+    )
+    assert response.status_code == 303
+    recalls = client.get(response.headers["location"])
+    assert "2 recipient subject(s) marked for follow-up" in recalls.text
+    assert 'data-subject="WUH-001"' in recalls.text and 'data-subject="WUH-002"' in recalls.text
+    assert client.get("/product/lots").text.count("recalled") >= 1
+
+
+def test_the_pharmacist_reads_lots_but_has_no_release_or_result_forms(client, login, stock):
+    login("pharmacist")
+    page = client.get(f"/product/lots/{stock.cells}")
+    assert page.status_code == 200 and stock.cells in page.text
+    assert "release-form" not in page.text and "results-form" not in page.text
+    assert client.get("/product/lots/NO-SUCH-LOT").status_code == 404
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(client, login, stock):
+    login("qc")
+    response = client.post(
+        f"/product/lots/{stock.cells}/recall",
+        data={"csrf_token": "forged", "password": "x", "reason": "y"},
+    )
+    assert response.status_code == 403

@@ -117,10 +117,21 @@ def available_units(
 ) -> list[UnitPublic]:
     """Units of ``kind`` the pharmacy can issue at ``now`` (see the module doc)."""
     actor.require("pharmacist", "qc", to="see the units in stock")
+    settings = settings or load_settings()
     lot_kind = _kind(kind)
     today = _today(_aware(now, "now"))
+    # Columns, not entities (a Unit row would eager-load its lot's specification text), and
+    # trusted rows built without re-validation: bench/product_stock.py.
     rows = session.execute(
-        select(Unit, Lot, Product)
+        select(
+            Unit.code,
+            Lot.code,
+            Product.kind,
+            Unit.cells,
+            Unit.volume_ml,
+            Lot.expires_on,
+            Product.max_hold_h,
+        )
         .join(Lot, Unit.lot_id == Lot.id)
         .join(Product, Lot.product_id == Product.id)
         .where(
@@ -131,17 +142,18 @@ def available_units(
         )
         .order_by(Lot.expires_on, Lot.code, Unit.code)
     )
+    default_hold = settings.post_thaw_window_h
     return [
-        UnitPublic(
-            code=u.code,
-            lot_code=lot.code,
-            kind=p.kind,
-            cells=u.cells,
-            volume_ml=u.volume_ml,
-            expires_on=lot.expires_on,
-            max_hold_h=max_hold_h(p, settings),
+        UnitPublic.model_construct(
+            code=code,
+            lot_code=lot_code,
+            kind=kind_,
+            cells=cells,
+            volume_ml=volume,
+            expires_on=expires,
+            max_hold_h=hold if hold is not None else default_hold,
         )
-        for u, lot, p in rows
+        for code, lot_code, kind_, cells, volume, expires, hold in rows
     ]
 
 
@@ -185,6 +197,7 @@ def issue_units(
 ) -> list[IssuedUnit]:
     """Issue units to a subject's administration, or refuse naming every reason."""
     actor.require("pharmacist", site_id=site_id, to="issue units at this site")
+    settings = settings or load_settings()
     lot_kind = _kind(kind)
     _aware(now, "now")
     codes = _check_issue_request(session, unit_codes, subject_code, site_id, administration_no)
@@ -296,6 +309,7 @@ def issued_units_for(
 ) -> list[IssueRecord]:
     """Every unit issued to ``subject_code`` that the actor may see (see the module doc)."""
     actor.require(*ISSUE_READERS, to="see the units issued to a subject")
+    settings = settings or load_settings()
     stmt = (
         select(UnitIssue, Unit)
         .join(Unit, Unit.code == UnitIssue.unit_code)
