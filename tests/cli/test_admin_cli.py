@@ -154,3 +154,16 @@ def test_user_token_prints_a_working_token_once(cli, with_sites):
     assert_one_plain_error(
         cli("user", "token", "nobody", "--db", with_sites), "no user named 'nobody'"
     )
+
+
+def test_serve_refuses_the_placeholder_secret_before_listening(cli, db_url, monkeypatch):
+    import uvicorn
+
+    monkeypatch.delenv("MSCTRIAL_SECRET_KEY", raising=False)
+    monkeypatch.delenv("MSCTRIAL_DEMO", raising=False)
+
+    def must_not_listen(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise AssertionError("serve listened with the placeholder secret")
+
+    monkeypatch.setattr(uvicorn, "run", must_not_listen)
+    assert_one_plain_error(cli("serve", "--db", db_url), "MSCTRIAL_SECRET_KEY", "at least 32")

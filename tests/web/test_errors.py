@@ -130,3 +130,12 @@ def test_the_api_docs_page_keeps_the_frame_and_sniffing_headers(client):
     assert response.status_code == 200
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_https_is_enforced_by_header_only_when_cookies_are_secure(settings, engine, trial):
+    from msctrial.web.app import create_app
+
+    for secure, expected in ((True, "max-age=31536000"), (False, None)):
+        app = create_app(settings.model_copy(update={"cookie_secure": secure}), engine)
+        with TestClient(app) as client:
+            assert client.get("/login").headers.get("strict-transport-security") == expected

@@ -88,6 +88,9 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
         )
     response.headers.setdefault("Cache-Control", "no-store")
+    if request.app.state.settings.secure_cookies:
+        # A deployment with secure cookies is served over HTTPS; keep browsers on it.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
