@@ -17,7 +17,7 @@ from msctrial.registry.model import ArmGroup, Intervention, Study
 
 # "MSC" is case-sensitive so that a contact's "MSc" degree is not a stem cell.
 _MSC_WORDS = re.compile(
-    r"mesenchymal|stromal\s+(?:stem\s+)?cells?|stromal\s+vascular|medicinal\s+signal"
+    r"mesenchymal|stromal\s+(?:stem\s+)?cells?|medicinal\s+signal"
     r"|remestemcel|lomecel|nestacell|astrostem|multipotent\s+stromal",
     re.IGNORECASE,
 )

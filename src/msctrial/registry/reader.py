@@ -30,28 +30,63 @@ from msctrial.registry.model import Problem, Study
 SUFFIXES = (".json", ".xml")
 MAX_RECORD_BYTES = 50_000_000  # a results-posted record is up to ~1.5 MB (FORMAT.md §1)
 
-# Byte needles for the prefilter, in the spellings registry text uses. "MSC" covers MSCs,
-# UC-MSC, hMSC, adMSC; the rest catch products written out or named by their vesicles.
+# The prefilter's terms, lower case: every way ``classify`` can recognise an MSC product.
+# "msc" covers MSCs, UC-MSC, hMSC, adMSC; the rest catch products written out, named by
+# brand, or named by their vesicles or secretome.
 _NEEDLES = (
-    b"MSC",
-    b"esenchymal",
-    b"ESENCHYMAL",
-    b"tromal",
-    b"TROMAL",
-    b"xosom",
-    b"XOSOM",
-    b"esicle",
-    b"ESICLE",
-    b"ecretome",
-    b"ECRETOME",
-    b"emestemcel",
-    b"omecel",
+    b"msc",
+    b"mesenchymal",
+    b"stromal",
+    b"medicinal signal",
+    b"exosom",
+    b"vesicle",
+    b"nanoparticle",
+    b"secretome",
+    b"conditioned medi",
+    b"remestemcel",
+    b"lomecel",
+    b"nestacell",
+    b"astrostem",
 )
+# ``classify`` reads only the titles and the arms and interventions: in a single JSON study
+# only those two modules need searching. Each module runs to the next module's key.
+_MODULES = (
+    (b'"identificationModule"', b'"IdentificationModule"'),
+    (b'"armsInterventionsModule"', b'"ArmsInterventionsModule"'),
+)
+_PAGE_KEYS = (b'"studies"', b'"totalCount"', b'"nextPageToken"', b"FullStudiesResponse")
+
+
+def _names_msc_term(text: bytes) -> bool:
+    lower = text.lower()
+    return any(n in lower for n in _NEEDLES)
 
 
 def may_be_msc(raw: bytes) -> bool:
-    """False only when the record cannot describe an MSC product (no term appears at all)."""
-    return any(n in raw for n in _NEEDLES)
+    """False only when the record cannot describe an MSC product: no MSC, stromal, vesicle or
+    secretome term in its titles, arms or interventions (anywhere, for XML or a page)."""
+    decided = _decide(raw, complete=True)
+    return True if decided is None else decided
+
+
+def _decide(prefix: bytes, *, complete: bool) -> bool | None:
+    """May the study whose first bytes are ``prefix`` be an MSC trial? None: read on."""
+    head = prefix[:256]
+    if not prefix.lstrip().startswith(b"{") or any(k in head for k in _PAGE_KEYS):
+        return _names_msc_term(prefix) if complete else None
+    chunks = []
+    for keys in _MODULES:
+        for key in keys:
+            start = prefix.find(key)
+            if start >= 0:
+                break
+        else:
+            return _names_msc_term(prefix) if complete else None
+        end = prefix.find(b'Module"', start + len(key))
+        if end < 0 and not complete:
+            return None  # the module may go on past what has been read
+        chunks.append(prefix[start : end if end > 0 else len(prefix)])
+    return _names_msc_term(b" ".join(chunks))
 
 
 @dataclass(frozen=True)
@@ -103,11 +138,20 @@ def read_studies(paths: Iterable[str | Path], *, prefilter: bool = False) -> Ite
 def _read_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
     """Members one after another, read from their local headers as the file streams by, so
     not even the archive's index is held in memory; an archive written in a way that needs
-    the central directory (stored members of unknown size) is read through ``zipfile``."""
+    the central directory (stored members of unknown size) is read through ``zipfile``,
+    from the member where streaming stopped."""
+    done = 0
     try:
-        yield from _stream_zip(name, path, prefilter)
+        for label, raw in zip_members(name, path, prefilter=prefilter):
+            done += 1
+            if isinstance(raw, Problem):
+                yield Item(label, problem=raw)
+            elif isinstance(raw, _Skipped):
+                yield Item(label, skipped=True)
+            else:
+                yield from read_bytes(label, raw, prefilter=prefilter)
     except _NeedsDirectory:
-        yield from _zipfile_members(name, path, prefilter)
+        yield from _zipfile_members(name, path, prefilter, skip=done)
     except (OSError, zlib.error, struct.error, EOFError) as exc:
         yield _problem(name, f"not a readable ZIP archive ({exc})")
 
@@ -120,7 +164,22 @@ _LOCAL = b"PK\x03\x04"
 _DESCRIPTOR = b"PK\x07\x08"
 
 
-def _stream_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
+class _Skipped(bytes):
+    """The marker ``zip_members`` yields for a member the prefilter passed over."""
+
+
+SKIPPED = _Skipped()
+
+
+def zip_members(
+    name: str, path: Path, *, prefilter: bool = False
+) -> Iterator[tuple[str, bytes | Problem]]:
+    """(label, bytes) of each study file in a ZIP, in archive order, read from the local
+    headers; a member too large to be a record comes as a Problem instead of its bytes.
+
+    With ``prefilter`` a deflated member is inflated only until its titles, arms and
+    interventions have been read; one that cannot be an MSC trial yields ``SKIPPED``
+    without the rest of it ever being inflated."""
     with path.open("rb") as f:
         while True:
             signature = f.read(4)
@@ -145,14 +204,64 @@ def _stream_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
                 if not wanted or usize > MAX_RECORD_BYTES:
                     f.seek(csize, os.SEEK_CUR)
                     if wanted:
-                        yield _problem(label, f"{usize} bytes; larger than any registry record")
+                        reason = f"{usize} bytes; larger than any registry record"
+                        yield label, Problem(file=label, reason=reason)
                     continue
                 data = f.read(csize)
-                raw = zlib.decompress(data, -15) if method == 8 else data
+                if method == 0:
+                    raw = data
+                elif prefilter:
+                    raw = _inflate_if_msc(data)
+                else:
+                    raw = zlib.decompress(data, -15)
             else:
                 raise _NeedsDirectory
             if wanted:
-                yield from read_bytes(label, raw, prefilter=prefilter)
+                yield label, raw
+
+
+def _inflate_if_msc(data: bytes, step: int = 8192) -> bytes:
+    """Inflate a member only as far as its arms and interventions; if they (and the titles
+    before them) cannot describe an MSC product, stop there and return SKIPPED."""
+    inflater = zlib.decompressobj(-15)
+    out = bytearray(inflater.decompress(data, step))
+    pending = inflater.unconsumed_tail
+    head = bytes(out[:256])
+    if not head.lstrip().startswith(b"{") or any(k in head for k in _PAGE_KEYS):
+        return bytes(out + inflater.decompress(pending) + inflater.flush())
+    arms = searched = 0
+    key = b""
+    while True:
+        if not key:
+            for candidate in _MODULES[1]:
+                arms = out.find(candidate, max(0, searched - len(candidate)))
+                if arms >= 0:
+                    key = candidate
+                    break
+            searched = len(out)
+        if key:
+            end = out.find(b'Module"', arms + len(key))
+            if end > 0:
+                if not _names_msc_term(_titles(out) + out[arms:end]):
+                    return SKIPPED
+                break
+        if inflater.eof or not pending:
+            break
+        out += inflater.decompress(pending, step)
+        pending = inflater.unconsumed_tail
+    out += inflater.decompress(pending)
+    out += inflater.flush()
+    return bytes(out)
+
+
+def _titles(prefix: bytearray) -> bytes:
+    """The identification module (titles) of a study's first bytes, or all of them."""
+    for key in _MODULES[0]:
+        start = prefix.find(key)
+        if start >= 0:
+            end = prefix.find(b'Module"', start + len(key))
+            return bytes(prefix[start:end]) if end > 0 else bytes(prefix)
+    return bytes(prefix)
 
 
 def _local_header(header: bytes) -> tuple[int, int, int, int, int, int]:
@@ -193,7 +302,7 @@ def _inflate_until_end(f: BinaryIO) -> bytes:
     return b"".join(out)
 
 
-def _zipfile_members(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
+def _zipfile_members(name: str, path: Path, prefilter: bool, skip: int = 0) -> Iterator[Item]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -202,6 +311,9 @@ def _zipfile_members(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
     with archive:
         for info in archive.infolist():
             if info.is_dir() or not info.filename.lower().endswith(SUFFIXES):
+                continue
+            if skip:
+                skip -= 1
                 continue
             member = f"{name}!{info.filename}"
             if info.file_size > MAX_RECORD_BYTES:
