@@ -90,3 +90,9 @@ def test_visits_have_url_keys():
     assert visit_key("Day 14") == "day-14"
     assert visit_by_key([DAY3, DAY28], "day-28") is DAY28
     assert visit_by_key([DAY3], "day-5") is None
+
+
+def test_a_visit_whose_window_opens_on_the_day_of_death_is_not_expected():
+    (w,) = windows([DAY3], DAY0)  # window days 2-4
+    assert visit_status(w, None, on(30), left_trial_on=on(2)).state is VisitState.not_expected
+    assert visit_status(w, None, on(30), left_trial_on=on(3)).state is VisitState.overdue

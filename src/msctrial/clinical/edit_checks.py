@@ -170,7 +170,7 @@ def _number(item: Item, raw: Any, problems: _Problems, findings: list[Finding]) 
             Finding(
                 item.name,
                 f"{item.label} {number:g} {entered_unit} is unusual (expected {item.soft} "
-                f"{item.unit_label}, {item.source}); please confirm or correct it",
+                f"{item.unit_label}; {item.cited}); please confirm or correct it",
             )
         )
     return Value(item.name, canonical, item.unit, None, number, entered_unit, flag)
@@ -180,7 +180,7 @@ def _out_of_range(item: Item, number: float, unit: str, canonical: float) -> str
     assert item.hard is not None
     text = (
         f"{number:g} {unit} is implausible; allowed {item.hard} {item.unit_label} "
-        f"({item.source or 'msctrial'})"
+        f"({item.cited})"
     )
     for other in item.accepted_units:
         if other == unit:
@@ -270,8 +270,9 @@ def check_form(
             findings.append(
                 Finding(
                     name,
-                    f"{item.label} {number:.4g} {item.unit_label} is outside {item.soft} "
-                    f"({item.source}); please check the values it is computed from",
+                    f"{item.label} {number:.4g} {item.unit_label} is outside the usual range "
+                    f"{item.soft} {item.unit_label} ({item.cited}); please check the values it "
+                    "is computed from",
                 )
             )
         values[name] = Value(name, number, item.unit, derived=True, note=derived.notes.get(name))

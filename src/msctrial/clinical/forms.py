@@ -70,6 +70,11 @@ class Item:
         return ((self.unit,) if self.unit else ()) + self.units
 
     @property
+    def cited(self) -> str:
+        """Where the limits come from, for messages."""
+        return "msctrial edit-check limit" if self.source in ("", "msctrial") else self.source
+
+    @property
     def unit_label(self) -> str:
         return {"1": "", "1/min": "/min", "degC": "°C"}.get(self.unit or "", self.unit or "")
 

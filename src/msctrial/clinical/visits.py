@@ -115,7 +115,7 @@ def visit_status(
             return status(VisitState.partial if started else VisitState.due)
         return status(VisitState.partial if started else VisitState.unscheduled)
     assert window.earliest is not None and window.latest is not None
-    if left_trial_on is not None and window.earliest > left_trial_on and not started:
+    if left_trial_on is not None and window.earliest >= left_trial_on and not started:
         return status(VisitState.not_expected)
     if today < window.earliest:
         return status(VisitState.partial if started else VisitState.upcoming)
