@@ -10,7 +10,13 @@ from sqlalchemy import select
 from msctrial.clinical import dispensing, randomise, schedule
 from msctrial.clinical.tables import Allocation, ProtocolDeviation
 from msctrial.core import audit
-from msctrial.core.errors import RuleViolation
+from msctrial.core.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReasonRequired,
+    RuleViolation,
+)
 from tests.clinical.conftest import enrol
 
 VITALS = {
@@ -131,3 +137,83 @@ def test_a_second_administration_too_soon_needs_an_investigators_override(
     assert {r.kind for r in records} == kinds
     dispense(session, trial, code, pool[3:], no=2)
     assert len(session.scalars(select(ProtocolDeviation)).all()) == 2
+
+
+def test_a_fourth_infusion_needs_an_override_that_adds_it_as_a_deviation(
+    session, trial, rand_list, stock
+):
+    from msctrial.clinical.tables import PlannedAdministration, Subject
+
+    code, arm = randomised(session, trial)
+    subject = session.scalar(select(Subject).where(Subject.subject_code == code))
+    with pytest.raises(NotFound):  # the schedule has three; there is no fourth to dispense
+        dispense(session, trial, code, units_for(arm, stock), no=4)
+    inv = trial.actor("investigator")
+    with pytest.raises(ReasonRequired):
+        schedule.override_schedule(session, inv, code, planned_on=subject.day0_date, reason=" ")
+    records = schedule.override_schedule(
+        session,
+        inv,
+        code,
+        planned_on=subject.day0_date + dt.timedelta(days=9),
+        reason="persistent hypoxaemia; sponsor agreed a fourth dose",
+    )
+    assert "extra_administration" in {r.kind for r in records}
+    fourth = session.scalar(select(PlannedAdministration).where(PlannedAdministration.number == 4))
+    assert fourth.unscheduled and fourth.study_day == 9
+
+
+def test_a_pharmacist_cannot_override_the_schedule(session, trial, rand_list):
+    code, _ = randomised(session, trial)
+    with pytest.raises(PermissionDenied):
+        schedule.override_schedule(
+            session, trial.actor("pharmacist"), code, planned_on=dt.date.today(), reason="x"
+        )
+
+
+def test_dispensing_dated_before_consent_is_refused(session, trial, rand_list, stock):
+    code, arm = randomised(session, trial)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(RuleViolation) as err:  # consent was taken 2 h ago (conftest.enrol)
+        dispensing.dispense_administration(
+            session,
+            trial.actor("pharmacist"),
+            code,
+            1,
+            unit_codes=units_for(arm, stock),
+            thawed_at=now - dt.timedelta(hours=3, minutes=30),
+            now=now - dt.timedelta(hours=3),
+        )
+    assert err.value.field == "consent"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"volume_ml": 0}, "volume_ml"),
+        ({"vitals_before": {**VITALS, "temperature_c": 47}}, "vitals_before.temperature_c"),
+        ({"vitals_after": {**VITALS, "pulse": 80}}, "vitals_after.pulse"),
+        ({"reactions": ["headache"]}, "reactions"),
+        ({"reactions": ["other"]}, "reaction_notes"),
+    ],
+)
+def test_a_malformed_infusion_record_names_the_field(
+    session, trial, rand_list, stock, changes, field
+):
+    code, arm = randomised(session, trial)
+    units = units_for(arm, stock)
+    dispense(session, trial, code, units)
+    now = dt.datetime.now(dt.UTC)
+    record = dict(
+        scanned_unit_codes=units,
+        started_at=now - dt.timedelta(minutes=30),
+        stopped_at=now - dt.timedelta(minutes=5),
+        volume_ml=100,
+        vitals_before=VITALS,
+        vitals_after=VITALS,
+    )
+    with pytest.raises(InvalidInput) as err:
+        dispensing.record_infusion(
+            session, trial.actor("coordinator"), code, 1, **{**record, **changes}
+        )
+    assert err.value.field == field

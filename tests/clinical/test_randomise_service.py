@@ -10,7 +10,7 @@ from msctrial.clinical.randomisation import balanced
 from msctrial.clinical.tables import Allocation, PlannedAdministration, RandomisationSlot
 from msctrial.core import audit
 from msctrial.core.errors import Conflict, PermissionDenied, ReasonRequired, RuleViolation
-from tests.clinical.conftest import CRITICAL, enrol
+from tests.clinical.conftest import CRITICAL, SEED, enrol
 
 
 def test_randomising_takes_the_first_free_slot_of_the_subjects_stratum(session, trial, rand_list):
@@ -84,3 +84,44 @@ def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
     assert not hasattr(events[0], "arm")
     with pytest.raises(PermissionDenied):
         randomise.emergency_unblind(session, trial.actor("coordinator"), code, "curious")
+
+
+def test_the_audit_trail_seals_the_arm_from_blinded_readers(session, trial, rand_list):
+    inv = trial.actor("investigator")
+    code = enrol(session, inv)
+    randomise.randomise_subject(session, inv, code)
+    randomise.emergency_unblind(session, inv, code, "suspected SUSAR")
+    monitor_view = audit.read_trail(session, trial.actor("monitor"), entity="allocation")
+    assert monitor_view[0]["changes"]["arm"] == [None, "[blinded]"]
+    assert "sealed_changes" not in monitor_view[0]
+    dsmb_view = audit.read_trail(session, trial.actor("dsmb"), entity="allocation")
+    assert dsmb_view[0]["sealed_changes"]["arm"][1] in ("UC-MSC", "Placebo")
+    unblinding = audit.read_trail(session, trial.actor("monitor"), entity="emergency_unblinding")
+    assert (unblinding[0]["entity"], unblinding[0]["reason"]) == (
+        "emergency_unblinding",
+        "suspected SUSAR",
+    )
+
+
+def test_a_new_site_gets_its_strata_from_the_same_seed(session, trial, rand_list):
+    from msctrial.core.sites import add_site
+
+    add_site(session, trial.actor("admin"), "CSH", "Changsha (test)")
+    randomise.set_up_randomisation(session, trial.actor("admin"), seed=SEED)
+    strata = set(session.scalars(select(RandomisationSlot.stratum)))
+    assert "site=CSH|severity=severe" in strata and len(strata) == 12
+
+
+def test_an_open_label_trial_shows_the_arm_to_everyone():
+    from msctrial.core.users import Actor, Grant
+    from msctrial.demo.spine import reference_protocol_text
+    from msctrial.protocol.loader import load_protocol_text
+    from msctrial.protocol.model import Masking
+
+    blinded = load_protocol_text(reference_protocol_text())
+    open_label = blinded.model_copy(
+        update={"design": blinded.design.model_copy(update={"masking": Masking.none})}
+    )
+    investigator = Actor("inv", grants=(Grant("investigator", 1),))
+    assert not randomise.arm_visible(investigator, blinded)
+    assert randomise.arm_visible(investigator, open_label)

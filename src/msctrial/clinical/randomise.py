@@ -139,10 +139,10 @@ def set_up_randomisation(
         )
     )
     mults = [size // sum(ratio.values()) for size in existing.block_sizes]
-    index = {s: i for i, s in enumerate(sorted(set(strata) | have), start=1)}
-    for stratum in strata:
-        if stratum in have:
-            continue
+    # Numbers already issued never change: new strata are numbered after the existing ones.
+    new = [s for s in strata if s not in have]
+    index = {s: i for i, s in enumerate(new, start=len(have) + 1)}
+    for stratum in new:
         for slot in rnd.stratum_list(seed, stratum, ratio, existing.per_stratum, mults):
             session.add(
                 RandomisationSlot(
