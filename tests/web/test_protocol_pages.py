@@ -197,3 +197,14 @@ def test_an_admin_registers_the_first_protocol_of_an_empty_deployment(settings, 
             and response.headers["location"] == "/protocols/MSC-2027?saved=1"
         )
         assert client.get("/protocol").headers["location"] == "/protocols/MSC-2027"
+
+
+def test_the_home_page_lists_each_trial_with_its_guidance_verdict(login, session, system):
+    service.save_protocol(session, system, (EXAMPLES / "NCT04273646.yaml").read_text())
+    session.commit()
+    html = login("coordinator").get("/").text
+    assert re.search(
+        r'<a class="deviation" href="/protocols/NCT04273646#findings">3 deviations</a>, 2 advice',
+        html,
+    )
+    assert '<span class="ok">meets every rule</span>' in html  # the reference design

@@ -1,4 +1,4 @@
-"""The home page: what this user can do, by role."""
+"""The home page: the user's roles, the trials with their guidance verdict, where to go."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from msctrial.protocol import service as protocols
-from msctrial.web.deps import Db, PageActor
+from msctrial.web.deps import Config, Db, PageActor
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, db: Db, actor: PageActor) -> Response:
-    trials = protocols.list_trials(db)
-    return render(request, "home.html", {"trials": trials}, actor=actor)
+def home(request: Request, db: Db, actor: PageActor, settings: Config) -> Response:
+    rows = []
+    for trial, version in protocols.list_trials(db):
+        stored = protocols.get_protocol(db, trial.code, version)
+        findings = protocols.findings_for(stored.protocol, settings)
+        deviations = sum(f.level == "deviation" for f in findings)
+        rows.append((trial, version, deviations, len(findings) - deviations))
+    return render(request, "home.html", {"trials": rows}, actor=actor)
