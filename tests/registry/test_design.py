@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from msctrial.protocol.model import Allocation, ArmType, Masking, Measure, ProductKind, Severity
-from msctrial.registry.design import extract_design, measure_of, stated_severity
+from msctrial.registry.design import extract_design
 from msctrial.registry.dosetext import quantities
 from msctrial.registry.formats import from_api_v2
+from msctrial.registry.protocol_of import measure_of, stated_severity
 from tests.registry.records import arm, intervention, msc_placebo_trial, v2_study
 
 CONTRACT = {

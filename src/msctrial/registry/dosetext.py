@@ -201,7 +201,8 @@ def quantities(text: str) -> list[Quantity]:
         after = re.split(
             r"[;.](?:\s|$)|,\s(?!\d)|\band\b|\bat\b|\bon\b", t[m.end() : m.end() + 70]
         )[0]
-        before = t[max(0, m.start() - 40) : m.start()]
+        # the words before count only within the same sentence, so the evidence holds them
+        before = re.split(r"[\n;]|[.!?]\s", t[max(0, m.start() - 40) : m.start()])[-1]
         if _CAPPED.search(before[-25:]) or _CONCENTRATION.match(after):
             continue
         unit = _unit(after, before, bare=m.group("bare") is not None or m.group("big") is not None)
