@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -114,26 +115,34 @@ def registry_load(paths: Paths, db: DbOption = None) -> None:
 
 @app.command("extract")
 def registry_extract(paths: Paths, as_json: JsonOption = False) -> None:
-    """Print each record's extracted MSC design, with evidence and guidance findings."""
+    """Print each record's extracted MSC design, with evidence and guidance findings.
+
+    Studies are printed as they are read (a JSON array with ``--json``), so a bulk archive
+    needs no more memory than one study."""
     settings = settings_for()
     guidance = load_guidance(settings.ruleset)
     problems: list[Problem] = []
-    found = list(survey(paths, guidance, settings.reference_weights_kg, problems))
-    designs = [s.extraction.design for s in found]
+    read = 0
     if as_json:
-        typer.echo(json.dumps([d.to_json() for d in designs], indent=2, ensure_ascii=False))
-    else:
-        for d in designs:
-            if not d.is_msc_trial:
-                typer.echo(f"{d.nct_id}: not an MSC trial")
-                continue
+        typer.echo("[", nl=False)
+    for s in survey(paths, guidance, settings.reference_weights_kg, problems):
+        d = s.extraction.design
+        if as_json:
+            body = json.dumps(d.to_json(), indent=2, ensure_ascii=False)
+            typer.echo(("," if read else "") + "\n" + textwrap.indent(body, "  "), nl=False)
+        elif not d.is_msc_trial:
+            typer.echo(f"{d.nct_id}: not an MSC trial")
+        else:
             deviations = sorted({f.rule for f in d.findings if f.level == "deviation"})
             typer.echo(
                 f"{d.nct_id}: {describe_source(d)}; {describe_dose(d)}; {describe_schedule(d)}; "
                 + ("deviates: " + ", ".join(deviations) if deviations else "meets the guidance")
             )
+        read += 1
+    if as_json:
+        typer.echo("\n]" if read else "]")
     _report_problems(problems)
-    raise typer.Exit(_exit_code(len(found), len(problems)))
+    raise typer.Exit(_exit_code(read, len(problems)))
 
 
 @app.command("table1")
