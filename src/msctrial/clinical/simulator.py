@@ -151,6 +151,10 @@ def simulate_trial(
     """Run ``config.subjects`` simulated patients through the trial's services."""
     config = config or SimulationConfig()
     now = utcnow()
+    if today is not None and today < now.date():
+        # A simulation of a past day ends that evening: nothing depends on the wall clock,
+        # so the same seed and day give the same trial whenever it is run.
+        now = dt.datetime.combine(today, dt.time(23, 0), tzinfo=dt.UTC)
     today = today or now.date()
     staff = Staff(session)
     result = SimulationResult()
