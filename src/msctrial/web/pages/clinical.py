@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,6 +23,7 @@ from msctrial.core.users import Actor
 from msctrial.protocol.service import get_protocol, only_trial
 from msctrial.web.deps import Config, Db, PageActor, check_csrf
 from msctrial.web.layout import render
+from msctrial.web.pages.clinical_forms import form_number, local_time, site_zone, zone_of
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form()]
@@ -44,44 +44,6 @@ FLAG_FIELDS = (
     "vasopressors",
     "dialysis_or_ecmo",
 )
-VITALS = (
-    "heart_rate",
-    "systolic_bp",
-    "diastolic_bp",
-    "respiratory_rate",
-    "temperature_c",
-    "spo2_pct",
-)
-
-
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_time(text: str | None, field: str, zone: str | None) -> dt.datetime | None:
-    """A form's date-time (site clock, or with an explicit offset) as an aware datetime."""
-    if not text or not text.strip():
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{field}: {text!r} is not a date and time, e.g. 2026-03-02T09:30", field=field
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=_zone(zone))
-
-
-def _number(form: FormData, name: str) -> float | None:
-    raw = str(form.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise InvalidInput(f"{name}: {raw!r} is not a number", field=name) from None
 
 
 def _answers(form: FormData, prefix: str, texts: list[str]) -> dict[str, bool]:
@@ -96,7 +58,7 @@ def _answers(form: FormData, prefix: str, texts: list[str]) -> dict[str, bool]:
 def _observations(form: FormData) -> dict[str, Any]:
     obs: dict[str, Any] = {}
     for name in NUMBER_FIELDS:
-        value = _number(form, name)
+        value = form_number(form, name)
         if value is not None:
             obs[name] = value
     for name in FLAG_FIELDS:
@@ -158,19 +120,19 @@ async def screen(request: Request, db: Db, actor: PageActor) -> Response:
     protocol = _protocol(db)
     try:
         site = str(form.get("site") or "")
-        zone = next((s.timezone for s in list_sites(db) if s.code == site), None)
-        yob = _number(form, "year_of_birth")
+        tz = next((s.timezone for s in list_sites(db) if s.code == site), None)
+        yob = form_number(form, "year_of_birth")
         out = subjects.screen_subject(
             db,
             actor,
             site_code=site,
             year_of_birth=int(yob) if yob is not None else None,
             sex=str(form.get("sex") or "") or None,
-            weight_kg=_number(form, "weight_kg"),
+            weight_kg=form_number(form, "weight_kg"),
             observations=_observations(form),
             inclusion_met=_answers(form, "inc", protocol.eligibility.inclusion),
             exclusion_present=_answers(form, "exc", protocol.eligibility.exclusion),
-            observed_at=local_time(str(form.get("observed_at") or ""), "observed_at", zone),
+            observed_at=local_time(str(form.get("observed_at") or ""), "observed_at", tz),
         )
     except MsctrialError as exc:
         db.rollback()
@@ -193,7 +155,7 @@ def _subject_page(
         "is_investigator": actor.has_role("investigator", site_id=site_id),
         "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
         "at_bedside": actor.has_role(*dispensing.BEDSIDE, site_id=site_id),
-        "now_local": utcnow().astimezone(_zone(subjects.site_of(db, subject).timezone)),
+        "now_local": utcnow().astimezone(site_zone(subjects.site_of(db, subject).timezone)),
         **extra,
     }
     return render(request, "clinical/subject.html", ctx, actor=actor, status=status)
@@ -216,10 +178,6 @@ def _act(request: Request, db: Db, actor: Actor, code: str, action: Any) -> Resp
             request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
         )
     return RedirectResponse(f"/clinical/subjects/{code}", status_code=303)
-
-
-def _zone_of(db: Db, actor: Actor, code: str) -> str:
-    return subjects.site_of(db, subjects.get_subject(db, actor, code)).timezone
 
 
 @router.post("/clinical/subjects/{code}/consent")
@@ -247,7 +205,7 @@ def consent(
             actor,
             code,
             form_version=form_version,
-            consented_at=local_time(consented_at, "consented_at", _zone_of(db, actor, code)),
+            consented_at=local_time(consented_at, "consented_at", zone_of(db, actor, code)),
             taken_by=taken_by,
             signer=signer,
             representative_name=representative_name,
@@ -336,159 +294,6 @@ def override(
     return _act(request, db, actor, code, action)
 
 
-def _dispense_page(
-    request: Request, db: Db, actor: Actor, code: str, number: int, settings: Any, **extra: Any
-) -> Response:
-    from msctrial.product import service as product
-
-    actor.require("pharmacist", to="dispense")
-    status = extra.pop("status", 200)
-    task = next(
-        (
-            t
-            for t in overview.pharmacy_worklist(db, actor)
-            if t.subject_code == code.upper() and t.administration_no == number
-        ),
-        None,
-    )
-    units = (
-        product.available_units(db, actor, kind=task.kind, now=utcnow(), settings=settings)
-        if task
-        else []
-    )
-    return render(
-        request,
-        "clinical/dispense.html",
-        {"task": task, "units": units, "code": code.upper(), "number": number, **extra},
-        actor=actor,
-        status=status,
-    )
-
-
-@router.get("/clinical/subjects/{code}/administrations/{number}/dispense")
-def dispense_form(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
-) -> Response:
-    subjects.get_subject(db, actor, code)
-    return _dispense_page(request, db, actor, code, number, settings)
-
-
-@router.post("/clinical/subjects/{code}/administrations/{number}/dispense")
-async def dispense(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
-) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    try:
-        dispensing.dispense_administration(
-            db,
-            actor,
-            code,
-            number,
-            unit_codes=[str(u) for u in form.getlist("unit")],
-            thawed_at=local_time(
-                str(form.get("thawed_at") or ""), "thawed_at", _zone_of(db, actor, code)
-            ),  # type: ignore[arg-type]
-            settings=settings,
-        )
-    except MsctrialError as exc:
-        db.rollback()
-        if exc.status in (401, 403, 404):
-            raise
-        return _dispense_page(
-            request,
-            db,
-            actor,
-            code,
-            number,
-            settings,
-            error=exc.message,
-            field=exc.field,
-            status=exc.status,
-        )
-    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
-
-
-def _infusion_page(
-    request: Request, db: Db, actor: Actor, code: str, number: int, **extra: Any
-) -> Response:
-    subject = subjects.get_subject(db, actor, code)
-    actor.require(*dispensing.BEDSIDE, site_id=subject.site_id, to="record infusions")
-    status = extra.pop("status", 200)
-    return render(
-        request,
-        "clinical/infusion.html",
-        {
-            "code": subject.subject_code,
-            "number": number,
-            "vitals": VITALS,
-            "reactions": dispensing.REACTIONS,
-            "form": {},
-            **extra,
-        },
-        actor=actor,
-        status=status,
-    )
-
-
-@router.get("/clinical/subjects/{code}/administrations/{number}/infusion")
-def infusion_form(request: Request, code: str, number: int, db: Db, actor: PageActor) -> Response:
-    return _infusion_page(request, db, actor, code, number)
-
-
-@router.post("/clinical/subjects/{code}/administrations/{number}/infusion")
-async def infusion(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
-) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
-    try:
-        zone = _zone_of(db, actor, code)
-        scanned = str(form.get("scanned") or "").replace(",", "\n").split()
-        dispensing.record_infusion(
-            db,
-            actor,
-            code,
-            number,
-            scanned_unit_codes=scanned,
-            started_at=local_time(str(form.get("started_at") or ""), "started_at", zone),  # type: ignore[arg-type]
-            stopped_at=local_time(str(form.get("stopped_at") or ""), "stopped_at", zone),  # type: ignore[arg-type]
-            volume_ml=_number(form, "volume_ml"),  # type: ignore[arg-type]
-            vitals_before={v: _number(form, f"before_{v}") for v in VITALS},
-            vitals_after={v: _number(form, f"after_{v}") for v in VITALS},
-            premedication=str(form.get("premedication") or ""),
-            reactions=[str(r) for r in form.getlist("reaction")],
-            reaction_notes=str(form.get("reaction_notes") or ""),
-            settings=settings,
-        )
-    except MsctrialError as exc:
-        db.rollback()
-        if exc.status in (401, 403, 404):
-            raise
-        return _infusion_page(
-            request,
-            db,
-            actor,
-            code,
-            number,
-            error=exc.message,
-            field=exc.field,
-            form=dict(form),
-            status=exc.status,
-        )
-    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
-
-
-@router.get("/clinical/pharmacy")
-def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
-    return render(
-        request,
-        "clinical/pharmacy.html",
-        {"tasks": overview.pharmacy_worklist(db, actor)},
-        actor=actor,
-    )
-
-
 @router.get("/clinical/unblindings")
 def unblindings(request: Request, db: Db, actor: PageActor) -> Response:
     return render(
@@ -497,3 +302,9 @@ def unblindings(request: Request, db: Db, actor: PageActor) -> Response:
         {"rows": overview.unblinding_list(db, actor)},
         actor=actor,
     )
+
+
+# Dispensing, the bedside and the pharmacy's list: a module of their own, on this router.
+from msctrial.web.pages import clinical_dosing  # noqa: E402
+
+router.include_router(clinical_dosing.router)

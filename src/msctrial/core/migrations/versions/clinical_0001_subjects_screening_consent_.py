@@ -12,7 +12,6 @@ from alembic import op
 
 import msctrial.core.db
 
-
 revision = "clinical_0001"
 down_revision = None
 branch_labels = ("clinical",)

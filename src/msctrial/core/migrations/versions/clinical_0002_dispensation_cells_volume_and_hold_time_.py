@@ -10,8 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import msctrial.core.db
-
 revision = "clinical_0002"
 down_revision = "clinical_0001"
 branch_labels = None

@@ -1,0 +1,175 @@
+"""Clinical pages for dosing: the pharmacy's work list, dispensing, the bedside infusion record.
+
+Included by ``pages/clinical.py``. The pharmacist's pages name cells or placebo; the bedside
+page shows unit codes only, and a scanned unit must be one dispensed for that administration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from msctrial.clinical import dispensing, overview, subjects
+from msctrial.core.db import utcnow
+from msctrial.core.errors import MsctrialError
+from msctrial.core.users import Actor
+from msctrial.web.deps import Config, Db, PageActor, check_csrf
+from msctrial.web.layout import render
+from msctrial.web.pages.clinical_forms import VITALS, form_number, local_time, zone_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def _dispense_page(
+    request: Request, db: Db, actor: Actor, code: str, number: int, settings: Any, **extra: Any
+) -> Response:
+    from msctrial.product import service as product
+
+    actor.require("pharmacist", to="dispense")
+    status = extra.pop("status", 200)
+    task = next(
+        (
+            t
+            for t in overview.pharmacy_worklist(db, actor)
+            if t.subject_code == code.upper() and t.administration_no == number
+        ),
+        None,
+    )
+    units = (
+        product.available_units(db, actor, kind=task.kind, now=utcnow(), settings=settings)
+        if task
+        else []
+    )
+    return render(
+        request,
+        "clinical/dispense.html",
+        {"task": task, "units": units, "code": code.upper(), "number": number, **extra},
+        actor=actor,
+        status=status,
+    )
+
+
+@router.get("/clinical/subjects/{code}/administrations/{number}/dispense")
+def dispense_form(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    subjects.get_subject(db, actor, code)
+    return _dispense_page(request, db, actor, code, number, settings)
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/dispense")
+async def dispense(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    try:
+        dispensing.dispense_administration(
+            db,
+            actor,
+            code,
+            number,
+            unit_codes=[str(u) for u in form.getlist("unit")],
+            thawed_at=local_time(
+                str(form.get("thawed_at") or ""), "thawed_at", zone_of(db, actor, code)
+            ),  # type: ignore[arg-type]
+            settings=settings,
+        )
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _dispense_page(
+            request,
+            db,
+            actor,
+            code,
+            number,
+            settings,
+            error=exc.message,
+            field=exc.field,
+            status=exc.status,
+        )
+    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
+
+
+def _infusion_page(
+    request: Request, db: Db, actor: Actor, code: str, number: int, **extra: Any
+) -> Response:
+    subject = subjects.get_subject(db, actor, code)
+    actor.require(*dispensing.BEDSIDE, site_id=subject.site_id, to="record infusions")
+    status = extra.pop("status", 200)
+    return render(
+        request,
+        "clinical/infusion.html",
+        {
+            "code": subject.subject_code,
+            "number": number,
+            "vitals": VITALS,
+            "reactions": dispensing.REACTIONS,
+            "form": {},
+            **extra,
+        },
+        actor=actor,
+        status=status,
+    )
+
+
+@router.get("/clinical/subjects/{code}/administrations/{number}/infusion")
+def infusion_form(request: Request, code: str, number: int, db: Db, actor: PageActor) -> Response:
+    return _infusion_page(request, db, actor, code, number)
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/infusion")
+async def infusion(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    try:
+        zone = zone_of(db, actor, code)
+        scanned = str(form.get("scanned") or "").replace(",", "\n").split()
+        dispensing.record_infusion(
+            db,
+            actor,
+            code,
+            number,
+            scanned_unit_codes=scanned,
+            started_at=local_time(str(form.get("started_at") or ""), "started_at", zone),  # type: ignore[arg-type]
+            stopped_at=local_time(str(form.get("stopped_at") or ""), "stopped_at", zone),  # type: ignore[arg-type]
+            volume_ml=form_number(form, "volume_ml"),  # type: ignore[arg-type]
+            vitals_before={v: form_number(form, f"before_{v}") for v in VITALS},
+            vitals_after={v: form_number(form, f"after_{v}") for v in VITALS},
+            premedication=str(form.get("premedication") or ""),
+            reactions=[str(r) for r in form.getlist("reaction")],
+            reaction_notes=str(form.get("reaction_notes") or ""),
+            settings=settings,
+        )
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _infusion_page(
+            request,
+            db,
+            actor,
+            code,
+            number,
+            error=exc.message,
+            field=exc.field,
+            form=dict(form),
+            status=exc.status,
+        )
+    return RedirectResponse(f"/clinical/subjects/{code.upper()}", status_code=303)
+
+
+@router.get("/clinical/pharmacy")
+def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "clinical/pharmacy.html",
+        {"tasks": overview.pharmacy_worklist(db, actor)},
+        actor=actor,
+    )
