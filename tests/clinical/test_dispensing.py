@@ -217,3 +217,26 @@ def test_a_malformed_infusion_record_names_the_field(
             session, trial.actor("coordinator"), code, 1, **{**record, **changes}
         )
     assert err.value.field == field
+
+
+def test_a_dispensing_error_is_voided_with_a_reason_and_dispensed_again(
+    session, trial, rand_list, stock
+):
+    code, arm = randomised(session, trial)
+    pool = units_for(arm, stock, n=6)
+    dispense(session, trial, code, pool[:3])
+    pharmacist = trial.actor("pharmacist")
+    with pytest.raises(ReasonRequired):
+        dispensing.void_dispensation(session, pharmacist, code, 1, reason="")
+    with pytest.raises(PermissionDenied):
+        dispensing.void_dispensation(session, trial.actor("coordinator"), code, 1, reason="x")
+    voided = dispensing.void_dispensation(session, pharmacist, code, 1, reason="bag label torn")
+    assert voided.is_voided and voided.void_reason == "bag label torn"
+    again = dispense(session, trial, code, pool[3:])
+    assert again.unit_codes == pool[3:]
+    with pytest.raises(RuleViolation):  # a voided unit is not scanned in at the bedside
+        infuse(session, trial, code, pool[:3])
+    infuse(session, trial, code, pool[3:])
+    with pytest.raises(RuleViolation):
+        dispensing.void_dispensation(session, pharmacist, code, 1, reason="too late")
+    assert audit.verify_chain(session).ok

@@ -88,3 +88,29 @@ def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_lis
     for secret in ("UC-MSC", "Placebo", "placebo"):
         assert secret not in page
     assert code in client.get("/clinical").text
+
+
+def test_the_pharmacist_voids_a_dispensing_error_from_the_subject_page(
+    session, trial, login_as, rand_list, stock
+):
+    from msctrial.clinical import randomise
+    from msctrial.clinical.tables import Allocation, Dispensation
+    from tests.clinical.conftest import enrol
+    from tests.clinical.test_dispensing import dispense, units_for
+
+    inv = trial.actor("investigator")
+    code = enrol(session, inv)
+    view = randomise.randomise_subject(session, inv, code)
+    arm = session.scalar(select(Allocation.arm))
+    dispense(session, trial, code, units_for(arm, stock))
+    session.rollback()
+    client = login_as("pharmacist")
+    path = f"/clinical/subjects/{code}"
+    r = post_form(client, f"{path}/administrations/1/dispense/void", {"reason": ""}, path)
+    assert r.status_code == 422 and "reason" in r.text
+    r = post_form(client, f"{path}/administrations/1/dispense/void", {"reason": "torn"}, path)
+    assert r.status_code == 303
+    assert view.randomisation_no in client.get(path).text
+    session.expire_all()
+    assert session.scalar(select(Dispensation.void_reason)) == "torn"
+    session.rollback()

@@ -13,7 +13,9 @@
   within the post-thaw window (CLINICAL_FACTS §5.4) and obey the schedule unless overridden.
 
 Both refuse a subject without consent, and a schedule rule broken without an investigator's
-override (``schedule.override_schedule``). What the bedside sees (``bedside_view``) has unit
+override (``schedule.override_schedule``). ``void_dispensation(session, actor, subject_code,
+administration_no, reason=...)`` undoes a dispensing error before the
+infusion. What the bedside sees (``bedside_view``) has unit
 codes and times only: no product kind, lot or cell count.
 """
 
@@ -362,6 +364,47 @@ def record_infusion(
     session.add(infusion)
     session.commit()
     return infusion
+
+
+def void_dispensation(
+    session: Session,
+    actor: Actor,
+    subject_code: str,
+    administration_no: int,
+    *,
+    reason: str | None,
+) -> Dispensation:
+    """Undo a dispensing error before the infusion; the administration can be dispensed again.
+
+    The units are discarded: every dispensation records a thaw, and thawed cells are never
+    frozen again.
+    """
+    from msctrial.product import service as product
+
+    subject = _randomised(session, actor, subject_code)
+    actor.require("pharmacist", site_id=subject.site_id, to="void a dispensation at this site")
+    why = audit.require_reason(reason, "void a dispensation")
+    administration = get_administration(session, subject, administration_no)
+    dispensation = active_dispensation(session, administration)
+    if dispensation is None:
+        raise RuleViolation(
+            f"administration {administration_no} of {subject.subject_code} is not dispensed",
+            field="administration",
+        )
+    if any(i.dispensation_id == dispensation.id for i in given_infusions(session, subject)):
+        raise RuleViolation(
+            "the units were infused; record what happened instead of voiding the dispensation",
+            field="administration",
+        )
+    now = utcnow()
+    for code in dispensation.unit_codes:
+        product.void_issue(session, actor, code, reason=why, now=now)
+    audit.attach(session, actor)
+    with audit.because(session, why, action="void"):
+        dispensation.voided_at = now
+        dispensation.void_reason = why
+    session.commit()
+    return dispensation
 
 
 def dispensations_of(session: Session, subject: Subject) -> list[Dispensation]:

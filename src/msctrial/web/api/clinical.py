@@ -266,6 +266,30 @@ def dispense(
 
 
 @router.post(
+    "/subjects/{code}/administrations/{number}/dispense/void",
+    response_model=s.DispensationUnblinded,
+)
+def void_dispensation(
+    code: str, number: int, body: ReasonRequest, db: Db, actor: ApiActor
+) -> s.DispensationUnblinded:
+    """Pharmacist only: undo a dispensing error before the infusion (the units are discarded)."""
+    d = dispensing.void_dispensation(db, actor, code, number, reason=body.reason)
+    return s.DispensationUnblinded(
+        administration_no=number,
+        unit_codes=list(d.unit_codes),
+        thawed_at=d.thawed_at,
+        dispensed_by=d.dispensed_by,
+        dispensed_at=d.dispensed_at,
+        voided=True,
+        product_kind=d.product_kind,
+        lot_codes=list(d.lot_codes),
+        cells_total=d.cells_total,
+        volume_ml=d.volume_ml,
+        max_hold_h=d.max_hold_h,
+    )
+
+
+@router.post(
     "/subjects/{code}/administrations/{number}/infusion",
     response_model=s.InfusionPublic,
     status_code=201,

@@ -166,7 +166,9 @@ def subject_page(request: Request, code: str, db: Db, actor: PageActor) -> Respo
     return _subject_page(request, db, actor, code)
 
 
-def _act(request: Request, db: Db, actor: Actor, code: str, action: Any) -> Response:
+def subject_page_or_error(
+    request: Request, db: Db, actor: Actor, code: str, action: Any
+) -> Response:
     """Run a subject action; on a refusal show the subject page with the message."""
     try:
         action()
@@ -195,7 +197,7 @@ def consent(
     representative_relationship: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    return _act(
+    return subject_page_or_error(
         request,
         db,
         actor,
@@ -224,7 +226,7 @@ def screen_failure(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    return _act(
+    return subject_page_or_error(
         request, db, actor, code, lambda: subjects.record_screen_failure(db, actor, code, reason)
     )
 
@@ -234,7 +236,9 @@ def randomise_subject(
     request: Request, code: str, db: Db, actor: PageActor, csrf_token: Csrf = ""
 ) -> Response:
     check_csrf(request, csrf_token)
-    return _act(request, db, actor, code, lambda: randomise.randomise_subject(db, actor, code))
+    return subject_page_or_error(
+        request, db, actor, code, lambda: randomise.randomise_subject(db, actor, code)
+    )
 
 
 @router.post("/clinical/subjects/{code}/unblind")
@@ -291,7 +295,7 @@ def override(
             settings=settings,
         )
 
-    return _act(request, db, actor, code, action)
+    return subject_page_or_error(request, db, actor, code, action)
 
 
 @router.get("/clinical/unblindings")

@@ -173,3 +173,21 @@ def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
         {"tasks": overview.pharmacy_worklist(db, actor)},
         actor=actor,
     )
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/dispense/void")
+async def void_dispensation(
+    request: Request, code: str, number: int, db: Db, actor: PageActor
+) -> Response:
+    from msctrial.web.pages.clinical import subject_page_or_error
+
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    reason = str(form.get("reason") or "")
+    return subject_page_or_error(
+        request,
+        db,
+        actor,
+        code,
+        lambda: dispensing.void_dispensation(db, actor, code, number, reason=reason),
+    )
