@@ -76,7 +76,7 @@ def test_after_a_withdrawal_later_visits_are_not_expected(session, trial, ten_da
         inv,
         ten_days_in,
         "withdrawn",
-        day(session, trial, ten_days_in, 5),
+        day(session, trial, ten_days_in, 6),
         "consent withdrawn",
     )
     schedule = {v.visit: v.state for v in casebook.subject_schedule(session, inv, ten_days_in)}
@@ -85,7 +85,7 @@ def test_after_a_withdrawal_later_visits_are_not_expected(session, trial, ten_da
     assert get_subject(session, inv, ten_days_in).status == "withdrawn"
     with pytest.raises(Conflict):
         visits_exit.record_exit(
-            session, inv, ten_days_in, "died", day(session, trial, ten_days_in, 6), "x"
+            session, inv, ten_days_in, "died", day(session, trial, ten_days_in, 7), "x"
         )
 
 

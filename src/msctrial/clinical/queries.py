@@ -6,7 +6,7 @@ Every step is a message in the query's thread with who and when, and an audited 
 query row, so the timestamps of raising, answering and closing are on record.
 
 Edit checks raise queries in the transaction that stores the unusual value
-(``raise_edit_check_queries``); correcting a queried value answers its query with the reason
+(``edit_check_queries``); correcting a queried value answers its query with the reason
 (``after_correction``), and the monitor still closes it. Site staff see and answer their
 site's queries; monitors see all. Functions that end in ``_query`` commit; the helpers called
 by the visit service only flush.
@@ -54,7 +54,6 @@ def _text(value: str | None, field: str) -> str:
 
 
 def _new(
-    session: Session,
     *,
     subject_id: int,
     site_id: int,
@@ -62,16 +61,17 @@ def _new(
     text: str,
     by: str,
     now: dt.datetime,
-    visit_id: int | None = None,
-    entry_id: int | None = None,
+    visit: VisitRecord | None = None,
+    entry: FormEntry | None = None,
     item: str | None = None,
     ae_id: int | None = None,
 ) -> DataQuery:
-    query = DataQuery(
+    """A new open query with its first message; the caller adds it to the session."""
+    return DataQuery(
         subject_id=subject_id,
         site_id=site_id,
-        visit_id=visit_id,
-        entry_id=entry_id,
+        visit=visit,
+        entry=entry,
         item=item,
         ae_id=ae_id,
         origin=origin,
@@ -79,41 +79,32 @@ def _new(
         status="open",
         raised_by=by,
         raised_at=now,
+        messages=[QueryMessage(site_id=site_id, action="raise", text=text, by=by, at=now)],
     )
-    session.add(query)
-    session.flush()
-    session.add(
-        QueryMessage(query_id=query.id, site_id=site_id, action="raise", text=text, by=by, at=now)
-    )
-    return query
 
 
-def raise_edit_check_queries(
-    session: Session,
-    actor: Actor,
+def edit_check_queries(
     subject: Subject,
     record: VisitRecord,
     entry: FormEntry,
     findings: Iterable[Finding],
     now: dt.datetime,
-) -> list[int]:
-    """One open query per unusual value of a new entry (flushes; the caller commits)."""
-    ids = []
-    for f in findings:
-        q = _new(
-            session,
+) -> list[DataQuery]:
+    """One open query per unusual value of an entry, raised by the edit check (not yet added)."""
+    return [
+        _new(
             subject_id=subject.id,
             site_id=subject.site_id,
             origin="edit_check",
             text=f.message,
             by=EDIT_CHECK,
             now=now,
-            visit_id=record.id,
-            entry_id=entry.id,
+            visit=record,
+            entry=entry,
             item=f.item,
         )
-        ids.append(q.id)
-    return ids
+        for f in findings
+    ]
 
 
 def after_correction(
@@ -147,7 +138,10 @@ def after_correction(
                 )
     queried = {q.item for q in live}
     fresh = [f for f in findings if f.item in changed and f.item not in queried]
-    return raise_edit_check_queries(session, actor, subject, record, entry, fresh, now)
+    queries = edit_check_queries(subject, record, entry, fresh, now)
+    session.add_all(queries)
+    session.flush()
+    return [q.id for q in queries]
 
 
 def close_for_voided_entry(session: Session, actor: Actor, entry: FormEntry, reason: str) -> None:
@@ -214,18 +208,18 @@ def raise_query(
             )
     audit.attach(session, actor)
     q = _new(
-        session,
         subject_id=subject.id,
         site_id=subject.site_id,
         origin="monitor",
         text=body,
         by=actor.audit_name,
         now=now,
-        visit_id=visit_id,
-        entry_id=entry_id,
+        visit=session.get(VisitRecord, visit_id) if visit_id else None,
+        entry=session.get(FormEntry, entry_id) if entry_id else None,
         item=item,
         ae_id=ae_id,
     )
+    session.add(q)
     session.commit()
     return get_query(session, actor, q.id)
 

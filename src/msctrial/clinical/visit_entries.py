@@ -36,7 +36,7 @@ def entry_public(
     raised: list[int] | None = None,
 ) -> EntryPublic:
     form = get_form(entry.form)
-    rows = stored_rows(session, entry.id)
+    rows = {r.item: r for r in entry.rows}
     values = []
     for item in form.items:
         row = rows.get(item.name)
@@ -108,11 +108,11 @@ def visit_pf(session: Session, record: VisitRecord) -> float | None:
     )
 
 
-def value_rows(entry: FormEntry, values: Any) -> list[FormValue]:
+def value_rows(site_id: int, values: Any) -> list[FormValue]:
+    """Stored rows for checked values; attach them to an entry (``FormEntry.rows``)."""
     return [
         FormValue(
-            entry_id=entry.id,
-            site_id=entry.site_id,
+            site_id=site_id,
             item=v.item,
             number=v.number,
             unit=v.unit,

@@ -70,7 +70,47 @@ def enter_form(
     collected_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> EntryPublic:
-    """Enter one form of one visit; unusual values are stored and queried, implausible refused."""
+    """Enter one form of one visit; unusual values are stored and queried, implausible refused.
+
+    Everything is read and checked first, then the visit record (on its first form), the entry,
+    its values and any queries are written in one flush, so the audit trail's lock is held only
+    for the writing. Two forms of a new visit saved at the same moment collide on the visit's
+    unique key; the loser is tried once more and finds the visit the winner created.
+    """
+    for attempt in (1, 2):
+        try:
+            return _enter(
+                session,
+                actor,
+                subject_code,
+                visit_name,
+                form_name,
+                values,
+                visit_date,
+                collected_at,
+                now,
+            )
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2:
+                raise Conflict(
+                    "form: it was saved by someone else at the same moment; reload the casebook",
+                    field="form",
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _enter(
+    session: Session,
+    actor: Actor,
+    subject_code: str,
+    visit_name: str,
+    form_name: str,
+    values: Mapping[str, Any],
+    visit_date: dt.date | None,
+    collected_at: dt.datetime | None,
+    now: dt.datetime | None,
+) -> EntryPublic:
     now = now or utcnow()
     subject = get_subject(session, actor, subject_code)
     actor.require(*ENTER_ROLES, site_id=subject.site_id, to="enter visit forms")
@@ -86,39 +126,50 @@ def enter_form(
     today = local_today(session, subject, now)
     visit_date, at = _when(visit_date, collected_at, today, session, subject, now)
     require_consent(session, subject, at)
-    audit.attach(session, actor)
-    record, created = _visit_record(session, actor, subject, visit, visit_date)
-    if live_entry(session, record.id, form.name) is not None:
-        raise Conflict(
-            f"form: {form.name} of {visit.name} is already entered; change it with a reason",
-            field="form",
+    air = air_of(session, subject)
+    record = session.scalar(_record_stmt(subject.id, visit.name))
+    created = record is None
+    if record is None:
+        record = VisitRecord(
+            subject_id=subject.id,
+            site_id=subject.site_id,
+            visit_name=visit.name,
+            study_day=visit.day,
+            visit_date=visit_date,
+            recorded_by=actor.audit_name,
+            recorded_at=now,
         )
-    checked = check_form(
-        form, values, today=today, air=air_of(session, subject), visit_pf=visit_pf(session, record)
-    )
+    else:
+        _check_record(record, visit, visit_date)
+        if live_entry(session, record.id, form.name) is not None:
+            raise Conflict(
+                f"form: {form.name} of {visit.name} is already entered; change it with a reason",
+                field="form",
+            )
+    pf = visit_pf(session, record) if form.name == "who_scale" and not created else None
+    checked = check_form(form, values, today=today, air=air, visit_pf=pf)
     entry = FormEntry(
-        visit_id=record.id,
+        visit=record,
         subject_id=subject.id,
         site_id=subject.site_id,
         form=form.name,
         collected_at=collected_at.astimezone(dt.UTC) if collected_at else None,
         entered_by=actor.audit_name,
         entered_at=now,
+        rows=value_rows(subject.site_id, checked.values.values()),
     )
-    session.add(entry)
-    session.flush()
-    session.add_all(value_rows(entry, checked.values.values()))
     findings = list(checked.findings)
     if created:
         findings += _window_findings(subject, visit, visit_date)
-    raised = query_service.raise_edit_check_queries(
-        session, actor, subject, record, entry, findings, now
-    )
+    queries = query_service.edit_check_queries(subject, record, entry, findings, now)
+    audit.attach(session, actor)
+    session.add(entry)
+    session.add_all(queries)
     session.flush()
-    if form.name == "blood_gas":
-        _rederive_who_scale(session, record, air_of(session, subject), today)
+    if form.name == "blood_gas" and not created:
+        _rederive_who_scale(session, record, air, today)
     session.commit()
-    return entry_public(session, entry, subject, record, raised)
+    return entry_public(session, entry, subject, record, [q.id for q in queries])
 
 
 def change_form(
@@ -161,7 +212,7 @@ def change_form(
                 changed.append(name)
         for name, new in checked.values.items():
             if name not in stored:
-                session.add(value_rows(entry, [new])[0])
+                entry.rows.append(value_rows(entry.site_id, [new])[0])
                 changed.append(name)
         if not changed:
             raise InvalidInput("values: nothing changed", field="values")
@@ -317,27 +368,8 @@ def _window_findings(subject: Subject, visit: Visit, visit_date: dt.date) -> lis
     ]
 
 
-def _visit_record(
-    session: Session, actor: Actor, subject: Subject, visit: Visit, visit_date: dt.date
-) -> tuple[VisitRecord, bool]:
-    """The visit's record, created on its first form; a second date for it is refused."""
-    record = session.scalar(_record_stmt(subject.id, visit.name).with_for_update())
-    created = record is None
-    if record is None:
-        record = VisitRecord(
-            subject_id=subject.id,
-            site_id=subject.site_id,
-            visit_name=visit.name,
-            study_day=visit.day,
-            visit_date=visit_date,
-            recorded_by=actor.audit_name,
-        )
-        try:
-            with session.begin_nested():
-                session.add(record)
-        except IntegrityError:  # another form of the same visit created it just now
-            record = session.scalar(_record_stmt(subject.id, visit.name).with_for_update())
-            assert record is not None
+def _check_record(record: VisitRecord, visit: Visit, visit_date: dt.date) -> None:
+    """A visit declared not done, or dated otherwise, takes no more forms for that date."""
     if record.not_done_reason:
         raise Conflict(
             f"visit: {visit.name} was declared not done ({record.not_done_reason}); change its "
@@ -350,7 +382,6 @@ def _visit_record(
             "that date, or change the visit date with a reason",
             field="visit_date",
         )
-    return record, created
 
 
 def _rederive_who_scale(session: Session, record: VisitRecord, air: Any, today: dt.date) -> None:

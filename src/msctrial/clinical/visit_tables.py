@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from msctrial.core.db import Base, UTCDateTime, utcnow
 from msctrial.core.tables import Audited, Voidable
@@ -42,7 +42,17 @@ class FormEntry(Audited, Voidable, Base):
     """One form entered at one visit; at most one live (not voided) entry per visit and form."""
 
     __tablename__ = "form_entry"
-    __table_args__ = (Index("ix_form_entry_visit_form", "visit_id", "form"),)
+    __table_args__ = (
+        # One live entry per visit and form, even when two are saved at the same moment.
+        Index(
+            "uq_form_entry_live",
+            "visit_id",
+            "form",
+            unique=True,
+            sqlite_where=text("voided_at IS NULL"),
+            postgresql_where=text("voided_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visit_record.id"))
@@ -53,6 +63,10 @@ class FormEntry(Audited, Voidable, Base):
     version: Mapped[int] = mapped_column(default=1)
     entered_by: Mapped[str] = mapped_column(String(100))
     entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Set together, the entry, its visit and its values are written in one flush.
+    visit: Mapped[VisitRecord] = relationship()
+    rows: Mapped[list[FormValue]] = relationship(back_populates="entry")
 
 
 class FormValue(Audited, Base):
@@ -74,6 +88,8 @@ class FormValue(Audited, Base):
     flag: Mapped[str | None] = mapped_column(String(40), default=None)
     derived: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    entry: Mapped[FormEntry] = relationship(back_populates="rows")
 
 
 class DataQuery(Audited, Base):
@@ -98,6 +114,10 @@ class DataQuery(Audited, Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     closed_by: Mapped[str | None] = mapped_column(String(100), default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    visit: Mapped[VisitRecord | None] = relationship()
+    entry: Mapped[FormEntry | None] = relationship()
+    messages: Mapped[list[QueryMessage]] = relationship(order_by="QueryMessage.id")
 
 
 class QueryMessage(Audited, Base):

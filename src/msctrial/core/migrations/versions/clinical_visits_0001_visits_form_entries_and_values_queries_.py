@@ -2,7 +2,7 @@
 
 Revision ID: clinical_visits_0001
 Revises:
-Create Date: 2026-11-25 19:02:19.933868
+Create Date: 2026-11-25 19:37:10.505703
 """
 
 from __future__ import annotations
@@ -85,7 +85,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("form_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_form_entry_subject_id"), ["subject_id"], unique=False)
-        batch_op.create_index("ix_form_entry_visit_form", ["visit_id", "form"], unique=False)
+        batch_op.create_index(
+            "uq_form_entry_live",
+            ["visit_id", "form"],
+            unique=True,
+            sqlite_where=sa.text("voided_at IS NULL"),
+            postgresql_where=sa.text("voided_at IS NULL"),
+        )
 
     op.create_table(
         "form_value",
@@ -301,7 +307,11 @@ def downgrade() -> None:
     op.drop_table("adverse_event")
     op.drop_table("form_value")
     with op.batch_alter_table("form_entry", schema=None) as batch_op:
-        batch_op.drop_index("ix_form_entry_visit_form")
+        batch_op.drop_index(
+            "uq_form_entry_live",
+            sqlite_where=sa.text("voided_at IS NULL"),
+            postgresql_where=sa.text("voided_at IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_form_entry_subject_id"))
 
     op.drop_table("form_entry")
