@@ -88,3 +88,10 @@ def test_verify_on_an_empty_or_unreachable_database_is_a_plain_error(cli, tmp_pa
         cli("audit", "verify", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"),
         "cannot use the database",
     )
+
+
+def test_a_missing_chain_head_is_reported_without_an_entry_number(cli, demo_db):
+    sql(demo_db, "DELETE FROM audit_head")
+    result = cli("audit", "verify", "--db", demo_db)
+    assert result.code == 1
+    assert result.err.strip() == "audit trail BROKEN: the audit head row is missing"

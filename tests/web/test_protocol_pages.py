@@ -208,3 +208,9 @@ def test_the_home_page_lists_each_trial_with_its_guidance_verdict(login, session
         html,
     )
     assert '<span class="ok">meets every rule</span>' in html  # the reference design
+
+
+def test_the_menu_marks_the_section_being_read(login):
+    html = login("monitor").get(f"/protocols/{TRIAL}").text
+    assert '<a href="/protocol" aria-current="page">Protocol</a>' in html
+    assert '<a href="/">Home</a>' in html

@@ -27,7 +27,6 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     elif report.ok:
         typer.echo(f"audit trail intact: {report.entries} entries verified")
     else:
-        typer.echo(
-            f"audit trail BROKEN at entry {report.first_broken_seq}: {report.problem}", err=True
-        )
+        where = f" at entry {report.first_broken_seq}" if report.first_broken_seq else ""
+        typer.echo(f"audit trail BROKEN{where}: {report.problem}", err=True)
     raise typer.Exit(0 if report.ok else 1)
