@@ -19,6 +19,7 @@ A bare number is read in the item's canonical unit (the one the form shows).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,6 +87,22 @@ def _typed(v: Value) -> Any:
     return v.text
 
 
+@functools.lru_cache(maxsize=1024)
+def _affine(from_unit: str, to_unit: str) -> tuple[float, float]:
+    """Every conversion of a lab unit is affine (°F → °C has an offset): pint works out the
+    slope and offset once per pair of units, then converting is one multiply-add."""
+    zero = convert(0.0, from_unit, to_unit)
+    return convert(1.0, from_unit, to_unit) - zero, zero
+
+
+def to_canonical(value: float, from_unit: str, to_unit: str, field: str) -> float:
+    try:
+        slope, offset = _affine(pint_unit(from_unit), pint_unit(to_unit))
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=field) from None
+    return slope * value + offset
+
+
 def pint_unit(unit: str) -> str:
     """How a form unit is spelt for pint: '1' → dimensionless, '/uL' and 'cells/uL' → 1/uL."""
     text = unit.strip().replace("cells", "").replace("cell", "").strip()
@@ -143,7 +160,7 @@ def _number(item: Item, raw: Any, problems: _Problems, findings: list[Finding]) 
     entered_unit = unit or item.unit
     flag = None
     try:
-        canonical = convert(number, pint_unit(entered_unit), pint_unit(item.unit), field=item.name)
+        canonical = to_canonical(number, entered_unit, item.unit, item.name)
     except InvalidInput:
         problems.add(
             item.name,
@@ -178,15 +195,12 @@ def _number(item: Item, raw: Any, problems: _Problems, findings: list[Finding]) 
 
 def _out_of_range(item: Item, number: float, unit: str, canonical: float) -> str:
     assert item.hard is not None
-    text = (
-        f"{number:g} {unit} is implausible; allowed {item.hard} {item.unit_label} "
-        f"({item.cited})"
-    )
+    text = f"{number:g} {unit} is implausible; allowed {item.hard} {item.unit_label} ({item.cited})"
     for other in item.accepted_units:
         if other == unit:
             continue
         try:
-            alt = convert(number, pint_unit(other), pint_unit(item.unit or other))
+            alt = to_canonical(number, other, item.unit or other, item.name)
         except InvalidInput:
             continue
         if item.hard.contains(alt):
