@@ -69,7 +69,7 @@ class Lot(Audited, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     product: Mapped[Product] = relationship(lazy="joined")
-    specification: Mapped[Specification] = relationship(lazy="joined")
+    specification: Mapped[Specification] = relationship(lazy="select")  # a large text
 
 
 class Unit(Audited, Base):

@@ -16,7 +16,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.users import Actor
 from msctrial.product import documents, service, spec_store, trace
-from msctrial.product.specification import Level, ResultInput
+from msctrial.product.specification import Level, ResultInput, symbol
 from msctrial.web.deps import Db, PageActor, check_csrf
 from msctrial.web.layout import render
 
@@ -42,7 +42,10 @@ def _lot_page(
         {
             "d": detail,
             "s": detail.summary,
-            "entry": {lvl: spec.tests_for(Level(lvl)) for lvl in ("release", "quality")},
+            "entry": {
+                lvl: [(t, symbol(t.criterion, t.unit)) for t in spec.tests_for(Level(lvl))]
+                for lvl in ("release", "quality")
+            },
             "error": error,
             "notice": notice,
             "can_decide": actor.has_role("qc"),
