@@ -269,3 +269,29 @@ def test_a_patient_who_dies_worsens_towards_the_day_of_death(cohort):
 def test_a_configuration_out_of_range_is_refused(changes):
     with pytest.raises(InvalidInput):
         SimulationConfig(**changes)
+
+
+def test_the_demo_twice_duplicates_no_patient(tmp_path: Path):
+    from sqlalchemy import func
+
+    from msctrial.core.settings import Settings
+    from msctrial.demo import build_demo
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", demo=True)
+
+    def counts() -> tuple[int, ...]:
+        engine = make_engine(settings)
+        with make_sessionmaker(engine)() as s:
+            out = tuple(
+                s.scalar(select(func.count()).select_from(t))
+                for t in (Subject, FormEntry, AdverseEvent, DataQuery, Infusion)
+            )
+            assert verify_chain(s).ok
+        engine.dispose()
+        return out
+
+    build_demo(settings, subjects=3, seed=9)
+    first = counts()
+    assert first[0] == 3
+    build_demo(settings, subjects=3, seed=9)
+    assert counts() == first
