@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from msctrial.clinical import ae_service, ae_views, casebook, queries, visit_entries, visits_exit
+from msctrial.clinical import casebook, queries, visit_entries, visits_exit
 from msctrial.clinical import visit_service as visits
 from msctrial.clinical.forms import ItemKind, get_form
 from msctrial.clinical.subjects import get_subject
@@ -26,9 +26,11 @@ from msctrial.core.sites import list_sites
 from msctrial.core.users import Actor
 from msctrial.web.deps import Db, PageActor, check_csrf
 from msctrial.web.layout import render
-from msctrial.web.pages.visits_forms import ae_context, ae_input, reaction_input
+from msctrial.web.pages import visits_safety
 
 router = APIRouter(include_in_schema=False)
+# The adverse-event pages share this router.
+router.include_router(visits_safety.router)
 Csrf = Annotated[str, Form()]
 
 
@@ -339,127 +341,3 @@ async def query_step(
     else:
         raise NotFound(f"step: {step!r} is not answer, close or reopen", field="step")
     return _go(f"/queries/{query_id}")
-
-
-# --- adverse events --------------------------------------------------------------------------
-
-
-@router.get("/adverse-events")
-def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
-    return render(
-        request,
-        "visits/adverse_events.html",
-        {
-            "events": ae_views.list_aes(db, actor),
-            "reports": ae_views.list_sae_reports(db, actor, state="pending"),
-            "summary": ae_views.ae_summary(db, actor),
-        },
-        actor=actor,
-    )
-
-
-@router.get("/casebook/{code}/adverse-events/new")
-def new_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
-    subject = get_subject(db, actor, code)
-    return render(
-        request, "visits/ae_form.html", ae_context(subject.subject_code, None), actor=actor
-    )
-
-
-@router.post("/casebook/{code}/adverse-events/new")
-async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
-    data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
-    try:
-        ae = ae_service.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
-    except MsctrialError as exc:
-        if exc.status >= 500 or exc.status in (401, 403, 404):
-            raise
-        db.rollback()
-        ctx = ae_context(code.upper(), None, typed=dict(data), **_refused(exc))
-        return render(request, "visits/ae_form.html", ctx, actor=actor, status=422)
-    return _go(f"/adverse-events/{ae.id}")
-
-
-@router.get("/adverse-events/{ae_id}")
-def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
-    ae = ae_views.get_ae(db, actor, ae_id)
-    subject = get_subject(db, actor, ae.subject)
-    ctx = ae_context(ae.subject, ae)
-    ctx.update(
-        can_enter=can_enter(actor, subject.site_id) and not ae.voided,
-        is_monitor=actor.has_role(*MONITOR_ROLES),
-    )
-    return render(request, "visits/ae.html", ctx, actor=actor)
-
-
-@router.post("/adverse-events/{ae_id}/change")
-async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
-    data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
-    ae = ae_views.get_ae(db, actor, ae_id)
-    data_in = ae_input(data, _zone(db, actor, ae.subject))
-    ae_service.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
-    return _go(f"/adverse-events/{ae_id}")
-
-
-@router.post("/adverse-events/{ae_id}/void")
-def void_ae(
-    request: Request,
-    ae_id: int,
-    db: Db,
-    actor: PageActor,
-    csrf_token: Csrf,
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
-    ae_service.void_ae(db, actor, ae_id, reason)
-    return _go(f"/adverse-events/{ae_id}")
-
-
-@router.post("/sae-reports/{report_id}/submit")
-def submit_report(
-    request: Request,
-    report_id: int,
-    db: Db,
-    actor: PageActor,
-    csrf_token: Csrf,
-    reference: Annotated[str, Form()] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
-    report = ae_service.submit_report(db, actor, report_id, reference=reference)
-    return _go(f"/adverse-events/{report.ae_id}")
-
-
-def _zone(db: Db, actor: Actor, code: str) -> str:
-    """The subject's site time zone: date-times typed on a form are the ward's clock."""
-    from msctrial.clinical.visit_context import site_of
-
-    return site_of(db, get_subject(db, actor, code).site_id).timezone
-
-
-@router.get("/infusions/{infusion_id}/reactions")
-def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
-    return render(
-        request,
-        "visits/reaction_check.html",
-        {"infusion_id": infusion_id, "typed": {}},
-        actor=actor,
-    )
-
-
-@router.post("/infusions/{infusion_id}/reactions")
-async def post_reactions(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
-    data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
-    try:
-        events = ae_service.record_reaction_check(db, actor, infusion_id, reaction_input(data))
-    except MsctrialError as exc:
-        if exc.status >= 500 or exc.status in (401, 403, 404):
-            raise
-        db.rollback()
-        ctx = {"infusion_id": infusion_id, "typed": dict(data), **_refused(exc)}
-        return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
-    if events:
-        return _go(f"/casebook/{events[0].subject}")
-    return _go("/adverse-events")

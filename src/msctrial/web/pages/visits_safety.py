@@ -1,0 +1,237 @@
+"""Adverse-event pages: the list with the report clocks, reporting and correcting an event,
+filing an expedited report, and the expected-reaction check after an infusion.
+
+The routes call the same services as ``web/api/visits.py``. The helpers read the HTML forms
+into what the services take; the services validate (``AdverseEventInput``,
+``ReactionCheckInput``) and name the field that is wrong. Date-times typed on a form are the
+ward's clock (the site's zone).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from msctrial.clinical import adverse_events as rules
+from msctrial.clinical import ae_service, ae_views
+from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.visit_context import ENTER_ROLES, MONITOR_ROLES, site_of
+from msctrial.clinical.visit_schemas import AdverseEventPublic
+from msctrial.core.errors import MsctrialError
+from msctrial.core.users import Actor
+from msctrial.web.deps import Db, PageActor, check_csrf
+from msctrial.web.layout import render
+from msctrial.web.pages.clinical import local_time
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form()]
+
+
+def _go(path: str) -> Response:
+    return RedirectResponse(path, status_code=303)
+
+
+def _refused(exc: MsctrialError) -> dict[str, Any]:
+    problems = exc.details.get("problems") if exc.details else None
+    return {"error": exc.message, "field": exc.field, "problems": problems or []}
+
+
+def can_enter(actor: Actor, site_id: int) -> bool:
+    return actor.has_role(*ENTER_ROLES, site_id=site_id)
+
+
+SERIOUS_CHOICES = [s.value for s in rules.Seriousness if s is not rules.Seriousness.death]
+
+
+def _text(data: FormData, name: str) -> str | None:
+    value = str(data.get(name) or "").strip()
+    return value or None
+
+
+def ae_input(data: FormData, zone: str | None) -> dict[str, Any]:
+    """An adverse event from its form; blanks are left out so the model's defaults apply."""
+    out: dict[str, Any] = {
+        "term": _text(data, "term") or "",
+        "description": _text(data, "description"),
+        "onset_date": _text(data, "onset_date"),
+        "end_date": _text(data, "end_date"),
+        "grade": _text(data, "grade"),
+        "seriousness": [str(v) for v in data.getlist("seriousness")],
+        "relationship_product": _text(data, "relationship_product"),
+        "relationship_infusion": _text(data, "relationship_infusion"),
+        "expectedness": _text(data, "expectedness"),
+        "action_taken": _text(data, "action_taken"),
+        "outcome": _text(data, "outcome"),
+        "awareness_at": local_time(_text(data, "awareness_at"), "awareness_at", zone),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def reaction_input(data: FormData) -> dict[str, Any]:
+    """The four expected-reaction questions, their grades and seriousness."""
+    out: dict[str, Any] = {k: data.get(k) == "yes" for k in rules.REACTION_KEYS}
+    temp = _text(data, "max_temperature_c")
+    if temp is not None:
+        out["max_temperature_c"] = temp
+    hours = _text(data, "hours_above_40")
+    if hours is not None:
+        out["hours_above_40"] = hours
+    out["grades"] = {
+        k: _text(data, f"grade_{k}")
+        for k in rules.REACTION_KEYS
+        if k != "fever" and _text(data, f"grade_{k}")
+    }
+    out["serious"] = {
+        k: [_text(data, f"serious_{k}")] for k in rules.REACTION_KEYS if _text(data, f"serious_{k}")
+    }
+    if _text(data, "relationship"):
+        out["relationship"] = _text(data, "relationship")
+    if _text(data, "notes"):
+        out["notes"] = _text(data, "notes")
+    return out
+
+
+def ae_context(code: str, ae: AdverseEventPublic | None, **extra: Any) -> dict[str, Any]:
+    """The choices of the adverse-event form, and the event (or what was typed) to fill it."""
+    typed = dict(extra.pop("typed", {}) or {})
+    if ae is not None and not typed:
+        typed = ae.model_dump(mode="json")
+    return {
+        "code": code,
+        "ae": ae,
+        "typed": typed,
+        "grades": rules.GRADE_MEANING,
+        "seriousness": [s.value for s in rules.Seriousness],
+        "relationships": [r.value for r in rules.Relationship],
+        "expectedness": [e.value for e in rules.Expectedness],
+        "actions": [a.value for a in rules.ActionTaken],
+        "outcomes": [o.value for o in rules.Outcome],
+        "reactions": rules.EXPECTED_REACTIONS,
+        "serious_choices": SERIOUS_CHOICES,
+        **extra,
+    }
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@router.get("/adverse-events")
+def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "visits/adverse_events.html",
+        {
+            "events": ae_views.list_aes(db, actor),
+            "reports": ae_views.list_sae_reports(db, actor, state="pending"),
+            "summary": ae_views.ae_summary(db, actor),
+        },
+        actor=actor,
+    )
+
+
+@router.get("/casebook/{code}/adverse-events/new")
+def new_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    subject = get_subject(db, actor, code)
+    return render(
+        request, "visits/ae_form.html", ae_context(subject.subject_code, None), actor=actor
+    )
+
+
+@router.post("/casebook/{code}/adverse-events/new")
+async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    try:
+        ae = ae_service.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
+    except MsctrialError as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        ctx = ae_context(code.upper(), None, typed=dict(data), **_refused(exc))
+        return render(request, "visits/ae_form.html", ctx, actor=actor, status=422)
+    return _go(f"/adverse-events/{ae.id}")
+
+
+@router.get("/adverse-events/{ae_id}")
+def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+    ae = ae_views.get_ae(db, actor, ae_id)
+    subject = get_subject(db, actor, ae.subject)
+    ctx = ae_context(ae.subject, ae)
+    ctx.update(
+        can_enter=can_enter(actor, subject.site_id) and not ae.voided,
+        is_monitor=actor.has_role(*MONITOR_ROLES),
+    )
+    return render(request, "visits/ae.html", ctx, actor=actor)
+
+
+@router.post("/adverse-events/{ae_id}/change")
+async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    ae = ae_views.get_ae(db, actor, ae_id)
+    data_in = ae_input(data, _zone(db, actor, ae.subject))
+    ae_service.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
+    return _go(f"/adverse-events/{ae_id}")
+
+
+@router.post("/adverse-events/{ae_id}/void")
+def void_ae(
+    request: Request,
+    ae_id: int,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    ae_service.void_ae(db, actor, ae_id, reason)
+    return _go(f"/adverse-events/{ae_id}")
+
+
+@router.post("/sae-reports/{report_id}/submit")
+def submit_report(
+    request: Request,
+    report_id: int,
+    db: Db,
+    actor: PageActor,
+    csrf_token: Csrf,
+    reference: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    report = ae_service.submit_report(db, actor, report_id, reference=reference)
+    return _go(f"/adverse-events/{report.ae_id}")
+
+
+def _zone(db: Db, actor: Actor, code: str) -> str:
+    """The subject's site time zone: date-times typed on a form are the ward's clock."""
+    return site_of(db, get_subject(db, actor, code).site_id).timezone
+
+
+@router.get("/infusions/{infusion_id}/reactions")
+def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+    return render(
+        request,
+        "visits/reaction_check.html",
+        {"infusion_id": infusion_id, "typed": {}},
+        actor=actor,
+    )
+
+
+@router.post("/infusions/{infusion_id}/reactions")
+async def post_reactions(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+    data = await request.form()
+    check_csrf(request, str(data.get("csrf_token") or ""))
+    try:
+        events = ae_service.record_reaction_check(db, actor, infusion_id, reaction_input(data))
+    except MsctrialError as exc:
+        if exc.status >= 500 or exc.status in (401, 403, 404):
+            raise
+        db.rollback()
+        ctx = {"infusion_id": infusion_id, "typed": dict(data), **_refused(exc)}
+        return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
+    if events:
+        return _go(f"/casebook/{events[0].subject}")
+    return _go("/adverse-events")
