@@ -24,6 +24,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS: VmHWM starts afresh at exec, unlike ru_maxrss, which a
+    spawned child inherits from the parent it was forked from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _baseline(path: str, queue: mp.Queue) -> None:
     import orjson
 
@@ -36,7 +48,7 @@ def _baseline(path: str, queue: mp.Queue) -> None:
         studies += 1
         size += len(raw)  # type: ignore[arg-type]
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    queue.put((wall, cpu, studies, size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, None))
+    queue.put((wall, cpu, studies, size, _peak_rss_kb(), None))
 
 
 def _scan(path: str, queue: mp.Queue) -> None:
@@ -52,7 +64,7 @@ def _scan(path: str, queue: mp.Queue) -> None:
             report = service.load_records(session, Actor.system_actor("bench"), [path])
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         engine.dispose()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = _peak_rss_kb()
     queue.put((wall, cpu, report.studies_read, None, rss, report.msc_trials))
 
 
