@@ -36,8 +36,13 @@ def visible_site_ids(actor: Actor) -> frozenset[int] | None:
 
 
 def site_of(session: Session, site_id: int) -> Site:
-    site = session.get(Site, site_id)
-    assert site is not None
+    """The site, held for the session's life (its identity map keeps objects only weakly)."""
+    held: dict[int, Site] = session.info.setdefault("msctrial.sites", {})
+    site = held.get(site_id)
+    if site is None:
+        site = session.get(Site, site_id)
+        assert site is not None
+        held[site_id] = site
     return site
 
 
