@@ -208,7 +208,7 @@ def run_core(url: str, slots: list[Slot]) -> float:
             key = (s.subject_id, s.visit)
             if key not in visits:
                 visits[key] = conn.execute(
-                    insert(VisitRecord.__table__)
+                    insert(VisitRecord)
                     .values(
                         subject_id=s.subject_id,
                         site_id=s.site_id,
@@ -218,10 +218,10 @@ def run_core(url: str, slots: list[Slot]) -> float:
                         recorded_by="bench",
                         recorded_at=utcnow(),
                     )
-                    .returning(VisitRecord.__table__.c.id)
+                    .returning(VisitRecord.id)
                 ).scalar_one()
             entry_id = conn.execute(
-                insert(FormEntry.__table__)
+                insert(FormEntry)
                 .values(
                     visit_id=visits[key],
                     subject_id=s.subject_id,
@@ -231,10 +231,10 @@ def run_core(url: str, slots: list[Slot]) -> float:
                     entered_by="bench",
                     entered_at=utcnow(),
                 )
-                .returning(FormEntry.__table__.c.id)
+                .returning(FormEntry.id)
             ).scalar_one()
             conn.execute(
-                insert(FormValue.__table__),
+                insert(FormValue),
                 [{**r, "entry_id": entry_id, "site_id": s.site_id} for r in rows[s.form]],
             )
     elapsed = time.perf_counter() - started

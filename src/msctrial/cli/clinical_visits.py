@@ -103,11 +103,11 @@ def check_form(
     if as_json:
         print_json({"form": form, "values": values, "queries": findings})
     else:
-        for k, v in values.items():
-            shown = f"{v['value']:.4g} {v['unit']}" if v["value"] is not None else v["text"]
-            typer.echo(
-                f"{k:<24} {shown}{' (computed)' if v['derived'] else ''}{' [' + v['flag'] + ']' if v['flag'] else ''}"
-            )
+        for k, value in checked.values.items():
+            shown = f"{value.number:.4g} {value.unit}" if value.number is not None else value.text
+            computed = " (computed)" if value.derived else ""
+            flag = f" [{value.flag}]" if value.flag else ""
+            typer.echo(f"{k:<24} {shown}{computed}{flag}")
         for f in findings:
             typer.echo(f"query: {f['item']}: {f['message']}")
     raise typer.Exit(1 if findings else 0)

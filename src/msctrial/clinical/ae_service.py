@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session
 
 from msctrial.clinical import adverse_events as rules
 from msctrial.clinical.adverse_events import AdverseEventInput, ReportKind
-from msctrial.clinical.ae_views import ae_public, report_public
+from msctrial.clinical.ae_views import (
+    ReactionCheckInput,
+    ae_public,
+    parse_reaction_check,
+    report_public,
+)
 from msctrial.clinical.subjects import get_subject, require_consent
 from msctrial.clinical.tables import Infusion, Subject
 from msctrial.clinical.visit_context import ENTER_ROLES, end_of_local_day, local_date, local_today
@@ -241,13 +246,11 @@ def record_reaction_check(
     session: Session,
     actor: Actor,
     infusion_id: int,
-    answers: Mapping[str, Any],
+    answers: Mapping[str, Any] | ReactionCheckInput,
     *,
     now: dt.datetime | None = None,
 ) -> list[AdverseEventPublic]:
     """Ask about fever, chills, allergic reaction and local inflammation after an infusion."""
-    from msctrial.clinical.ae_views import parse_reaction_check
-
     now = now or utcnow()
     check = parse_reaction_check(answers)
     infusion = session.get(Infusion, infusion_id)
