@@ -151,7 +151,7 @@ def _entry_page(
         "key": key,
         "form": get_form(form),
         "typed": {},
-        "visit_date": local_today(db, subject, utcnow()).isoformat(),
+        "visit_date": _suggested_date(db, subject, visit).isoformat(),
         **extra,
     }
     return render(
@@ -161,6 +161,14 @@ def _entry_page(
         actor=actor,
         status=422 if extra.get("error") else 200,
     )
+
+
+def _suggested_date(db: Db, subject: Any, visit: Any) -> dt.date:
+    """The visit's target day when it has come, else today: the date most forms carry."""
+    today = local_today(db, subject, utcnow())
+    if subject.day0_date is None:
+        return today
+    return min(today, subject.day0_date + dt.timedelta(days=max(visit.day, 0)))
 
 
 @router.get("/casebook/{code}/visits/{key}/forms/{form}")
