@@ -51,10 +51,19 @@ def test_the_demo_prints_one_login_per_role_and_each_works(cli, db_url):
 
 
 def test_make_run_builds_the_demo_with_the_commands_defaults():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
     dry = subprocess.run(
-        ["make", "-n", "run"], cwd=REPO, capture_output=True, text=True, check=True
+        ["make", "--dry-run", "--no-print-directory", "run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert dry.stdout.strip().splitlines()[-1].endswith("/msctrial demo")
+    commands = [line.strip() for line in dry.stdout.splitlines() if "msctrial" in line]
+    assert commands == [".venv/bin/msctrial demo"]
 
 
 def test_the_demo_serves_its_database_at_127_0_0_1_port_8000(cli, tmp_path, monkeypatch):
