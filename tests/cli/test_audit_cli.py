@@ -95,3 +95,16 @@ def test_a_missing_chain_head_is_reported_without_an_entry_number(cli, demo_db):
     result = cli("audit", "verify", "--db", demo_db)
     assert result.code == 1
     assert result.err.strip() == "audit trail BROKEN: the audit head row is missing"
+
+
+def test_records_changed_with_plain_sql_fail_verify_records(cli, demo_db):
+    assert cli("audit", "verify", "--records", "--db", demo_db).code == 0
+    sql(demo_db, "UPDATE site SET name = 'Renamed quietly' WHERE code = 'BJS'")
+    plain = cli("audit", "verify", "--db", demo_db)
+    assert plain.code == 0  # the chain itself is intact
+    result = cli("audit", "verify", "--records", "--db", demo_db)
+    assert result.code == 1
+    assert "record changed around the application: site " in result.err
+    assert "name is 'Renamed quietly' but the audit trail last recorded" in result.err
+    report = json.loads(cli("audit", "verify", "--records", "--json", "--db", demo_db).out)
+    assert not report["ok"] and report["records"][0]["column"] == "name"
