@@ -13,7 +13,7 @@ from msctrial.core.settings import Settings
 from msctrial.core.users import Actor
 from msctrial.demo import DemoContext, spine
 from msctrial.registry import service
-from tests.e2e.conftest import LiveServer, browser, log_in, page  # noqa: F401
+from tests.e2e.conftest import LiveServer, log_in
 from tests.registry.test_service import corpus
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
         yield server
 
 
-def test_a_monitor_searches_sorts_and_opens_a_registered_trial(page, registry_server):  # noqa: F811
+def test_a_monitor_searches_sorts_and_opens_a_registered_trial(page, registry_server):
     log_in(page, registry_server.url, "monitor")
     page.click("nav >> text=Registry")
     assert page.locator("tr.trial").count() == 3
