@@ -94,8 +94,10 @@ def registry_fetch(
 
 @app.command("load")
 def registry_load(paths: Paths, db: DbOption = None) -> None:
-    """Read records (API v2 studies, pages or bulk ZIP; legacy JSON; classic XML) into the
-    registry store, keeping the MSC trials."""
+    """Read records into the registry store, keeping the MSC trials.
+
+    PATH may be API v2 studies, pages or the bulk ZIP, legacy full_studies JSON or classic
+    XML: files, folders or ZIP archives."""
     with session_for(settings_for(db)) as session:
 
         def tick(n: int) -> None:
