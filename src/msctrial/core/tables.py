@@ -74,7 +74,7 @@ class User(Audited, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="selectin")
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="select")
 
 
 class RoleGrant(Audited, Voidable, Base):

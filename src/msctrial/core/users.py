@@ -212,12 +212,13 @@ def get_user(session: Session, username: str) -> User:
 
 
 def load_actor(session: Session, user: User) -> Actor:
-    grants = tuple(
-        Grant(g.role, g.site_id, g.site.code if g.site else None)
-        for g in session.scalars(
-            select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.voided_at.is_(None))
-        )
+    rows = session.execute(
+        select(RoleGrant.role, RoleGrant.site_id, Site.code)
+        .outerjoin(Site, Site.id == RoleGrant.site_id)
+        .where(RoleGrant.user_id == user.id, RoleGrant.voided_at.is_(None))
+        .order_by(RoleGrant.id)
     )
+    grants = tuple(Grant(role, site_id, code) for role, site_id, code in rows)
     return Actor(username=user.username, user_id=user.id, grants=grants, full_name=user.full_name)
 
 
@@ -314,10 +315,12 @@ def create_token(session: Session, actor: Actor, user: User, label: str = "") ->
 
 
 def actor_for_token(session: Session, raw: str) -> Actor:
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_sha256 == _sha(raw), ApiToken.voided_at.is_(None))
+    # One query for token and user: this runs on every API request.
+    user = session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == _sha(raw), ApiToken.voided_at.is_(None))
     )
-    user = session.get(User, token.user_id) if token else None
     if user is None or not user.active:
         raise NotAuthenticated("the API token is unknown or revoked")
     return load_actor(session, user)

@@ -250,13 +250,18 @@ def dispense(
         thawed_at=body.thawed_at,
         settings=settings,
     )
+    return _dispensation_public(d, number, voided=False)
+
+
+def _dispensation_public(d: Any, number: int, *, voided: bool) -> s.DispensationUnblinded:
+    """The pharmacist's (unblinded) view of a dispensation, as made or as voided."""
     return s.DispensationUnblinded(
         administration_no=number,
         unit_codes=list(d.unit_codes),
         thawed_at=d.thawed_at,
         dispensed_by=d.dispensed_by,
         dispensed_at=d.dispensed_at,
-        voided=False,
+        voided=voided,
         product_kind=d.product_kind,
         lot_codes=list(d.lot_codes),
         cells_total=d.cells_total,
@@ -274,19 +279,7 @@ def void_dispensation(
 ) -> s.DispensationUnblinded:
     """Pharmacist only: undo a dispensing error before the infusion (the units are discarded)."""
     d = dispensing.void_dispensation(db, actor, code, number, reason=body.reason)
-    return s.DispensationUnblinded(
-        administration_no=number,
-        unit_codes=list(d.unit_codes),
-        thawed_at=d.thawed_at,
-        dispensed_by=d.dispensed_by,
-        dispensed_at=d.dispensed_at,
-        voided=True,
-        product_kind=d.product_kind,
-        lot_codes=list(d.lot_codes),
-        cells_total=d.cells_total,
-        volume_ml=d.volume_ml,
-        max_hold_h=d.max_hold_h,
-    )
+    return _dispensation_public(d, number, voided=True)
 
 
 @router.post(

@@ -11,14 +11,14 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from msctrial.clinical import casebook, queries, visit_entries, visits_exit
 from msctrial.clinical import visit_service as visits
 from msctrial.clinical.forms import ItemKind, get_form
 from msctrial.clinical.subjects import get_subject
-from msctrial.clinical.visit_context import ENTER_ROLES, MONITOR_ROLES, local_today, protocol_of
+from msctrial.clinical.visit_context import MONITOR_ROLES, local_today, protocol_of
 from msctrial.clinical.visits import visit_by_key
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
@@ -27,24 +27,12 @@ from msctrial.core.users import Actor
 from msctrial.web.deps import Db, PageActor, check_csrf
 from msctrial.web.layout import render
 from msctrial.web.pages import visits_safety
+from msctrial.web.pages.visits_safety import can_enter, refusal, see_other
 
 router = APIRouter(include_in_schema=False)
 # The adverse-event pages share this router.
 router.include_router(visits_safety.router)
 Csrf = Annotated[str, Form()]
-
-
-def _go(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
-
-
-def _refused(exc: MsctrialError) -> dict[str, Any]:
-    problems = exc.details.get("problems") if exc.details else None
-    return {"error": exc.message, "field": exc.field, "problems": problems or []}
-
-
-def can_enter(actor: Actor, site_id: int) -> bool:
-    return actor.has_role(*ENTER_ROLES, site_id=site_id)
 
 
 # --- overview and casebook -------------------------------------------------------------------
@@ -94,7 +82,7 @@ def not_done(
 ) -> Response:
     check_csrf(request, csrf_token)
     visits.mark_visit_not_done(db, actor, code, key, reason)
-    return _go(f"/casebook/{code}")
+    return see_other(f"/casebook/{code}")
 
 
 @router.post("/casebook/{code}/exit")
@@ -105,7 +93,7 @@ async def record_exit(code: str, request: Request, db: Db, actor: PageActor) -> 
     visits_exit.record_exit(
         db, actor, code, str(form.get("kind") or ""), day, str(form.get("reason") or "")
     )
-    return _go(f"/casebook/{code}")
+    return see_other(f"/casebook/{code}")
 
 
 def _date(form: FormData, name: str) -> dt.date:
@@ -207,9 +195,9 @@ async def post_entry(
             form,
             typed=dict(data),
             visit_date=str(data.get("visit_date") or ""),
-            **_refused(exc),
+            **refusal(exc),
         )
-    return _go(f"/entries/{entry.id}")
+    return see_other(f"/entries/{entry.id}")
 
 
 @router.get("/entries/{entry_id}")
@@ -255,8 +243,8 @@ async def change_entry(request: Request, entry_id: int, db: Db, actor: PageActor
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        return _render_entry(request, entry_id, db, actor, typed=dict(data), **_refused(exc))
-    return _go(f"/entries/{entry_id}")
+        return _render_entry(request, entry_id, db, actor, typed=dict(data), **refusal(exc))
+    return see_other(f"/entries/{entry_id}")
 
 
 def _differs(stored: Any, posted: Any) -> bool:
@@ -283,7 +271,7 @@ def void_entry(
 ) -> Response:
     check_csrf(request, csrf_token)
     visits.void_form(db, actor, entry_id, reason)
-    return _go(f"/entries/{entry_id}")
+    return see_other(f"/entries/{entry_id}")
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -314,7 +302,7 @@ async def raise_query(request: Request, db: Db, actor: PageActor) -> Response:
         item=str(data.get("item") or "").strip() or None,
         ae_id=int(ae_id) if ae_id.isdigit() else None,
     )
-    return _go(f"/queries/{q.id}")
+    return see_other(f"/queries/{q.id}")
 
 
 @router.get("/queries/{query_id}")
@@ -348,4 +336,4 @@ async def query_step(
         queries.reopen_query(db, actor, query_id, text)
     else:
         raise NotFound(f"step: {step!r} is not answer, close or reopen", field="step")
-    return _go(f"/queries/{query_id}")
+    return see_other(f"/queries/{query_id}")

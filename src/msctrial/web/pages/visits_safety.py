@@ -30,11 +30,13 @@ router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form()]
 
 
-def _go(path: str) -> Response:
+def see_other(path: str) -> Response:
+    """After a successful form post: go to the page that shows the result."""
     return RedirectResponse(path, status_code=303)
 
 
-def _refused(exc: MsctrialError) -> dict[str, Any]:
+def refusal(exc: MsctrialError) -> dict[str, Any]:
+    """A refused form's message, field and problems, for the page that shows the form again."""
     problems = exc.details.get("problems") if exc.details else None
     return {"error": exc.message, "field": exc.field, "problems": problems or []}
 
@@ -150,9 +152,9 @@ async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Resp
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        ctx = ae_context(code.upper(), None, typed=dict(data), **_refused(exc))
+        ctx = ae_context(code.upper(), None, typed=dict(data), **refusal(exc))
         return render(request, "visits/ae_form.html", ctx, actor=actor, status=422)
-    return _go(f"/adverse-events/{ae.id}")
+    return see_other(f"/adverse-events/{ae.id}")
 
 
 @router.get("/adverse-events/{ae_id}")
@@ -174,7 +176,7 @@ async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> R
     ae = ae_views.get_ae(db, actor, ae_id)
     data_in = ae_input(data, _zone(db, actor, ae.subject))
     ae_service.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
-    return _go(f"/adverse-events/{ae_id}")
+    return see_other(f"/adverse-events/{ae_id}")
 
 
 @router.post("/adverse-events/{ae_id}/void")
@@ -188,7 +190,7 @@ def void_ae(
 ) -> Response:
     check_csrf(request, csrf_token)
     ae_service.void_ae(db, actor, ae_id, reason)
-    return _go(f"/adverse-events/{ae_id}")
+    return see_other(f"/adverse-events/{ae_id}")
 
 
 @router.post("/sae-reports/{report_id}/submit")
@@ -202,7 +204,7 @@ def submit_report(
 ) -> Response:
     check_csrf(request, csrf_token)
     report = ae_service.submit_report(db, actor, report_id, reference=reference)
-    return _go(f"/adverse-events/{report.ae_id}")
+    return see_other(f"/adverse-events/{report.ae_id}")
 
 
 def _zone(db: Db, actor: Actor, code: str) -> str:
@@ -230,8 +232,8 @@ async def post_reactions(request: Request, infusion_id: int, db: Db, actor: Page
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        ctx = {"infusion_id": infusion_id, "typed": dict(data), **_refused(exc)}
+        ctx = {"infusion_id": infusion_id, "typed": dict(data), **refusal(exc)}
         return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
     if events:
-        return _go(f"/casebook/{events[0].subject}")
-    return _go("/adverse-events")
+        return see_other(f"/casebook/{events[0].subject}")
+    return see_other("/adverse-events")
