@@ -25,21 +25,26 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
     settings.require_secret()
-    from msctrial.core.db import make_engine
-    from msctrial.core.migrate import upgrade
+    if settings.migrate_on_start:
+        from msctrial.core.db import make_engine
+        from msctrial.core.migrate import upgrade
 
-    engine = make_engine(settings)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+        engine = make_engine(settings)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
     os.environ.update(
         MSCTRIAL_DATABASE_URL=settings.database_url,
         MSCTRIAL_SECRET_KEY=settings.secret_key,
         MSCTRIAL_DEMO="true" if settings.demo else "false",
         MSCTRIAL_MIGRATE_ON_START="false",
     )
-    uvicorn.run(
+    from uvicorn.supervisors import Multiprocess
+
+    from msctrial.web.asgi import TcpConfig
+
+    config = TcpConfig(
         "msctrial.web.asgi:make_app",
         factory=True,
         host=host,
@@ -47,6 +52,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
         workers=workers,
         log_level="info",
     )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def register(app: typer.Typer) -> None:
