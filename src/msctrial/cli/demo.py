@@ -33,6 +33,8 @@ def register(app: typer.Typer) -> None:
         settings = load_settings(database_url=database_url(db), demo=True)
         info = build_demo(settings, subjects=subjects, seed=seed)
         typer.echo(f"demo trial {info.trial_code} ready in {settings.database_url}")
+        for note in info.notes:
+            typer.echo(note)
         typer.echo("demo logins (username / password / roles):")
         name_w = max((len(lg.username) for lg in info.logins), default=0)
         pass_w = max((len(lg.password) for lg in info.logins), default=0)

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         default=None, description="send cookies over HTTPS only; on unless demo mode"
     )
     migrate_on_start: bool = True
+    demo_registry: Path | None = Field(
+        default=None,
+        description="registry records the demo loads (file, folder or ZIP); unset: "
+        "../shared/registry/ctgov beside the checkout when it exists, else none",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -15,7 +15,7 @@ from msctrial.core.settings import Settings
 
 # Steps, in flow order; each module has ``build(session, settings, ctx)``. A step whose module
 # does not exist yet is skipped.
-STEPS = ["spine", "product", "clinical"]
+STEPS = ["spine", "product", "clinical", "registry"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class DemoContext:
     seed: int
     trial_code: str = ""
     logins: list[Login] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def build_demo(settings: Settings, subjects: int = 40, seed: int = 2020) -> DemoContext:
