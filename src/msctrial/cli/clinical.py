@@ -7,7 +7,6 @@ list set-up and read-only listings that show no allocation.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -18,11 +17,13 @@ from msctrial.cli.common import (
     JsonOption,
     operator,
     print_json,
+    read_json_file,
     session_for,
     settings_for,
+    terminal_reader,
 )
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor, Grant
+from msctrial.core.users import Actor
 
 app = typer.Typer(
     help="Clinical operations: screening, randomisation, subjects.", no_args_is_help=True
@@ -31,20 +32,6 @@ app = typer.Typer(
 InputOption = Annotated[
     Path, typer.Option("--input", help="a JSON file with one object of screening observations")
 ]
-
-
-def _read_json(path: Path) -> object:
-    if not path.is_file():
-        raise InvalidInput(f"input: {path} does not exist", field="input")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"input: {path} is not valid JSON ({exc})", field="input") from None
-
-
-def _reader() -> Actor:
-    """A blinded, read-only, trial-wide view (as a monitor sees it) for listings."""
-    return Actor(username=f"cli:{operator()}", grants=(Grant("monitor"),))
 
 
 @app.command("severity")
@@ -65,7 +52,7 @@ def severity(
     """
     from msctrial.clinical.severity import classify_severity, parse_observations
 
-    data = _read_json(input)
+    data = read_json_file(input)
     if site and isinstance(data, dict):
         from msctrial.core.sites import get_site
 
@@ -152,7 +139,7 @@ def list_subjects(
     from msctrial.clinical import overview
 
     with session_for(settings_for(db)) as session:
-        rows = overview.subject_list(session, _reader(), site_code=site, status=status)
+        rows = overview.subject_list(session, terminal_reader(), site_code=site, status=status)
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return
@@ -169,7 +156,7 @@ def unblindings(db: DbOption = None, as_json: JsonOption = False) -> None:
     from msctrial.clinical import overview
 
     with session_for(settings_for(db)) as session:
-        rows = overview.unblinding_list(session, _reader())
+        rows = overview.unblinding_list(session, terminal_reader())
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return

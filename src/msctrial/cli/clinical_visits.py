@@ -8,38 +8,23 @@ Exit codes: 0 ok, 1 a finding (an overdue visit or report, an unusual value), 2 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from msctrial.cli.common import (
     DbOption,
     JsonOption,
-    operator,
     print_json,
+    read_json_file,
     session_for,
     settings_for,
+    terminal_reader,
 )
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor, Grant
 
 SiteOption = Annotated[str | None, typer.Option("--site", help="site code, e.g. WUH")]
-
-
-def _reader() -> Actor:
-    """A blinded, read-only, trial-wide view (as a monitor sees it)."""
-    return Actor(username=f"cli:{operator()}", grants=(Grant("monitor"),))
-
-
-def _json_file(path: Path) -> Any:
-    if not path.is_file():
-        raise InvalidInput(f"input: {path} does not exist", field="input")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"input: {path} is not valid JSON ({exc})", field="input") from None
 
 
 def forms(
@@ -81,7 +66,7 @@ def check_form(
     from msctrial.clinical.edit_checks import check_form as run_checks
     from msctrial.clinical.forms import get_form
 
-    data = _json_file(input_file)
+    data = read_json_file(input_file)
     if not isinstance(data, dict):
         raise InvalidInput("input: give one JSON object of item → value", field="input")
     checked = run_checks(
@@ -118,7 +103,7 @@ def overdue(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = 
     from msctrial.clinical.casebook import missing_and_overdue
 
     with session_for(settings_for(db)) as session:
-        rows = missing_and_overdue(session, _reader(), site_code=site)
+        rows = missing_and_overdue(session, terminal_reader(), site_code=site)
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
     else:
@@ -141,7 +126,7 @@ def list_queries(
     from msctrial.clinical.queries import list_queries as read
 
     with session_for(settings_for(db)) as session:
-        rows = read(session, _reader(), status=status, site_code=site)
+        rows = read(session, terminal_reader(), status=status, site_code=site)
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return
@@ -163,7 +148,7 @@ def sae_reports(
     from msctrial.clinical.ae_views import list_sae_reports
 
     with session_for(settings_for(db)) as session:
-        rows = list_sae_reports(session, _reader(), state=state)
+        rows = list_sae_reports(session, terminal_reader(), state=state)
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
     else:
@@ -183,7 +168,7 @@ def casebook(
     from msctrial.clinical.casebook import casebook as read
 
     with session_for(settings_for(db)) as session:
-        book = read(session, _reader(), subject)
+        book = read(session, terminal_reader(), subject)
     if as_json:
         print_json(book.model_dump(mode="json"))
         return
@@ -208,7 +193,7 @@ def export_values(
     from msctrial.clinical.visit_entries import export_values_csv
 
     with session_for(settings_for(db)) as session:
-        text = export_values_csv(session, _reader(), site_code=site)
+        text = export_values_csv(session, terminal_reader(), site_code=site)
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from msctrial.core.db import make_engine, make_sessionmaker
 from msctrial.core.errors import InvalidInput
 from msctrial.core.settings import Settings, load_settings
+from msctrial.core.users import Actor, Grant
 
 DbOption = Annotated[
     str | None,
@@ -73,3 +74,18 @@ def operator() -> str:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def read_json_file(path: Path, field: str = "input") -> Any:
+    """A JSON file given on the command line, or InvalidInput naming the option."""
+    if not path.is_file():
+        raise InvalidInput(f"{field}: {path} does not exist", field=field)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{field}: {path} is not valid JSON ({exc})", field=field) from None
+
+
+def terminal_reader() -> Actor:
+    """A blinded, read-only, trial-wide view (as a monitor sees it) for listings."""
+    return Actor(username=f"cli:{operator()}", grants=(Grant("monitor"),))
