@@ -29,6 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import screen_subject
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
@@ -99,7 +104,6 @@ def prepare(url: str, sizes: list[int]) -> list[list[Slot]]:
     from argon2 import PasswordHasher
 
     import msctrial.core.users as users
-    from msctrial.clinical import randomise, subjects
     from msctrial.core.db import create_all, make_engine, make_sessionmaker
     from msctrial.core.settings import Settings
     from msctrial.demo import DemoContext, spine
@@ -114,15 +118,13 @@ def prepare(url: str, sizes: list[int]) -> list[list[Slot]]:
         spine.build(session, settings, DemoContext(subjects=0, seed=1))
         admin = next(a for a in _actors(session) if a.username == "admin")
         inv = next(a for a in _actors(session) if a.username == "investigator")
-        randomise.set_up_randomisation(
-            session, admin, seed="bench-form-entry-seed", per_stratum=200
-        )
+        set_up_randomisation(session, admin, seed="bench-form-entry-seed", per_stratum=200)
         protocol = get_protocol(session, only_trial(session).code).protocol
         elig = protocol.eligibility
         per_subject = sum(len(v.forms) for v in protocol.visits)
         start = dt.datetime.now(dt.UTC) - dt.timedelta(days=200)
         for _ in range(sum(-(-size // per_subject) for size in sizes)):
-            screened = subjects.screen_subject(
+            screened = screen_subject(
                 session,
                 inv,
                 site_code="WUH",
@@ -139,11 +141,11 @@ def prepare(url: str, sizes: list[int]) -> list[list[Slot]]:
                 observed_at=start,
             )
             code = screened.subject.subject_code
-            subjects.record_consent(
+            record_consent(
                 session, inv, code, form_version="1", consented_at=start + dt.timedelta(hours=1)
             )
-            randomise.randomise_subject(session, inv, code, at=start + dt.timedelta(hours=2))
-            subject = subjects.get_subject(session, inv, code)
+            randomise_subject(session, inv, code, at=start + dt.timedelta(hours=2))
+            subject = get_subject(session, inv, code)
             assert subject.day0_date is not None
             mine: list[Slot] = []
             for v in protocol.visits:
@@ -173,8 +175,8 @@ def _actors(session: Any) -> list[Any]:
 
 def core_rows(slot: Slot) -> list[dict[str, Any]]:
     """The form values the service stores for this form (canonical and typed, derived too)."""
-    from msctrial.clinical.edit_checks import check_form
-    from msctrial.clinical.forms import get_form
+    from msctrial.clinical.visits.edit_checks import check_form
+    from msctrial.clinical.visits.forms import get_form
 
     checked = check_form(get_form(slot.form), VALUES[slot.form], today=dt.date.today())
     return [
@@ -197,7 +199,7 @@ def run_core(url: str, slots: list[Slot]) -> float:
     """Plain inserts of the same rows, one transaction per form; seconds taken."""
     from sqlalchemy import insert
 
-    from msctrial.clinical.visit_tables import FormEntry, FormValue, VisitRecord
+    from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
     from msctrial.core.db import make_engine, utcnow
 
     engine = make_engine(url)
@@ -297,7 +299,7 @@ class Server:
 
 
 def _post(client: Any, slot: Slot) -> float:
-    from msctrial.clinical.visits import visit_key
+    from msctrial.clinical.visits.windows import visit_key
 
     path = f"/api/v1/clinical/visits/{slot.subject}/{visit_key(slot.visit)}/forms/{slot.form}"
     body = {"values": VALUES[slot.form], "visit_date": slot.visit_date.isoformat()}

@@ -3,7 +3,8 @@
     python scripts/new_migration.py BRANCH "what changed"
 
 Each package (core, protocol, product, clinical, ...) owns one branch of migrations; a table
-module may name its own branch with ``MIGRATION_BRANCH = "clinical_visits"``. The script
+module may name its own branch with ``MIGRATION_BRANCH = "clinical_visits"``, and a table class
+the branch that created it with ``__migration_branch__``. The script
 builds a scratch SQLite database at the current heads, autogenerates the difference for the
 named package's tables only, and writes it on that package's branch.
 """
@@ -28,7 +29,11 @@ def package_of_tables() -> dict[str, str]:
     owners = {}
     for mapper in Base.registry.mappers:
         module = sys.modules[mapper.class_.__module__]
-        branch = getattr(module, "MIGRATION_BRANCH", mapper.class_.__module__.split(".")[1])
+        branch = getattr(
+            mapper.class_,
+            "__migration_branch__",
+            getattr(module, "MIGRATION_BRANCH", mapper.class_.__module__.split(".")[1]),
+        )
         for table in mapper.tables:
             owners[table.name] = branch
     return owners

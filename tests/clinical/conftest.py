@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.orm import Session
 
-from msctrial.clinical import randomise, subjects
+from msctrial.clinical.randomisation.service import set_up_randomisation
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core import audit
 from msctrial.core.users import Actor
 from msctrial.protocol.service import get_protocol, only_trial
@@ -42,7 +44,7 @@ def enrol(
 ) -> str:
     """Screen an eligible patient (severe by default) and record consent; the subject code."""
     inc, exc = criteria(session)
-    out = subjects.screen_subject(
+    out = screen_subject(
         session,
         actor,
         site_code=site,
@@ -55,7 +57,7 @@ def enrol(
     )
     code = out.subject.subject_code
     if consent:
-        subjects.record_consent(
+        record_consent(
             session,
             actor,
             code,
@@ -67,7 +69,7 @@ def enrol(
 
 @pytest.fixture
 def rand_list(session, trial):  # noqa: ANN001, ANN201
-    return randomise.set_up_randomisation(session, trial.actor("admin"), seed=SEED, per_stratum=24)
+    return set_up_randomisation(session, trial.actor("admin"), seed=SEED, per_stratum=24)
 
 
 @dataclass

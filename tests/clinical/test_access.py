@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msctrial.clinical import randomise
+from msctrial.clinical.randomisation.service import randomise_subject
 from tests.clinical.conftest import criteria, enrol
 
 READ = ("GET", "/api/v1/clinical/subjects/{code}", None)
@@ -65,7 +65,7 @@ CASES = [
 def test_role_by_route(session, trial, client, token, rand_list, route, username, status):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise.randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code)
     fresh = enrol(session, inv)
     method, path, body = route
     if body == "screen":

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical.administration import (
+from msctrial.clinical.dosing.rules import (
     PlannedDose,
     ScheduleLimits,
     check_administration,

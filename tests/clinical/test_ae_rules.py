@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from msctrial.clinical.adverse_events import (
+from msctrial.clinical.safety.rules import (
     AdverseEventInput,
     ClockState,
     ReportKind,

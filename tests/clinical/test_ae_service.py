@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical import ae_service, ae_views, randomise
-from msctrial.clinical.subjects import get_subject
-from msctrial.clinical.tables import Infusion
-from msctrial.clinical.visit_tables import StudyExit
+from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.randomisation.allocation import allocation_of
+from msctrial.clinical.safety import service as safety
+from msctrial.clinical.safety import views as safety_views
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.subjects.tables import StudyExit
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from tests.clinical.test_dispensing import dispense, infuse, units_for
 from tests.clinical.visits_support import consented_subject, randomised_subject
@@ -41,7 +43,7 @@ def onset(session, trial, code, days=2):
 
 def test_a_serious_event_is_due_to_the_sponsor_24_hours_after_awareness(session, trial, subject):
     aware = dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)
-    ae = ae_service.report_ae(
+    ae = safety.report_ae(
         session,
         trial.actor("coordinator"),
         subject,
@@ -53,13 +55,13 @@ def test_a_serious_event_is_due_to_the_sponsor_24_hours_after_awareness(session,
     # The investigator and the monitors see the overdue report; another site does not.
     for who in ("investigator", "coordinator", "monitor"):
         assert [
-            r.id for r in ae_views.list_sae_reports(session, trial.actor(who), state="overdue")
+            r.id for r in safety_views.list_sae_reports(session, trial.actor(who), state="overdue")
         ] == [report.id]
-    assert ae_views.list_sae_reports(session, trial.actor("investigator.bjs")) == []
+    assert safety_views.list_sae_reports(session, trial.actor("investigator.bjs")) == []
 
 
 def test_a_non_serious_event_starts_no_clock(session, trial, subject):
-    ae = ae_service.report_ae(
+    ae = safety.report_ae(
         session,
         trial.actor("coordinator"),
         subject,
@@ -72,42 +74,42 @@ def test_filing_the_sponsor_report_of_a_susar_starts_its_15_day_clock(session, t
     inv, monitor = trial.actor("investigator"), trial.actor("monitor")
     aware = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
     data = event(onset(session, trial, subject), awareness_at=aware.isoformat())
-    ae = ae_service.report_ae(session, inv, subject, data)
+    ae = safety.report_ae(session, inv, subject, data)
     assert ae.susar
     with pytest.raises(InvalidInput):  # before the investigator even knew
-        ae_service.submit_report(
+        safety.submit_report(
             session, inv, ae.reports[0].id, submitted_at=aware - dt.timedelta(hours=1)
         )
     sent = aware + dt.timedelta(hours=2)
-    filed = ae_service.submit_report(
+    filed = safety.submit_report(
         session, inv, ae.reports[0].id, submitted_at=sent, reference="SP-1"
     )
     assert filed.state == "submitted"
     (susar,) = [
-        r for r in ae_views.get_ae(session, inv, ae.id).reports if r.kind != "sponsor_initial"
+        r for r in safety_views.get_ae(session, inv, ae.id).reports if r.kind != "sponsor_initial"
     ]
     assert susar.kind == "susar" and susar.due_at == sent + dt.timedelta(days=15)
     with pytest.raises(PermissionDenied):  # the sponsor (monitor) files regulatory reports
-        ae_service.submit_report(session, inv, susar.id)
-    assert ae_service.submit_report(session, monitor, susar.id).state == "submitted"
+        safety.submit_report(session, inv, susar.id)
+    assert safety.submit_report(session, monitor, susar.id).state == "submitted"
 
 
 def test_a_life_threatening_susar_owes_a_7_day_and_a_15_day_report(session, trial, subject):
     inv = trial.actor("investigator")
     data = event(onset(session, trial, subject), seriousness=["life_threatening"], grade=4)
-    ae = ae_service.report_ae(session, inv, subject, data)
+    ae = safety.report_ae(session, inv, subject, data)
     sent = dt.datetime.now(dt.UTC)
-    ae_service.submit_report(session, inv, ae.reports[0].id, submitted_at=sent)
-    due = {r.kind: r.due_at for r in ae_views.get_ae(session, inv, ae.id).reports}
+    safety.submit_report(session, inv, ae.reports[0].id, submitted_at=sent)
+    due = {r.kind: r.due_at for r in safety_views.get_ae(session, inv, ae.id).reports}
     assert due["susar_initial"] == sent + dt.timedelta(days=7)
     assert due["susar_complete"] == sent + dt.timedelta(days=15)
 
 
 def test_an_event_found_unrelated_later_voids_its_pending_susar_reports(session, trial, subject):
     inv = trial.actor("investigator")
-    ae = ae_service.report_ae(session, inv, subject, event(onset(session, trial, subject)))
-    ae_service.submit_report(session, inv, ae.reports[0].id)
-    changed = ae_service.update_ae(
+    ae = safety.report_ae(session, inv, subject, event(onset(session, trial, subject)))
+    safety.submit_report(session, inv, ae.reports[0].id)
+    changed = safety.update_ae(
         session,
         inv,
         ae.id,
@@ -119,15 +121,13 @@ def test_an_event_found_unrelated_later_voids_its_pending_susar_reports(session,
 
 def test_an_event_that_becomes_serious_starts_the_sponsor_clock_on_change(session, trial, subject):
     inv = trial.actor("investigator")
-    ae = ae_service.report_ae(
+    ae = safety.report_ae(
         session, inv, subject, event(onset(session, trial, subject), seriousness=[])
     )
     with pytest.raises(InvalidInput):
-        ae_service.update_ae(
-            session, inv, ae.id, event(onset(session, trial, subject)), reason=None
-        )
+        safety.update_ae(session, inv, ae.id, event(onset(session, trial, subject)), reason=None)
     before = dt.datetime.now(dt.UTC)
-    changed = ae_service.update_ae(
+    changed = safety.update_ae(
         session, inv, ae.id, event(onset(session, trial, subject)), reason="admitted to ICU"
     )
     (report,) = changed.reports
@@ -140,7 +140,7 @@ def test_an_event_that_becomes_serious_starts_the_sponsor_clock_on_change(sessio
 def test_a_fatal_event_ends_the_subjects_follow_up(session, trial, subject):
     inv = trial.actor("investigator")
     day = onset(session, trial, subject, 3)
-    ae_service.report_ae(
+    safety.report_ae(
         session,
         inv,
         subject,
@@ -163,7 +163,7 @@ def test_an_event_before_consent_is_medical_history_and_refused(session, trial, 
     code = consented_subject(session, trial, days_ago=2)
     before = dt.date.today() - dt.timedelta(days=10)
     with pytest.raises(RuleViolation) as err:
-        ae_service.report_ae(session, trial.actor("coordinator"), code, event(before))
+        safety.report_ae(session, trial.actor("coordinator"), code, event(before))
     assert err.value.field == "consent"
 
 
@@ -178,7 +178,7 @@ def test_an_event_before_consent_is_medical_history_and_refused(session, trial, 
 )
 def test_bad_adverse_event_input_names_the_field(session, trial, subject, changes, field):
     with pytest.raises(InvalidInput) as err:
-        ae_service.report_ae(
+        safety.report_ae(
             session,
             trial.actor("coordinator"),
             subject,
@@ -190,29 +190,29 @@ def test_bad_adverse_event_input_names_the_field(session, trial, subject, change
 def test_other_sites_and_non_site_roles_cannot_report(session, trial, subject):
     data = event(onset(session, trial, subject))
     with pytest.raises(NotFound):
-        ae_service.report_ae(session, trial.actor("investigator.kmg"), subject, data)
+        safety.report_ae(session, trial.actor("investigator.kmg"), subject, data)
     with pytest.raises(PermissionDenied):
-        ae_service.report_ae(session, trial.actor("monitor"), subject, data)
+        safety.report_ae(session, trial.actor("monitor"), subject, data)
 
 
 def test_a_voided_event_drops_its_pending_reports(session, trial, subject):
     inv = trial.actor("investigator")
-    ae = ae_service.report_ae(session, inv, subject, event(onset(session, trial, subject)))
-    voided = ae_service.void_ae(session, inv, ae.id, "duplicate of AE 1")
+    ae = safety.report_ae(session, inv, subject, event(onset(session, trial, subject)))
+    voided = safety.void_ae(session, inv, ae.id, "duplicate of AE 1")
     assert voided.voided and voided.reports == []
-    assert ae_views.list_aes(session, inv, subject_code=subject) == []
+    assert safety_views.list_aes(session, inv, subject_code=subject) == []
     with pytest.raises(Conflict):
-        ae_service.update_ae(session, inv, ae.id, event(onset(session, trial, subject)), reason="x")
+        safety.update_ae(session, inv, ae.id, event(onset(session, trial, subject)), reason="x")
 
 
 def test_the_ae_summary_is_per_arm_only_for_unblinded_readers(session, trial, subject):
-    ae_service.report_ae(
+    safety.report_ae(
         session, trial.actor("investigator"), subject, event(onset(session, trial, subject))
     )
-    blinded = ae_views.ae_summary(session, trial.actor("monitor"))
+    blinded = safety_views.ae_summary(session, trial.actor("monitor"))
     assert "by_arm" not in blinded and blinded["total"]["serious"] == 1
-    unblinded = ae_views.ae_summary(session, trial.actor("dsmb"))
-    arm = randomise.allocation_of(session, get_subject(session, trial.actor("dsmb"), subject)).arm
+    unblinded = safety_views.ae_summary(session, trial.actor("dsmb"))
+    arm = allocation_of(session, get_subject(session, trial.actor("dsmb"), subject)).arm
     assert unblinded["by_arm"][arm]["events"] == 1
 
 
@@ -222,7 +222,7 @@ def test_the_ae_summary_is_per_arm_only_for_unblinded_readers(session, trial, su
 @pytest.fixture
 def infusion_id(session, trial, rand_list, stock):
     code = randomised_subject(session, trial)
-    arm = randomise.allocation_of(session, get_subject(session, trial.actor("dsmb"), code)).arm
+    arm = allocation_of(session, get_subject(session, trial.actor("dsmb"), code)).arm
     units = units_for(arm, stock)
     dispense(session, trial, code, units, thawed_minutes=90, minutes_ago=80)
     infuse(session, trial, code, units, minutes_ago=20)
@@ -232,7 +232,7 @@ def infusion_id(session, trial, rand_list, stock):
 def test_each_expected_reaction_after_an_infusion_becomes_a_graded_adverse_event(
     session, trial, infusion_id
 ):
-    events = ae_service.record_reaction_check(
+    events = safety.record_reaction_check(
         session,
         trial.actor("coordinator"),
         infusion_id,
@@ -243,14 +243,11 @@ def test_each_expected_reaction_after_an_infusion_becomes_a_graded_adverse_event
     assert by_term["Fever"].grade == 2  # > 39.0-40.0 °C (CTCAE v5)
     assert all(e.infusion_id == infusion_id and e.expectedness == "expected" for e in events)
     with pytest.raises(Conflict):
-        ae_service.record_reaction_check(session, trial.actor("coordinator"), infusion_id, {})
+        safety.record_reaction_check(session, trial.actor("coordinator"), infusion_id, {})
 
 
 def test_no_reaction_after_an_infusion_is_recorded_as_such(session, trial, infusion_id):
-    assert (
-        ae_service.record_reaction_check(session, trial.actor("investigator"), infusion_id, {})
-        == []
-    )
+    assert safety.record_reaction_check(session, trial.actor("investigator"), infusion_id, {}) == []
 
 
 @pytest.mark.parametrize(
@@ -267,11 +264,11 @@ def test_no_reaction_after_an_infusion_is_recorded_as_such(session, trial, infus
 )
 def test_an_inconsistent_reaction_check_is_refused(session, trial, infusion_id, answers):
     with pytest.raises(InvalidInput):
-        ae_service.record_reaction_check(session, trial.actor("coordinator"), infusion_id, answers)
+        safety.record_reaction_check(session, trial.actor("coordinator"), infusion_id, answers)
 
 
 def test_a_serious_infusion_reaction_starts_the_sponsor_clock(session, trial, infusion_id):
-    (ae,) = ae_service.record_reaction_check(
+    (ae,) = safety.record_reaction_check(
         session,
         trial.actor("investigator"),
         infusion_id,

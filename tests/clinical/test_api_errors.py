@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from msctrial.clinical.tables import Consent, Subject
+from msctrial.clinical.subjects.tables import Consent, Subject
 from tests.clinical.conftest import criteria, enrol
 
 

@@ -6,9 +6,12 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical import ae_service, casebook, queries, visits_exit
-from msctrial.clinical import visit_service as vs
-from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.casebook import service as casebook
+from msctrial.clinical.data_queries import service as queries
+from msctrial.clinical.safety import service as safety
+from msctrial.clinical.subjects import exit as study_exit
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.visits import service as vs
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
 from tests.clinical.visits_support import BLOOD_GAS, CBC, VITALS, randomised_subject
 
@@ -71,7 +74,7 @@ def test_a_visit_declared_not_done_leaves_the_list(session, trial, ten_days_in):
 
 def test_after_a_withdrawal_later_visits_are_not_expected(session, trial, ten_days_in):
     inv = trial.actor("investigator")
-    visits_exit.record_exit(
+    study_exit.record_exit(
         session,
         inv,
         ten_days_in,
@@ -84,7 +87,7 @@ def test_after_a_withdrawal_later_visits_are_not_expected(session, trial, ten_da
     assert schedule["Day 10"] == schedule["Day 180"] == "not_expected"
     assert get_subject(session, inv, ten_days_in).status == "withdrawn"
     with pytest.raises(Conflict):
-        visits_exit.record_exit(
+        study_exit.record_exit(
             session, inv, ten_days_in, "died", day(session, trial, ten_days_in, 7), "x"
         )
 
@@ -100,7 +103,7 @@ def test_the_casebook_has_every_visit_by_form_with_queries_and_adverse_events(
     queries.raise_query(
         session, monitor, subject_code=ten_days_in, entry_id=cbc.entry_id, text="Check the lab date"
     )
-    ae_service.report_ae(
+    safety.report_ae(
         session,
         trial.actor("investigator"),
         ten_days_in,

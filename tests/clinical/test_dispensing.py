@@ -7,8 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical import dispensing, randomise, schedule
-from msctrial.clinical.tables import Allocation, ProtocolDeviation
+from msctrial.clinical.dosing import schedule
+from msctrial.clinical.dosing.dispensing import dispense_administration, void_dispensation
+from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.dosing.tables import ProtocolDeviation
+from msctrial.clinical.randomisation.service import randomise_subject
+from msctrial.clinical.randomisation.tables import Allocation
 from msctrial.core import audit
 from msctrial.core.errors import (
     InvalidInput,
@@ -32,7 +36,7 @@ VITALS = {
 def randomised(session, trial):
     inv = trial.actor("investigator")
     code = enrol(session, inv, weight_kg=70.0)
-    randomise.randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code)
     arm = session.scalar(select(Allocation.arm))
     return code, arm
 
@@ -47,7 +51,7 @@ def wrong_units_for(arm, stock):
 
 def dispense(session, trial, code, units, thawed_minutes=60, no=1, minutes_ago=0):
     now = dt.datetime.now(dt.UTC)
-    return dispensing.dispense_administration(
+    return dispense_administration(
         session,
         trial.actor("pharmacist"),
         code,
@@ -60,7 +64,7 @@ def dispense(session, trial, code, units, thawed_minutes=60, no=1, minutes_ago=0
 
 def infuse(session, trial, code, scanned, no=1, minutes_ago=5, duration=30):
     now = dt.datetime.now(dt.UTC)
-    return dispensing.record_infusion(
+    return record_infusion(
         session,
         trial.actor("coordinator"),
         code,
@@ -142,7 +146,8 @@ def test_a_second_administration_too_soon_needs_an_investigators_override(
 def test_a_fourth_infusion_needs_an_override_that_adds_it_as_a_deviation(
     session, trial, rand_list, stock
 ):
-    from msctrial.clinical.tables import PlannedAdministration, Subject
+    from msctrial.clinical.dosing.tables import PlannedAdministration
+    from msctrial.clinical.subjects.tables import Subject
 
     code, arm = randomised(session, trial)
     subject = session.scalar(select(Subject).where(Subject.subject_code == code))
@@ -175,7 +180,7 @@ def test_dispensing_dated_before_consent_is_refused(session, trial, rand_list, s
     code, arm = randomised(session, trial)
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(RuleViolation) as err:  # consent was taken 2 h ago (conftest.enrol)
-        dispensing.dispense_administration(
+        dispense_administration(
             session,
             trial.actor("pharmacist"),
             code,
@@ -213,9 +218,7 @@ def test_a_malformed_infusion_record_names_the_field(
         vitals_after=VITALS,
     )
     with pytest.raises(InvalidInput) as err:
-        dispensing.record_infusion(
-            session, trial.actor("coordinator"), code, 1, **{**record, **changes}
-        )
+        record_infusion(session, trial.actor("coordinator"), code, 1, **{**record, **changes})
     assert err.value.field == field
 
 
@@ -227,10 +230,10 @@ def test_a_dispensing_error_is_voided_with_a_reason_and_dispensed_again(
     dispense(session, trial, code, pool[:3])
     pharmacist = trial.actor("pharmacist")
     with pytest.raises(ReasonRequired):
-        dispensing.void_dispensation(session, pharmacist, code, 1, reason="")
+        void_dispensation(session, pharmacist, code, 1, reason="")
     with pytest.raises(PermissionDenied):
-        dispensing.void_dispensation(session, trial.actor("coordinator"), code, 1, reason="x")
-    voided = dispensing.void_dispensation(session, pharmacist, code, 1, reason="bag label torn")
+        void_dispensation(session, trial.actor("coordinator"), code, 1, reason="x")
+    voided = void_dispensation(session, pharmacist, code, 1, reason="bag label torn")
     assert voided.is_voided and voided.void_reason == "bag label torn"
     again = dispense(session, trial, code, pool[3:])
     assert again.unit_codes == pool[3:]
@@ -238,5 +241,5 @@ def test_a_dispensing_error_is_voided_with_a_reason_and_dispensed_again(
         infuse(session, trial, code, pool[:3])
     infuse(session, trial, code, pool[3:])
     with pytest.raises(RuleViolation):
-        dispensing.void_dispensation(session, pharmacist, code, 1, reason="too late")
+        void_dispensation(session, pharmacist, code, 1, reason="too late")
     assert audit.verify_chain(session).ok

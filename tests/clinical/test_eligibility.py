@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msctrial.clinical.eligibility import check_eligibility
+from msctrial.clinical.subjects.eligibility import check_eligibility
 from msctrial.core.errors import InvalidInput
 from msctrial.protocol.model import AgeRange, Eligibility, Severity
 

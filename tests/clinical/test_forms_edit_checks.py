@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical.derived import Air, alveolar_po2, who_progression_scale
-from msctrial.clinical.edit_checks import check_form
-from msctrial.clinical.forms import catalogue, get_form, parse_forms
+from msctrial.clinical.subjects.severity import Air
+from msctrial.clinical.visits.derived import alveolar_po2, who_progression_scale
+from msctrial.clinical.visits.edit_checks import check_form
+from msctrial.clinical.visits.forms import catalogue, get_form, parse_forms
 from msctrial.core.errors import InvalidInput, OutOfRange
 
 TODAY = dt.date(2026, 11, 25)

@@ -8,7 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical.tables import Subject
+from msctrial.clinical.randomisation.service import randomise_subject
+from msctrial.clinical.subjects.tables import Subject
 from tests.clinical.conftest import criteria
 
 
@@ -93,14 +94,14 @@ def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_lis
 def test_the_pharmacist_voids_a_dispensing_error_from_the_subject_page(
     session, trial, login_as, rand_list, stock
 ):
-    from msctrial.clinical import randomise
-    from msctrial.clinical.tables import Allocation, Dispensation
+    from msctrial.clinical.dosing.tables import Dispensation
+    from msctrial.clinical.randomisation.tables import Allocation
     from tests.clinical.conftest import enrol
     from tests.clinical.test_dispensing import dispense, units_for
 
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    view = randomise.randomise_subject(session, inv, code)
+    view = randomise_subject(session, inv, code)
     arm = session.scalar(select(Allocation.arm))
     dispense(session, trial, code, units_for(arm, stock))
     session.rollback()

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical import queries
-from msctrial.clinical import visit_service as vs
-from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.data_queries import service as queries
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.visits import service as vs
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from tests.clinical.visits_support import CBC, VITALS, randomised_subject
 

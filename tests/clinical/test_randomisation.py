@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from msctrial.clinical.randomisation import (
+from msctrial.clinical.randomisation.blocks import (
     all_strata,
     balanced,
     block_sizes,

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical import randomise
-from msctrial.clinical.randomisation import balanced
-from msctrial.clinical.tables import Allocation, RandomisationSlot
+from msctrial.clinical.randomisation.blocks import balanced
+from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
+from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
 from msctrial.core import audit
 from msctrial.core.users import create_token, get_user
 from tests.clinical.conftest import CRITICAL, SEVERE, enrol
@@ -36,7 +36,7 @@ def bare_engine(pg_engine):  # noqa: ANN001, ANN201
 @pytest.fixture
 def pg_world(session, factory, settings, trial):  # noqa: ANN001, ANN201
     """The trial with 200 consented, eligible subjects at one site in two strata."""
-    randomise.set_up_randomisation(
+    set_up_randomisation(
         session, trial.actor("admin"), seed="concurrency-seed-000001", per_stratum=N
     )
     inv = trial.actor("investigator")
@@ -79,7 +79,7 @@ def test_200_concurrent_randomisations_through_the_service(pg_world):
         if code in codes[:40]:
             start.wait()  # the first wave starts together
         with factory() as session:
-            return randomise.randomise_subject(session, actor, code).randomisation_no
+            return randomise_subject(session, actor, code).randomisation_no
 
     with ThreadPoolExecutor(max_workers=40) as pool:
         numbers = list(pool.map(one, codes))

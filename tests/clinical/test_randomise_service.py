@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical import randomise
-from msctrial.clinical.randomisation import balanced
-from msctrial.clinical.tables import Allocation, PlannedAdministration, RandomisationSlot
+from msctrial.clinical.dosing.tables import PlannedAdministration
+from msctrial.clinical.randomisation.allocation import arm_visible
+from msctrial.clinical.randomisation.blocks import balanced
+from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
+from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
+from msctrial.clinical.randomisation.unblinding import emergency_unblind, list_unblindings
 from msctrial.core import audit
 from msctrial.core.errors import Conflict, PermissionDenied, ReasonRequired, RuleViolation
 from tests.clinical.conftest import CRITICAL, SEED, enrol
@@ -16,7 +19,7 @@ from tests.clinical.conftest import CRITICAL, SEED, enrol
 def test_randomising_takes_the_first_free_slot_of_the_subjects_stratum(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    view = randomise.randomise_subject(session, inv, code)
+    view = randomise_subject(session, inv, code)
     assert view.arm is None  # the investigator is blinded
     slot = session.scalar(
         select(RandomisationSlot).where(RandomisationSlot.randomisation_no == view.randomisation_no)
@@ -30,7 +33,7 @@ def test_a_subject_without_consent_cannot_be_randomised(session, trial, rand_lis
     inv = trial.actor("investigator")
     code = enrol(session, inv, consent=False)
     with pytest.raises(RuleViolation) as err:
-        randomise.randomise_subject(session, inv, code)
+        randomise_subject(session, inv, code)
     assert err.value.field == "consent"
     assert session.scalar(select(Allocation)) is None
 
@@ -39,7 +42,7 @@ def test_allocations_follow_the_concealed_list_and_blocks_balance(session, trial
     inv = trial.actor("investigator")
     codes = [enrol(session, inv, obs=CRITICAL) for _ in range(12)]
     for code in codes:
-        randomise.randomise_subject(session, inv, code)
+        randomise_subject(session, inv, code)
     slots = session.scalars(
         select(RandomisationSlot)
         .where(RandomisationSlot.stratum == "site=WUH|severity=critical")
@@ -61,12 +64,12 @@ def test_allocations_follow_the_concealed_list_and_blocks_balance(session, trial
 
 def test_the_list_cannot_be_made_twice_with_another_seed(session, trial, rand_list):
     with pytest.raises(Conflict):
-        randomise.set_up_randomisation(session, trial.actor("admin"), seed="another-seed-000000")
+        set_up_randomisation(session, trial.actor("admin"), seed="another-seed-000000")
 
 
 def test_only_an_admin_sets_up_the_list(session, trial):
     with pytest.raises(PermissionDenied):
-        randomise.set_up_randomisation(session, trial.actor("investigator"), seed="x" * 20)
+        set_up_randomisation(session, trial.actor("investigator"), seed="x" * 20)
 
 
 def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
@@ -74,23 +77,23 @@ def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
 ):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise.randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code)
     with pytest.raises(ReasonRequired):
-        randomise.emergency_unblind(session, inv, code, "")
-    result = randomise.emergency_unblind(session, inv, code, "anaphylaxis, need to know")
+        emergency_unblind(session, inv, code, "")
+    result = emergency_unblind(session, inv, code, "anaphylaxis, need to know")
     assert result.arm in ("UC-MSC", "Placebo")
-    events = randomise.list_unblindings(session, trial.actor("monitor"))
+    events = list_unblindings(session, trial.actor("monitor"))
     assert [(e.subject_code, e.reason) for e in events] == [(code, "anaphylaxis, need to know")]
     assert not hasattr(events[0], "arm")
     with pytest.raises(PermissionDenied):
-        randomise.emergency_unblind(session, trial.actor("coordinator"), code, "curious")
+        emergency_unblind(session, trial.actor("coordinator"), code, "curious")
 
 
 def test_the_audit_trail_seals_the_arm_from_blinded_readers(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise.randomise_subject(session, inv, code)
-    randomise.emergency_unblind(session, inv, code, "suspected SUSAR")
+    randomise_subject(session, inv, code)
+    emergency_unblind(session, inv, code, "suspected SUSAR")
     monitor_view = audit.read_trail(session, trial.actor("monitor"), entity="allocation")
     assert monitor_view[0]["changes"]["arm"] == [None, "[blinded]"]
     assert "sealed_changes" not in monitor_view[0]
@@ -107,7 +110,7 @@ def test_a_new_site_gets_its_strata_from_the_same_seed(session, trial, rand_list
     from msctrial.core.sites import add_site
 
     add_site(session, trial.actor("admin"), "CSH", "Changsha (test)")
-    randomise.set_up_randomisation(session, trial.actor("admin"), seed=SEED)
+    set_up_randomisation(session, trial.actor("admin"), seed=SEED)
     strata = set(session.scalars(select(RandomisationSlot.stratum)))
     assert "site=CSH|severity=severe" in strata and len(strata) == 12
 
@@ -123,5 +126,5 @@ def test_an_open_label_trial_shows_the_arm_to_everyone():
         update={"design": blinded.design.model_copy(update={"masking": Masking.none})}
     )
     investigator = Actor("inv", grants=(Grant("investigator", 1),))
-    assert not randomise.arm_visible(investigator, blinded)
-    assert randomise.arm_visible(investigator, open_label)
+    assert not arm_visible(investigator, blinded)
+    assert arm_visible(investigator, open_label)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from msctrial.clinical.severity import classify_severity, parse_observations
+from msctrial.clinical.subjects.severity import classify_severity, parse_observations
 from msctrial.core.errors import InvalidInput, OutOfRange
 
 MODERATE = {"pneumonia_on_imaging": True}

@@ -10,23 +10,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical.simulator import SimulationConfig, simulate_trial
-from msctrial.clinical.simulator_patients import (
-    CONTROL_MORTALITY,
-    course,
-    draw_patient,
-    screening_observations,
-)
-from msctrial.clinical.tables import Allocation, Infusion, Screening, Subject
-from msctrial.clinical.visit_tables import (
-    AdverseEvent,
-    DataQuery,
-    FormEntry,
-    FormValue,
-    SaeReport,
-    StudyExit,
-    VisitRecord,
-)
+from msctrial.clinical.data_queries.tables import DataQuery
+from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.randomisation.tables import Allocation
+from msctrial.clinical.safety.tables import AdverseEvent, SaeReport
+from msctrial.clinical.subjects.tables import Screening, StudyExit, Subject
+from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.audit import verify_chain
 from msctrial.core.db import create_all, make_engine, make_sessionmaker
 from msctrial.core.errors import InvalidInput
@@ -34,6 +23,13 @@ from msctrial.core.tables import Site
 from msctrial.demo import DemoContext
 from msctrial.demo import product as product_demo
 from msctrial.demo import spine as spine_demo
+from msctrial.simulation.patients import (
+    CONTROL_MORTALITY,
+    course,
+    draw_patient,
+    screening_observations,
+)
+from msctrial.simulation.trial import SimulationConfig, simulate_trial
 
 SEED = 20200308
 DAY = dt.date.today() - dt.timedelta(days=1)  # a past day: nothing depends on the wall clock

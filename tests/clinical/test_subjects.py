@@ -6,8 +6,10 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical import subjects
-from msctrial.clinical.model import SubjectStatus
+from msctrial.clinical.subjects.access import get_subject, list_subjects
+from msctrial.clinical.subjects.consent import record_consent, require_consent
+from msctrial.clinical.subjects.model import SubjectStatus
+from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core import audit
 from msctrial.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 
@@ -31,7 +33,7 @@ def screen(session, actor, site="WUH", obs=SEVERE, **kw):
     inc, exc = all_criteria(session)
     kw.setdefault("inclusion_met", inc)
     kw.setdefault("exclusion_present", exc)
-    return subjects.screen_subject(
+    return screen_subject(
         session,
         actor,
         site_code=site,
@@ -64,11 +66,9 @@ def test_an_unmet_exclusion_records_a_screen_failure_with_its_reason(session, tr
 def test_a_site_user_cannot_see_another_sites_subject(session, trial):
     out = screen(session, trial.actor("investigator"))
     with pytest.raises(NotFound):
-        subjects.get_subject(session, trial.actor("investigator.bjs"), out.subject.subject_code)
-    assert subjects.list_subjects(session, trial.actor("investigator.bjs")) == []
-    assert [s.subject_code for s in subjects.list_subjects(session, trial.actor("monitor"))] == [
-        "WUH-001"
-    ]
+        get_subject(session, trial.actor("investigator.bjs"), out.subject.subject_code)
+    assert list_subjects(session, trial.actor("investigator.bjs")) == []
+    assert [s.subject_code for s in list_subjects(session, trial.actor("monitor"))] == ["WUH-001"]
 
 
 def test_a_site_user_cannot_screen_at_another_site(session, trial):
@@ -80,7 +80,7 @@ def test_consent_by_a_legal_representative_needs_name_and_relationship(session, 
     inv = trial.actor("investigator")
     code = screen(session, inv).subject.subject_code
     with pytest.raises(InvalidInput) as err:
-        subjects.record_consent(
+        record_consent(
             session,
             inv,
             code,
@@ -89,7 +89,7 @@ def test_consent_by_a_legal_representative_needs_name_and_relationship(session, 
             signer="legal_representative",
         )
     assert err.value.field == "representative_name"
-    consent = subjects.record_consent(
+    consent = record_consent(
         session,
         inv,
         code,
@@ -106,16 +106,16 @@ def test_no_study_procedure_before_consent(session, trial):
     inv = trial.actor("investigator")
     subject = screen(session, inv).subject
     with pytest.raises(RuleViolation):
-        subjects.require_consent(session, subject)
+        require_consent(session, subject)
     now = dt.datetime.now(dt.UTC)
-    subjects.record_consent(
+    record_consent(
         session,
         inv,
         subject.subject_code,
         form_version="1.0",
         consented_at=now - dt.timedelta(hours=1),
     )
-    assert subjects.require_consent(session, subject, now).form_version == "1.0"
+    assert require_consent(session, subject, now).form_version == "1.0"
     with pytest.raises(RuleViolation):
-        subjects.require_consent(session, subject, now - dt.timedelta(hours=2))
+        require_consent(session, subject, now - dt.timedelta(hours=2))
     assert audit.verify_chain(session).ok

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.subjects.access import get_subject
 from tests.clinical.visits_support import VITALS, randomised_subject
 
 API = "/api/v1/clinical"

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from msctrial.clinical import visit_entries
-from msctrial.clinical import visit_service as vs
-from msctrial.clinical.subjects import get_subject
-from msctrial.clinical.visit_tables import DataQuery, FormEntry, FormValue, VisitRecord
+from msctrial.clinical.data_queries.tables import DataQuery
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.visits import service as vs
+from msctrial.clinical.visits.entries import get_entry
+from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core import audit
 from msctrial.core.errors import (
     Conflict,
@@ -226,7 +227,7 @@ def test_a_voided_form_stays_readable_and_can_be_entered_again(session, trial, r
     again = vs.enter_form(
         session, coord, code, "Day 0", "cbc", CBC, visit_date=day0(session, trial, code)
     )
-    assert again.id != first.id and visit_entries.get_entry(session, coord, first.id).voided
+    assert again.id != first.id and get_entry(session, coord, first.id).voided
 
 
 @pytest.mark.parametrize(
@@ -260,7 +261,7 @@ def test_another_sites_investigator_cannot_see_or_enter_the_subject(session, tri
     with pytest.raises(NotFound):
         vs.enter_form(session, other, code, "Day 0", "vital_signs", VITALS)
     with pytest.raises(NotFound):
-        visit_entries.get_entry(session, other, entry.id)
+        get_entry(session, other, entry.id)
     with pytest.raises(NotFound):
         vs.change_form(session, other, entry.id, {"wbc": 7}, reason="x")
 
@@ -289,7 +290,7 @@ def test_the_who_scale_on_a_ventilator_takes_the_visits_p_f_and_follows_its_corr
     scale = vs.enter_form(session, coord, code, "Day 0", "who_scale", support, visit_date=d0)
     assert values_of(scale)["who_score"].value == 7  # P/F 180 ≥ 150 (CLINICAL_FACTS §2.1)
     vs.change_form(session, coord, gas.id, {"pao2": 60}, reason="wrong sample")  # P/F 120
-    assert values_of(visit_entries.get_entry(session, coord, scale.id))["who_score"].value == 8
+    assert values_of(get_entry(session, coord, scale.id))["who_score"].value == 8
 
 
 def test_a_visit_outside_its_window_is_kept_and_queried(session, trial, rand_list):

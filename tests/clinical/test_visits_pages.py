@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from msctrial.clinical.subjects import get_subject
+from msctrial.clinical.subjects.access import get_subject
 from tests.clinical.visits_support import randomised_subject
 from tests.web.conftest import csrf_of
 

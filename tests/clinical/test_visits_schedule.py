@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical.visits import (
+from msctrial.clinical.visits.windows import (
     Recorded,
     VisitState,
     schedule_status,

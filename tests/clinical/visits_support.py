@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from msctrial.clinical import randomise, subjects
+from msctrial.clinical.randomisation.service import randomise_subject
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import screen_subject
 from tests.clinical.conftest import SEVERE, criteria
 
 VITALS = {"respiratory_rate": 24, "heart_rate": 92, "temperature": 37.4, "spo2": 94}
@@ -25,7 +27,7 @@ def consented_subject(session, trial, site: str = "WUH", *, days_ago: float = 0)
     actor = trial.actor("investigator" if site == "WUH" else f"investigator.{site.lower()}")
     inc, exc = criteria(session)
     start = now() - dt.timedelta(days=days_ago, hours=3)
-    out = subjects.screen_subject(
+    out = screen_subject(
         session,
         actor,
         site_code=site,
@@ -38,7 +40,7 @@ def consented_subject(session, trial, site: str = "WUH", *, days_ago: float = 0)
         observed_at=start,
     )
     code = out.subject.subject_code
-    subjects.record_consent(
+    record_consent(
         session, actor, code, form_version="1.0", consented_at=start + dt.timedelta(hours=1)
     )
     return code
@@ -52,5 +54,5 @@ def randomised_subject(session, trial, site: str = "WUH", *, days_ago: float = 0
     code = consented_subject(session, trial, site, days_ago=days_ago)
     actor = trial.actor("investigator" if site == "WUH" else f"investigator.{site.lower()}")
     at = now() - dt.timedelta(days=days_ago, hours=1)
-    randomise.randomise_subject(session, actor, code, at=at)
+    randomise_subject(session, actor, code, at=at)
     return code

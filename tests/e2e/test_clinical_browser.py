@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from msctrial.clinical.randomisation.service import set_up_randomisation
 from msctrial.core.db import make_engine, make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
@@ -23,8 +24,7 @@ WUH = ZoneInfo("Asia/Shanghai")  # the demo's Wuhan site clock: forms are in sit
 @pytest.fixture(scope="module")
 def trial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The demo trial with a randomisation list, served on a free port."""
-    from msctrial.clinical import randomise
-    from msctrial.clinical.tables import RandomisationList
+    from msctrial.clinical.randomisation.tables import RandomisationList
     from msctrial.core.users import get_user, load_actor
 
     db: Path = tmp_path_factory.mktemp("clinical") / "demo.db"
@@ -34,7 +34,7 @@ def trial_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     with make_sessionmaker(engine)() as session:
         if session.scalar(select(RandomisationList.id)) is None:
             admin = load_actor(session, get_user(session, "admin"))
-            randomise.set_up_randomisation(session, admin, seed="browser-seed-000000001")
+            set_up_randomisation(session, admin, seed="browser-seed-000000001")
     engine.dispose()
     with LiveServer(settings) as server:
         yield server

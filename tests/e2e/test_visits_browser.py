@@ -12,6 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.randomisation.allocation import allocation_of
+from msctrial.clinical.randomisation.service import randomise_subject
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core.db import make_engine, make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
@@ -22,11 +29,10 @@ pytestmark = pytest.mark.browser
 
 def _infused_patient(settings: Settings) -> str:
     """A WUH patient screened, consented, randomised, dispensed and infused 30 minutes ago."""
-    from msctrial.clinical import dispensing, randomise, subjects
-    from msctrial.clinical.simulator_events import VITALS
     from msctrial.core.users import get_user, load_actor
     from msctrial.product import service as product
     from msctrial.protocol.service import get_protocol, only_trial
+    from msctrial.simulation.events import VITALS
 
     engine = make_engine(settings)
     with make_sessionmaker(engine)() as s:
@@ -35,7 +41,7 @@ def _infused_patient(settings: Settings) -> str:
         )
         elig = get_protocol(s, only_trial(s).code).protocol.eligibility
         now = dt.datetime.now(dt.UTC)
-        code = subjects.screen_subject(
+        code = screen_subject(
             s,
             inv,
             site_code="WUH",
@@ -51,16 +57,14 @@ def _infused_patient(settings: Settings) -> str:
             exclusion_present={c: False for c in elig.exclusion},
             observed_at=now - dt.timedelta(hours=4),
         ).subject.subject_code
-        subjects.record_consent(
-            s, coord, code, form_version="1.0", consented_at=now - dt.timedelta(hours=3)
-        )
-        randomise.randomise_subject(s, inv, code, at=now - dt.timedelta(hours=2))
-        subject = subjects.get_subject(s, pharm, code)
-        arm = randomise.allocation_of(s, subject).arm
+        record_consent(s, coord, code, form_version="1.0", consented_at=now - dt.timedelta(hours=3))
+        randomise_subject(s, inv, code, at=now - dt.timedelta(hours=2))
+        subject = get_subject(s, pharm, code)
+        arm = allocation_of(s, subject).arm
         kind = "cells" if arm == "UC-MSC" else "placebo"
         stock = product.available_units(s, pharm, kind=kind, now=now)
         units = [u.code for u in stock[:2]]  # two bags in either arm: 64 kg × 2×10^6/kg
-        dispensing.dispense_administration(
+        dispense_administration(
             s,
             pharm,
             code,
@@ -69,7 +73,7 @@ def _infused_patient(settings: Settings) -> str:
             thawed_at=now - dt.timedelta(minutes=80),
             now=now - dt.timedelta(minutes=70),
         )
-        dispensing.record_infusion(
+        record_infusion(
             s,
             coord,
             code,

@@ -26,8 +26,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from starlette.routing import Route
 
-from msctrial.clinical import dispensing, randomise, subjects
-from msctrial.clinical.tables import Allocation, RandomisationList, RandomisationSlot
+from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
+from msctrial.clinical.randomisation.tables import Allocation, RandomisationList, RandomisationSlot
+from msctrial.clinical.randomisation.unblinding import emergency_unblind
+from msctrial.clinical.subjects.access import get_subject, list_subjects
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core.db import make_engine, make_sessionmaker, utcnow
 from msctrial.core.settings import Settings
 from msctrial.core.users import get_user, load_actor
@@ -87,7 +93,7 @@ class World:
 def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
     actor = load_actor(session, get_user(session, username))
     elig = get_protocol(session, only_trial(session).code).protocol.eligibility
-    out = subjects.screen_subject(
+    out = screen_subject(
         session,
         actor,
         site_code=site,
@@ -99,10 +105,10 @@ def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
         exclusion_present={c: False for c in elig.exclusion},
     )
     code = out.subject.subject_code
-    subjects.record_consent(
+    record_consent(
         session, actor, code, form_version="1.0", consented_at=utcnow() - dt.timedelta(hours=3)
     )
-    randomise.randomise_subject(session, actor, code)
+    randomise_subject(session, actor, code)
     return code
 
 
@@ -110,13 +116,13 @@ def _dose(session, code: str) -> list[str]:  # noqa: ANN001
     from msctrial.product import service as product
 
     pharmacist = load_actor(session, get_user(session, "pharmacist"))
-    subject = subjects.get_subject(session, pharmacist, code)
+    subject = get_subject(session, pharmacist, code)
     arm = session.scalar(select(Allocation.arm).where(Allocation.subject_id == subject.id))
     kind = "cells" if arm == "UC-MSC" else "placebo"
     now = utcnow()
     available = product.available_units(session, pharmacist, kind=kind, now=now)
     units = [u.code for u in available[: 2 if kind == "cells" else 1]]
-    dispensing.dispense_administration(
+    dispense_administration(
         session,
         pharmacist,
         code,
@@ -126,7 +132,7 @@ def _dose(session, code: str) -> list[str]:  # noqa: ANN001
         now=now - dt.timedelta(minutes=50),
     )
     coordinator = load_actor(session, get_user(session, "coordinator"))
-    dispensing.record_infusion(
+    record_infusion(
         session,
         coordinator,
         code,
@@ -153,19 +159,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     with make_sessionmaker(engine)() as session:
         admin = load_actor(session, get_user(session, "admin"))
         if session.scalar(select(RandomisationList.id)) is None:
-            randomise.set_up_randomisation(
-                session, admin, seed="walk-seed-0123456789", per_stratum=40
-            )
+            set_up_randomisation(session, admin, seed="walk-seed-0123456789", per_stratum=40)
         wuh = [_enrol(session, "investigator", "WUH") for _ in range(2)]
         bjs = [_enrol(session, "investigator.bjs", "BJS")]
         units = [u for code in wuh[:2] for u in _dose(session, code)]
         investigator = load_actor(session, get_user(session, "investigator"))
-        randomise.emergency_unblind(session, investigator, wuh[0], "anaphylaxis, need to know")
+        emergency_unblind(session, investigator, wuh[0], "anaphylaxis, need to know")
         from msctrial.product.tables import Lot
 
         lots = list(session.scalars(select(Lot.code)))
         codes: dict[str, list[str]] = {}
-        for s in subjects.list_subjects(session, admin):
+        for s in list_subjects(session, admin):
             codes.setdefault(s.subject_code.split("-")[0], []).append(s.subject_code)
         codes["WUH"] = [wuh[0], *(c for c in codes["WUH"] if c != wuh[0])]
     engine.dispose()

@@ -22,6 +22,10 @@ from msctrial.cli.common import (
     settings_for,
     terminal_reader,
 )
+from msctrial.clinical.casebook.record import subject_list
+from msctrial.clinical.randomisation import views as randomisation_views
+from msctrial.clinical.randomisation.service import set_up_randomisation
+from msctrial.clinical.randomisation.views import unblinding_list
 from msctrial.core.errors import InvalidInput
 from msctrial.core.users import Actor
 
@@ -50,7 +54,7 @@ def severity(
     lesion_progression_pct_48h, mechanical_ventilation, shock, organ_failure_icu, peep_cmh2o.
     Exit 2 naming the field on an unknown field or an implausible value.
     """
-    from msctrial.clinical.severity import classify_severity, parse_observations
+    from msctrial.clinical.subjects.severity import classify_severity, parse_observations
 
     data = read_json_file(input)
     if site and isinstance(data, dict):
@@ -92,7 +96,6 @@ def randomisation_setup(
     Only the seed's SHA-256 is stored and nothing prints it; keep the seed file sealed if
     you want to re-create or extend the list.
     """
-    from msctrial.clinical import overview, randomise
 
     seed = None
     if seed_file is not None:
@@ -101,8 +104,8 @@ def randomisation_setup(
         seed = seed_file.read_text(encoding="utf-8").strip()
     actor = Actor.system_actor(f"cli:{operator()}")
     with session_for(settings_for(db)) as session:
-        randomise.set_up_randomisation(session, actor, trial, seed=seed, per_stratum=per_stratum)
-        status = overview.randomisation_status(session, actor, trial)
+        set_up_randomisation(session, actor, trial, seed=seed, per_stratum=per_stratum)
+        status = randomisation_views.randomisation_status(session, actor, trial)
     slots = sum(s.slots for s in status.strata)
     typer.echo(
         f"trial {status.trial}: {len(status.strata)} strata ({', '.join(status.factors)}), "
@@ -117,10 +120,9 @@ def randomisation_status(
     as_json: JsonOption = False,
 ) -> None:
     """How full each stratum of the list is (no arms)."""
-    from msctrial.clinical import overview
 
     with session_for(settings_for(db)) as session:
-        status = overview.randomisation_status(session, Actor.system_actor("cli"), trial)
+        status = randomisation_views.randomisation_status(session, Actor.system_actor("cli"), trial)
     if as_json:
         print_json(status.model_dump(mode="json"))
         return
@@ -136,10 +138,9 @@ def list_subjects(
     as_json: JsonOption = False,
 ) -> None:
     """List subjects as a monitor sees them: no arm, whoever runs the command."""
-    from msctrial.clinical import overview
 
     with session_for(settings_for(db)) as session:
-        rows = overview.subject_list(session, terminal_reader(), site_code=site, status=status)
+        rows = subject_list(session, terminal_reader(), site_code=site, status=status)
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return
@@ -153,10 +154,9 @@ def list_subjects(
 @app.command("unblindings")
 def unblindings(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Emergency unblindings: who, when, why (never the arm)."""
-    from msctrial.clinical import overview
 
     with session_for(settings_for(db)) as session:
-        rows = overview.unblinding_list(session, terminal_reader())
+        rows = unblinding_list(session, terminal_reader())
     if as_json:
         print_json([r.model_dump(mode="json") for r in rows])
         return

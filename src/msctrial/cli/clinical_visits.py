@@ -31,8 +31,8 @@ def forms(
     name: Annotated[str | None, typer.Argument(help="one form")] = None, as_json: JsonOption = False
 ) -> None:
     """The case report forms: items, units, hard and soft limits, and their sources."""
-    from msctrial.clinical.forms import catalogue
-    from msctrial.clinical.visit_entries import form_public
+    from msctrial.clinical.visits.entries import form_public
+    from msctrial.clinical.visits.forms import catalogue
 
     shown = [form_public(n) for n in ([name] if name else list(catalogue()))]
     if as_json:
@@ -62,9 +62,9 @@ def check_form(
 
     Exit 0 when every value is usual, 1 when some would raise a query, 2 when refused.
     """
-    from msctrial.clinical.derived import Air
-    from msctrial.clinical.edit_checks import check_form as run_checks
-    from msctrial.clinical.forms import get_form
+    from msctrial.clinical.subjects.severity import Air
+    from msctrial.clinical.visits.edit_checks import check_form as run_checks
+    from msctrial.clinical.visits.forms import get_form
 
     data = read_json_file(input_file)
     if not isinstance(data, dict):
@@ -100,7 +100,7 @@ def check_form(
 
 def overdue(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Missing and overdue visits, most overdue first; exit 1 when there are any."""
-    from msctrial.clinical.casebook import missing_and_overdue
+    from msctrial.clinical.casebook.service import missing_and_overdue
 
     with session_for(settings_for(db)) as session:
         rows = missing_and_overdue(session, terminal_reader(), site_code=site)
@@ -123,7 +123,7 @@ def list_queries(
     as_json: JsonOption = False,
 ) -> None:
     """Data queries with who raised, answered and closed them, and when."""
-    from msctrial.clinical.queries import list_queries as read
+    from msctrial.clinical.data_queries.service import list_queries as read
 
     with session_for(settings_for(db)) as session:
         rows = read(session, terminal_reader(), status=status, site_code=site)
@@ -145,7 +145,7 @@ def sae_reports(
     as_json: JsonOption = False,
 ) -> None:
     """Expedited SAE and SUSAR reports and their clocks; exit 1 when one is overdue."""
-    from msctrial.clinical.ae_views import list_sae_reports
+    from msctrial.clinical.safety.views import list_sae_reports
 
     with session_for(settings_for(db)) as session:
         rows = list_sae_reports(session, terminal_reader(), state=state)
@@ -165,7 +165,7 @@ def casebook(
     as_json: JsonOption = False,
 ) -> None:
     """One subject's casebook: visits × forms, adverse events, queries, infusion checks."""
-    from msctrial.clinical.casebook import casebook as read
+    from msctrial.clinical.casebook.service import casebook as read
 
     with session_for(settings_for(db)) as session:
         book = read(session, terminal_reader(), subject)
@@ -190,7 +190,7 @@ def export_values(
     ] = None,
 ) -> None:
     """Every form value as CSV: canonical value and unit, and what was typed (no arm)."""
-    from msctrial.clinical.visit_entries import export_values_csv
+    from msctrial.clinical.casebook.listings import export_values_csv
 
     with session_for(settings_for(db)) as session:
         text = export_values_csv(session, terminal_reader(), site_code=site)
@@ -211,8 +211,8 @@ def simulate(
     import numpy as np
     from sqlalchemy import select
 
-    from msctrial.clinical.simulator import SimulationConfig, simulate_trial
-    from msctrial.clinical.tables import Subject
+    from msctrial.clinical.subjects.tables import Subject
+    from msctrial.simulation.trial import SimulationConfig, simulate_trial
 
     config = SimulationConfig(subjects=subjects, treatment_effect=effect)
     with session_for(settings_for(db)) as session:

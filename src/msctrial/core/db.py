@@ -123,20 +123,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 def import_all_tables() -> None:
     """Import every package's table modules so the metadata is complete.
 
-    A table module is ``<package>/tables.py`` or ``<package>/<topic>_tables.py``.
+    A table module is ``tables.py`` (or ``<topic>_tables.py``) in a feature package or in any of
+    its subpackages (``clinical/visits/tables.py``); the doors (web, cli) hold none.
     """
     import importlib
     import pkgutil
 
     import msctrial
 
-    for pkg in pkgutil.iter_modules(msctrial.__path__):
-        if not pkg.ispkg or pkg.name in {"web", "cli", "demo"}:
+    for mod in pkgutil.walk_packages(msctrial.__path__, prefix="msctrial."):
+        parts = mod.name.split(".")
+        if mod.ispkg or parts[1] in {"web", "cli", "demo"}:
             continue
-        package = importlib.import_module(f"msctrial.{pkg.name}")
-        for mod in pkgutil.iter_modules(package.__path__):
-            if mod.name == "tables" or mod.name.endswith("_tables"):
-                importlib.import_module(f"msctrial.{pkg.name}.{mod.name}")
+        if parts[-1] == "tables" or parts[-1].endswith("_tables"):
+            importlib.import_module(mod.name)
 
 
 def create_all(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Demo step: simulated patients, through the real clinical services (``clinical.simulator``).
+"""Demo step: simulated patients, through the real clinical services (``msctrial.simulation``).
 
 ``msctrial demo --subjects N --seed S`` enrols N patients over the last weeks and plays their
 course up to today: screening, consent, randomisation, dispensing from the demo's released
@@ -13,11 +13,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from msctrial.clinical.simulator import SimulationConfig, simulate_trial
-from msctrial.clinical.tables import Subject
+from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.settings import Settings
 from msctrial.demo import DemoContext
 from msctrial.protocol.service import only_trial
+from msctrial.simulation.trial import SimulationConfig, simulate_trial
 
 
 def build(session: Session, settings: Settings, ctx: DemoContext) -> None:

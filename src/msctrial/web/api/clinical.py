@@ -1,7 +1,7 @@
 """JSON API for clinical operations part 1: screening, consent, randomisation, dosing.
 
 Each route parses its body, calls one service and returns a public schema. Blinding and site
-isolation are decided by the services (``msctrial.clinical.overview`` and friends), so the
+isolation are decided by the services (``msctrial.clinical.casebook.record`` and friends), so the
 route for a blinded user simply has no arm to return.
 """
 
@@ -14,9 +14,51 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from msctrial.clinical import dispensing, overview, randomise, schedule, subjects
-from msctrial.clinical import schemas as s
-from msctrial.clinical.severity import classify_severity, parse_observations
+from msctrial.clinical.casebook.listings import export_subjects_csv
+from msctrial.clinical.casebook.record import (
+    screening_public,
+    subject_detail,
+    subject_list,
+    subject_public,
+)
+from msctrial.clinical.casebook.schemas import SubjectDetail
+from msctrial.clinical.dosing import dispensing, schedule
+from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.dosing.schemas import (
+    AdministrationPublic,
+    DeviationPublic,
+    DispensationUnblinded,
+    InfusionPublic,
+    PharmacyTask,
+)
+from msctrial.clinical.dosing.views import pharmacy_worklist
+from msctrial.clinical.randomisation import service as randomisation
+from msctrial.clinical.randomisation import views as randomisation_views
+from msctrial.clinical.randomisation.schemas import (
+    AllocationPublic,
+    AllocationUnblinded,
+    RandomisationListPublic,
+    UnblindingPublic,
+    UnblindingResult,
+)
+from msctrial.clinical.randomisation.unblinding import emergency_unblind
+from msctrial.clinical.randomisation.views import unblinding_list
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.schemas import (
+    ConsentPublic,
+    ScreenFailurePublic,
+    ScreeningOutcomePublic,
+    SeverityPublic,
+    SubjectPublic,
+    SubjectUnblinded,
+)
+from msctrial.clinical.subjects.screening import (
+    ScreeningOutcome,
+    record_screen_failure,
+    screen_subject,
+)
+from msctrial.clinical.subjects.severity import classify_severity, parse_observations
 from msctrial.web.deps import ApiActor, Config, Db
 
 router = APIRouter(prefix="/api/v1/clinical", tags=["clinical"])
@@ -87,33 +129,33 @@ class SetupRequest(Body):
     per_stratum: int | None = Field(default=None, ge=1, le=100000)
 
 
-def _outcome(db: Db, actor: ApiActor, out: subjects.ScreeningOutcome) -> s.ScreeningOutcomePublic:
-    return s.ScreeningOutcomePublic(
-        subject=overview.subject_public(db, actor, out.subject),
-        screening=overview.screening_public(out.screening),
-        screen_failure=s.ScreenFailurePublic.model_validate(out.screen_failure)
+def _outcome(db: Db, actor: ApiActor, out: ScreeningOutcome) -> ScreeningOutcomePublic:
+    return ScreeningOutcomePublic(
+        subject=subject_public(db, actor, out.subject),
+        screening=screening_public(out.screening),
+        screen_failure=ScreenFailurePublic.model_validate(out.screen_failure)
         if out.screen_failure
         else None,
     )
 
 
-@router.post("/severity", response_model=s.SeverityPublic)
-def severity(body: dict[str, Any], actor: ApiActor) -> s.SeverityPublic:
+@router.post("/severity", response_model=SeverityPublic)
+def severity(body: dict[str, Any], actor: ApiActor) -> SeverityPublic:
     """Classify observations without storing anything (the CLI's `severity` contract)."""
     result = classify_severity(parse_observations(body))
-    return s.SeverityPublic(**result.to_contract(), who_scale=result.who_scale)
+    return SeverityPublic(**result.to_contract(), who_scale=result.who_scale)
 
 
-@router.get("/subjects", response_model=list[s.SubjectUnblinded | s.SubjectPublic])
+@router.get("/subjects", response_model=list[SubjectUnblinded | SubjectPublic])
 def list_subjects(
     db: Db, actor: ApiActor, site: str | None = None, status: str | None = None
-) -> list[s.SubjectPublic]:
-    return overview.subject_list(db, actor, site_code=site, status=status)
+) -> list[SubjectPublic]:
+    return subject_list(db, actor, site_code=site, status=status)
 
 
 @router.get("/subjects.csv", response_class=Response)
 def export_subjects(db: Db, actor: ApiActor, site: str | None = None) -> Response:
-    text = overview.export_subjects_csv(db, actor, site_code=site)
+    text = export_subjects_csv(db, actor, site_code=site)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -121,9 +163,9 @@ def export_subjects(db: Db, actor: ApiActor, site: str | None = None) -> Respons
     )
 
 
-@router.post("/subjects", response_model=s.ScreeningOutcomePublic, status_code=201)
-def screen(body: ScreenRequest, db: Db, actor: ApiActor) -> s.ScreeningOutcomePublic:
-    out = subjects.screen_subject(
+@router.post("/subjects", response_model=ScreeningOutcomePublic, status_code=201)
+def screen(body: ScreenRequest, db: Db, actor: ApiActor) -> ScreeningOutcomePublic:
+    out = screen_subject(
         db,
         actor,
         site_code=body.site,
@@ -138,14 +180,14 @@ def screen(body: ScreenRequest, db: Db, actor: ApiActor) -> s.ScreeningOutcomePu
     return _outcome(db, actor, out)
 
 
-@router.get("/subjects/{code}", response_model=s.SubjectDetail)
-def subject(code: str, db: Db, actor: ApiActor) -> s.SubjectDetail:
-    return overview.subject_detail(db, actor, code)
+@router.get("/subjects/{code}", response_model=SubjectDetail)
+def subject(code: str, db: Db, actor: ApiActor) -> SubjectDetail:
+    return subject_detail(db, actor, code)
 
 
-@router.post("/subjects/{code}/screenings", response_model=s.ScreeningOutcomePublic)
-def rescreen(code: str, body: RescreenRequest, db: Db, actor: ApiActor) -> s.ScreeningOutcomePublic:
-    out = subjects.screen_subject(
+@router.post("/subjects/{code}/screenings", response_model=ScreeningOutcomePublic)
+def rescreen(code: str, body: RescreenRequest, db: Db, actor: ApiActor) -> ScreeningOutcomePublic:
+    out = screen_subject(
         db,
         actor,
         subject_code_text=code,
@@ -157,27 +199,19 @@ def rescreen(code: str, body: RescreenRequest, db: Db, actor: ApiActor) -> s.Scr
     return _outcome(db, actor, out)
 
 
-@router.post("/subjects/{code}/screen-failure", response_model=s.ScreenFailurePublic)
-def screen_failure(
-    code: str, body: ReasonRequest, db: Db, actor: ApiActor
-) -> s.ScreenFailurePublic:
-    return s.ScreenFailurePublic.model_validate(
-        subjects.record_screen_failure(db, actor, code, body.reason)
-    )
+@router.post("/subjects/{code}/screen-failure", response_model=ScreenFailurePublic)
+def screen_failure(code: str, body: ReasonRequest, db: Db, actor: ApiActor) -> ScreenFailurePublic:
+    return ScreenFailurePublic.model_validate(record_screen_failure(db, actor, code, body.reason))
 
 
-@router.post("/subjects/{code}/consents", response_model=s.ConsentPublic, status_code=201)
-def consent(code: str, body: ConsentRequest, db: Db, actor: ApiActor) -> s.ConsentPublic:
-    return s.ConsentPublic.model_validate(
-        subjects.record_consent(db, actor, code, **body.model_dump())
-    )
+@router.post("/subjects/{code}/consents", response_model=ConsentPublic, status_code=201)
+def consent(code: str, body: ConsentRequest, db: Db, actor: ApiActor) -> ConsentPublic:
+    return ConsentPublic.model_validate(record_consent(db, actor, code, **body.model_dump()))
 
 
-@router.post(
-    "/subjects/{code}/randomise", response_model=s.AllocationUnblinded | s.AllocationPublic
-)
-def randomise_subject(code: str, db: Db, actor: ApiActor) -> s.AllocationPublic:
-    view = randomise.randomise_subject(db, actor, code)
+@router.post("/subjects/{code}/randomise", response_model=AllocationUnblinded | AllocationPublic)
+def randomise_subject(code: str, db: Db, actor: ApiActor) -> AllocationPublic:
+    view = randomisation.randomise_subject(db, actor, code)
     fields = dict(
         subject_code=code.strip().upper(),
         randomisation_no=view.randomisation_no,
@@ -185,39 +219,37 @@ def randomise_subject(code: str, db: Db, actor: ApiActor) -> s.AllocationPublic:
         allocated_by=view.allocated_by,
     )
     if view.arm is not None:
-        return s.AllocationUnblinded(**fields, arm=view.arm)
-    return s.AllocationPublic(**fields)
+        return AllocationUnblinded(**fields, arm=view.arm)
+    return AllocationPublic(**fields)
 
 
-@router.post("/subjects/{code}/unblind", response_model=s.UnblindingResult)
-def unblind(code: str, body: ReasonRequest, db: Db, actor: ApiActor) -> s.UnblindingResult:
+@router.post("/subjects/{code}/unblind", response_model=UnblindingResult)
+def unblind(code: str, body: ReasonRequest, db: Db, actor: ApiActor) -> UnblindingResult:
     """Emergency unblinding by the subject's investigator: the one route that returns an arm."""
-    return s.UnblindingResult.model_validate(
-        randomise.emergency_unblind(db, actor, code, body.reason)
-    )
+    return UnblindingResult.model_validate(emergency_unblind(db, actor, code, body.reason))
 
 
-@router.get("/unblindings", response_model=list[s.UnblindingPublic])
-def unblindings(db: Db, actor: ApiActor) -> list[s.UnblindingPublic]:
-    return overview.unblinding_list(db, actor)
+@router.get("/unblindings", response_model=list[UnblindingPublic])
+def unblindings(db: Db, actor: ApiActor) -> list[UnblindingPublic]:
+    return unblinding_list(db, actor)
 
 
-@router.get("/subjects/{code}/administrations", response_model=list[s.AdministrationPublic])
-def administrations(code: str, db: Db, actor: ApiActor) -> list[s.AdministrationPublic]:
+@router.get("/subjects/{code}/administrations", response_model=list[AdministrationPublic])
+def administrations(code: str, db: Db, actor: ApiActor) -> list[AdministrationPublic]:
     return [
-        s.AdministrationPublic.model_validate(a)
+        AdministrationPublic.model_validate(a)
         for a in schedule.administration_schedule(db, actor, code)
     ]
 
 
 @router.post(
     "/subjects/{code}/administrations/override",
-    response_model=list[s.DeviationPublic],
+    response_model=list[DeviationPublic],
     status_code=201,
 )
 def override(
     code: str, body: OverrideRequest, db: Db, actor: ApiActor, settings: Config
-) -> list[s.DeviationPublic]:
+) -> list[DeviationPublic]:
     records = schedule.override_schedule(
         db,
         actor,
@@ -227,21 +259,21 @@ def override(
         administration_no=body.administration_no,
         settings=settings,
     )
-    detail = overview.subject_detail(db, actor, code)
+    detail = subject_detail(db, actor, code)
     ids = {(r.kind, r.description) for r in records}
     return [d for d in detail.deviations if (d.kind, d.description) in ids]
 
 
 @router.post(
     "/subjects/{code}/administrations/{number}/dispense",
-    response_model=s.DispensationUnblinded,
+    response_model=DispensationUnblinded,
     status_code=201,
 )
 def dispense(
     code: str, number: int, body: DispenseRequest, db: Db, actor: ApiActor, settings: Config
-) -> s.DispensationUnblinded:
+) -> DispensationUnblinded:
     """Pharmacist only (unblinded): the response names the kind, lots and cells."""
-    d = dispensing.dispense_administration(
+    d = dispense_administration(
         db,
         actor,
         code,
@@ -253,9 +285,9 @@ def dispense(
     return _dispensation_public(d, number, voided=False)
 
 
-def _dispensation_public(d: Any, number: int, *, voided: bool) -> s.DispensationUnblinded:
+def _dispensation_public(d: Any, number: int, *, voided: bool) -> DispensationUnblinded:
     """The pharmacist's (unblinded) view of a dispensation, as made or as voided."""
-    return s.DispensationUnblinded(
+    return DispensationUnblinded(
         administration_no=number,
         unit_codes=list(d.unit_codes),
         thawed_at=d.thawed_at,
@@ -272,11 +304,11 @@ def _dispensation_public(d: Any, number: int, *, voided: bool) -> s.Dispensation
 
 @router.post(
     "/subjects/{code}/administrations/{number}/dispense/void",
-    response_model=s.DispensationUnblinded,
+    response_model=DispensationUnblinded,
 )
 def void_dispensation(
     code: str, number: int, body: ReasonRequest, db: Db, actor: ApiActor
-) -> s.DispensationUnblinded:
+) -> DispensationUnblinded:
     """Pharmacist only: undo a dispensing error before the infusion (the units are discarded)."""
     d = dispensing.void_dispensation(db, actor, code, number, reason=body.reason)
     return _dispensation_public(d, number, voided=True)
@@ -284,30 +316,30 @@ def void_dispensation(
 
 @router.post(
     "/subjects/{code}/administrations/{number}/infusion",
-    response_model=s.InfusionPublic,
+    response_model=InfusionPublic,
     status_code=201,
 )
 def infusion(
     code: str, number: int, body: InfusionRequest, db: Db, actor: ApiActor, settings: Config
-) -> s.InfusionPublic:
-    i = dispensing.record_infusion(db, actor, code, number, settings=settings, **body.model_dump())
-    return s.InfusionPublic(
+) -> InfusionPublic:
+    i = record_infusion(db, actor, code, number, settings=settings, **body.model_dump())
+    return InfusionPublic(
         administration_no=number,
-        **{k: getattr(i, k) for k in s.InfusionPublic.model_fields if k != "administration_no"},
+        **{k: getattr(i, k) for k in InfusionPublic.model_fields if k != "administration_no"},
     )
 
 
-@router.get("/pharmacy", response_model=list[s.PharmacyTask])
-def pharmacy(db: Db, actor: ApiActor) -> list[s.PharmacyTask]:
-    return overview.pharmacy_worklist(db, actor)
+@router.get("/pharmacy", response_model=list[PharmacyTask])
+def pharmacy(db: Db, actor: ApiActor) -> list[PharmacyTask]:
+    return pharmacy_worklist(db, actor)
 
 
-@router.get("/randomisation", response_model=s.RandomisationListPublic)
-def randomisation_status(db: Db, actor: ApiActor) -> s.RandomisationListPublic:
-    return overview.randomisation_status(db, actor)
+@router.get("/randomisation", response_model=RandomisationListPublic)
+def randomisation_status(db: Db, actor: ApiActor) -> RandomisationListPublic:
+    return randomisation_views.randomisation_status(db, actor)
 
 
-@router.post("/randomisation", response_model=s.RandomisationListPublic, status_code=201)
-def set_up_randomisation(body: SetupRequest, db: Db, actor: ApiActor) -> s.RandomisationListPublic:
-    randomise.set_up_randomisation(db, actor, seed=body.seed, per_stratum=body.per_stratum)
-    return overview.randomisation_status(db, actor)
+@router.post("/randomisation", response_model=RandomisationListPublic, status_code=201)
+def set_up_randomisation(body: SetupRequest, db: Db, actor: ApiActor) -> RandomisationListPublic:
+    randomisation.set_up_randomisation(db, actor, seed=body.seed, per_stratum=body.per_stratum)
+    return randomisation_views.randomisation_status(db, actor)

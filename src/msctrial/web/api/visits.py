@@ -1,7 +1,7 @@
 """JSON API for clinical operations part 2: visits and forms, queries, adverse events, casebook.
 
 Each route parses its body, calls one service and returns a public schema
-(``clinical.visit_schemas``); none of them carries an arm. Site isolation is the services':
+(``schemas`` of each clinical subpackage); none of them carries an arm. Site isolation is the services':
 another site's subject, entry, query or event answers 404 like an unknown one.
 """
 
@@ -14,20 +14,25 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from msctrial.clinical import ae_service, ae_views, casebook, queries, visit_entries, visits_exit
-from msctrial.clinical import visit_service as visits
-from msctrial.clinical.adverse_events import AdverseEventInput
-from msctrial.clinical.ae_views import ReactionCheckInput
-from msctrial.clinical.forms import catalogue
-from msctrial.clinical.visit_schemas import (
-    AdverseEventPublic,
-    CasebookPublic,
+from msctrial.clinical.casebook import service as casebook
+from msctrial.clinical.casebook.listings import export_values_csv
+from msctrial.clinical.casebook.schemas import CasebookPublic, TrialMatrix
+from msctrial.clinical.data_queries import service as queries
+from msctrial.clinical.data_queries.schemas import QueryPublic
+from msctrial.clinical.safety import service as safety
+from msctrial.clinical.safety import views as safety_views
+from msctrial.clinical.safety.rules import AdverseEventInput
+from msctrial.clinical.safety.schemas import AdverseEventPublic, SaeReportPublic
+from msctrial.clinical.safety.views import ReactionCheckInput
+from msctrial.clinical.subjects import exit as study_exit
+from msctrial.clinical.visits import entries
+from msctrial.clinical.visits import service as visits
+from msctrial.clinical.visits.entries import form_public
+from msctrial.clinical.visits.forms import catalogue
+from msctrial.clinical.visits.schemas import (
     EntryPublic,
     FormPublic,
     OverdueVisit,
-    QueryPublic,
-    SaeReportPublic,
-    TrialMatrix,
     VisitStatusPublic,
 )
 from msctrial.web.deps import ApiActor, Db
@@ -110,12 +115,12 @@ class ExitPublic(BaseModel):
 
 @router.get("/forms", response_model=list[FormPublic])
 def list_forms(actor: ApiActor) -> list[FormPublic]:
-    return [visit_entries.form_public(name) for name in catalogue()]
+    return [form_public(name) for name in catalogue()]
 
 
 @router.get("/forms/{form}", response_model=FormPublic)
 def get_form(form: str, actor: ApiActor) -> FormPublic:
-    return visit_entries.form_public(form)
+    return form_public(form)
 
 
 @router.get("/casebook/{subject}", response_model=CasebookPublic)
@@ -168,7 +173,7 @@ def visit_date(subject: str, visit: str, body: VisitDate, db: Db, actor: ApiActo
 
 @router.get("/entries/{entry_id}", response_model=EntryPublic)
 def get_entry(entry_id: int, db: Db, actor: ApiActor) -> EntryPublic:
-    return visit_entries.get_entry(db, actor, entry_id)
+    return entries.get_entry(db, actor, entry_id)
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryPublic)
@@ -184,7 +189,7 @@ def void_entry(entry_id: int, body: Reason, db: Db, actor: ApiActor) -> EntryPub
 @router.get("/export/form-values.csv", response_class=Response)
 def export_values(db: Db, actor: ApiActor, site: str | None = None) -> Response:
     return Response(
-        visit_entries.export_values_csv(db, actor, site_code=site),
+        export_values_csv(db, actor, site_code=site),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="form-values.csv"'},
     )
@@ -192,7 +197,7 @@ def export_values(db: Db, actor: ApiActor, site: str | None = None) -> Response:
 
 @router.post("/exits", response_model=ExitPublic, status_code=201)
 def record_exit(body: ExitRequest, db: Db, actor: ApiActor) -> ExitPublic:
-    e = visits_exit.record_exit(db, actor, body.subject, body.kind, body.exit_date, body.reason)
+    e = study_exit.record_exit(db, actor, body.subject, body.kind, body.exit_date, body.reason)
     return ExitPublic(
         subject=body.subject.upper(), kind=e.kind, exit_date=e.exit_date, reason=e.reason
     )
@@ -252,24 +257,24 @@ def reopen_query(query_id: int, body: QueryNote, db: Db, actor: ApiActor) -> Que
 def list_adverse_events(
     db: Db, actor: ApiActor, subject: str | None = None, serious: bool | None = None
 ) -> list[AdverseEventPublic]:
-    return ae_views.list_aes(db, actor, subject_code=subject, serious=serious)
+    return safety_views.list_aes(db, actor, subject_code=subject, serious=serious)
 
 
 @router.post("/adverse-events", response_model=AdverseEventPublic, status_code=201)
 def report_adverse_event(body: AdverseEventCreate, db: Db, actor: ApiActor) -> AdverseEventPublic:
     data = AdverseEventInput.model_validate(body.model_dump(exclude={"subject", "infusion_id"}))
-    return ae_service.report_ae(db, actor, body.subject, data, infusion_id=body.infusion_id)
+    return safety.report_ae(db, actor, body.subject, data, infusion_id=body.infusion_id)
 
 
 @router.get("/adverse-events-summary", response_model=dict[str, Any])
 def adverse_event_summary(db: Db, actor: ApiActor) -> dict[str, Any]:
     """Counts; per arm only for unblinded readers (DSMB, pharmacist)."""
-    return ae_views.ae_summary(db, actor)
+    return safety_views.ae_summary(db, actor)
 
 
 @router.get("/adverse-events/{ae_id}", response_model=AdverseEventPublic)
 def get_adverse_event(ae_id: int, db: Db, actor: ApiActor) -> AdverseEventPublic:
-    return ae_views.get_ae(db, actor, ae_id)
+    return safety_views.get_ae(db, actor, ae_id)
 
 
 @router.put("/adverse-events/{ae_id}", response_model=AdverseEventPublic)
@@ -277,24 +282,24 @@ def change_adverse_event(
     ae_id: int, body: AdverseEventChange, db: Db, actor: ApiActor
 ) -> AdverseEventPublic:
     data = AdverseEventInput.model_validate(body.model_dump(exclude={"reason"}))
-    return ae_service.update_ae(db, actor, ae_id, data, body.reason)
+    return safety.update_ae(db, actor, ae_id, data, body.reason)
 
 
 @router.post("/adverse-events/{ae_id}/void", response_model=AdverseEventPublic)
 def void_adverse_event(ae_id: int, body: Reason, db: Db, actor: ApiActor) -> AdverseEventPublic:
-    return ae_service.void_ae(db, actor, ae_id, body.reason)
+    return safety.void_ae(db, actor, ae_id, body.reason)
 
 
 @router.get("/sae-reports", response_model=list[SaeReportPublic])
 def list_sae_reports(db: Db, actor: ApiActor, state: str | None = None) -> list[SaeReportPublic]:
-    return ae_views.list_sae_reports(db, actor, state=state)
+    return safety_views.list_sae_reports(db, actor, state=state)
 
 
 @router.post("/sae-reports/{report_id}/submit", response_model=SaeReportPublic)
 def submit_sae_report(
     report_id: int, body: ReportFiled, db: Db, actor: ApiActor
 ) -> SaeReportPublic:
-    return ae_service.submit_report(
+    return safety.submit_report(
         db, actor, report_id, submitted_at=body.submitted_at, reference=body.reference
     )
 
@@ -309,4 +314,4 @@ def reaction_check(
 ) -> list[AdverseEventPublic]:
     """Fever, chills, allergic reaction, local inflammation after the infusion; each reaction
     reported becomes an adverse event graded by CTCAE v5."""
-    return ae_service.record_reaction_check(db, actor, infusion_id, body)
+    return safety.record_reaction_check(db, actor, infusion_id, body)

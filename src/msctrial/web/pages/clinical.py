@@ -14,8 +14,17 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from msctrial.clinical import dispensing, overview, randomise, schedule, subjects
-from msctrial.clinical.severity import FIELDS, OxygenSupport
+from msctrial.clinical.casebook import record
+from msctrial.clinical.casebook.record import subject_detail
+from msctrial.clinical.dosing import schedule
+from msctrial.clinical.dosing.infusion import BEDSIDE
+from msctrial.clinical.randomisation import service as randomisation
+from msctrial.clinical.randomisation.unblinding import emergency_unblind
+from msctrial.clinical.randomisation.views import unblinding_list
+from msctrial.clinical.subjects.access import SITE_STAFF, get_subject, site_of
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import record_screen_failure, screen_subject
+from msctrial.clinical.subjects.severity import FIELDS, OxygenSupport
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.sites import list_sites
@@ -77,7 +86,7 @@ def _protocol(db: Db) -> Any:
 
 def _screen_context(db: Db, actor: Actor, **extra: Any) -> dict[str, Any]:
     protocol = _protocol(db)
-    sites = [s for s in list_sites(db) if actor.has_role(*subjects.SITE_STAFF, site_id=s.id)]
+    sites = [s for s in list_sites(db) if actor.has_role(*SITE_STAFF, site_id=s.id)]
     return {
         "eligibility": protocol.eligibility,
         "sites": sites,
@@ -93,7 +102,7 @@ def _screen_context(db: Db, actor: Actor, **extra: Any) -> dict[str, Any]:
 def subject_list(
     request: Request, db: Db, actor: PageActor, site: str | None = None, status: str | None = None
 ) -> Response:
-    rows = overview.subject_list(db, actor, site_code=site, status=status)
+    rows = record.subject_list(db, actor, site_code=site, status=status)
     return render(
         request,
         "clinical/list.html",
@@ -101,7 +110,7 @@ def subject_list(
             "rows": rows,
             "site": site or "",
             "status": status or "",
-            "can_screen": actor.has_role(*subjects.SITE_STAFF),
+            "can_screen": actor.has_role(*SITE_STAFF),
         },
         actor=actor,
     )
@@ -109,7 +118,7 @@ def subject_list(
 
 @router.get("/clinical/screen")
 def screen_form(request: Request, db: Db, actor: PageActor) -> Response:
-    actor.require(*subjects.SITE_STAFF, to="screen patients")
+    actor.require(*SITE_STAFF, to="screen patients")
     return render(request, "clinical/screen.html", _screen_context(db, actor), actor=actor)
 
 
@@ -122,7 +131,7 @@ async def screen(request: Request, db: Db, actor: PageActor) -> Response:
         site = str(form.get("site") or "")
         tz = next((s.timezone for s in list_sites(db) if s.code == site), None)
         yob = form_number(form, "year_of_birth")
-        out = subjects.screen_subject(
+        out = screen_subject(
             db,
             actor,
             site_code=site,
@@ -144,18 +153,18 @@ async def screen(request: Request, db: Db, actor: PageActor) -> Response:
 def _subject_page(
     request: Request, db: Db, actor: Actor, code: str, *, status: int = 200, **extra: Any
 ) -> Response:
-    detail = overview.subject_detail(db, actor, code)
-    subject = subjects.get_subject(db, actor, code)
+    detail = subject_detail(db, actor, code)
+    subject = get_subject(db, actor, code)
     site_id = subject.site_id
     ctx = {
         "d": detail,
         "s": detail.subject,
         "arm": getattr(detail.subject, "arm", None),
-        "can_edit": actor.has_role(*subjects.SITE_STAFF, site_id=site_id),
+        "can_edit": actor.has_role(*SITE_STAFF, site_id=site_id),
         "is_investigator": actor.has_role("investigator", site_id=site_id),
         "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
-        "at_bedside": actor.has_role(*dispensing.BEDSIDE, site_id=site_id),
-        "now_local": utcnow().astimezone(site_zone(subjects.site_of(db, subject).timezone)),
+        "at_bedside": actor.has_role(*BEDSIDE, site_id=site_id),
+        "now_local": utcnow().astimezone(site_zone(site_of(db, subject).timezone)),
         **extra,
     }
     return render(request, "clinical/subject.html", ctx, actor=actor, status=status)
@@ -202,7 +211,7 @@ def consent(
         db,
         actor,
         code,
-        lambda: subjects.record_consent(
+        lambda: record_consent(
             db,
             actor,
             code,
@@ -227,7 +236,7 @@ def screen_failure(
 ) -> Response:
     check_csrf(request, csrf_token)
     return subject_page_or_error(
-        request, db, actor, code, lambda: subjects.record_screen_failure(db, actor, code, reason)
+        request, db, actor, code, lambda: record_screen_failure(db, actor, code, reason)
     )
 
 
@@ -237,7 +246,7 @@ def randomise_subject(
 ) -> Response:
     check_csrf(request, csrf_token)
     return subject_page_or_error(
-        request, db, actor, code, lambda: randomise.randomise_subject(db, actor, code)
+        request, db, actor, code, lambda: randomisation.randomise_subject(db, actor, code)
     )
 
 
@@ -252,7 +261,7 @@ def unblind(
 ) -> Response:
     check_csrf(request, csrf_token)
     try:
-        result = randomise.emergency_unblind(db, actor, code, reason)
+        result = emergency_unblind(db, actor, code, reason)
     except MsctrialError as exc:
         db.rollback()
         if exc.status in (401, 403, 404):
@@ -303,7 +312,7 @@ def unblindings(request: Request, db: Db, actor: PageActor) -> Response:
     return render(
         request,
         "clinical/unblindings.html",
-        {"rows": overview.unblinding_list(db, actor)},
+        {"rows": unblinding_list(db, actor)},
         actor=actor,
     )
 

@@ -11,7 +11,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from msctrial.clinical import dispensing, overview, subjects
+from msctrial.clinical.dosing import dispensing
+from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.infusion import BEDSIDE, REACTIONS, record_infusion
+from msctrial.clinical.dosing.views import pharmacy_worklist
+from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.db import utcnow
 from msctrial.core.errors import MsctrialError
 from msctrial.core.users import Actor
@@ -32,7 +36,7 @@ def _dispense_page(
     task = next(
         (
             t
-            for t in overview.pharmacy_worklist(db, actor)
+            for t in pharmacy_worklist(db, actor)
             if t.subject_code == code.upper() and t.administration_no == number
         ),
         None,
@@ -55,7 +59,7 @@ def _dispense_page(
 def dispense_form(
     request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
 ) -> Response:
-    subjects.get_subject(db, actor, code)
+    get_subject(db, actor, code)
     return _dispense_page(request, db, actor, code, number, settings)
 
 
@@ -66,7 +70,7 @@ async def dispense(
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
     try:
-        dispensing.dispense_administration(
+        dispense_administration(
             db,
             actor,
             code,
@@ -98,8 +102,8 @@ async def dispense(
 def _infusion_page(
     request: Request, db: Db, actor: Actor, code: str, number: int, **extra: Any
 ) -> Response:
-    subject = subjects.get_subject(db, actor, code)
-    actor.require(*dispensing.BEDSIDE, site_id=subject.site_id, to="record infusions")
+    subject = get_subject(db, actor, code)
+    actor.require(*BEDSIDE, site_id=subject.site_id, to="record infusions")
     status = extra.pop("status", 200)
     return render(
         request,
@@ -108,7 +112,7 @@ def _infusion_page(
             "code": subject.subject_code,
             "number": number,
             "vitals": VITALS,
-            "reactions": dispensing.REACTIONS,
+            "reactions": REACTIONS,
             "form": {},
             **extra,
         },
@@ -131,7 +135,7 @@ async def infusion(
     try:
         zone = zone_of(db, actor, code)
         scanned = str(form.get("scanned") or "").replace(",", "\n").split()
-        dispensing.record_infusion(
+        record_infusion(
             db,
             actor,
             code,
@@ -170,7 +174,7 @@ def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
     return render(
         request,
         "clinical/pharmacy.html",
-        {"tasks": overview.pharmacy_worklist(db, actor)},
+        {"tasks": pharmacy_worklist(db, actor)},
         actor=actor,
     )
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from msctrial.clinical import subjects
+from msctrial.clinical.subjects.access import get_subject, site_of
 from msctrial.core.errors import InvalidInput
 from msctrial.core.users import Actor
 
@@ -55,4 +55,4 @@ def form_number(form: FormData, name: str) -> float | None:
 
 def zone_of(db: Session, actor: Actor, code: str) -> str:
     """The time zone name of a subject's site (the subject must be visible to the actor)."""
-    return subjects.site_of(db, subjects.get_subject(db, actor, code)).timezone
+    return site_of(db, get_subject(db, actor, code)).timezone

@@ -14,12 +14,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from msctrial.clinical import casebook, queries, visit_entries, visits_exit
-from msctrial.clinical import visit_service as visits
-from msctrial.clinical.forms import ItemKind, get_form
-from msctrial.clinical.subjects import get_subject
-from msctrial.clinical.visit_context import MONITOR_ROLES, local_today, protocol_of
-from msctrial.clinical.visits import visit_by_key
+from msctrial.clinical.casebook import service as casebook
+from msctrial.clinical.data_queries import service as queries
+from msctrial.clinical.subjects import exit as study_exit
+from msctrial.clinical.subjects.access import MONITOR_ROLES, get_subject, local_today, protocol_of
+from msctrial.clinical.visits import service as visits
+from msctrial.clinical.visits.entries import get_entry
+from msctrial.clinical.visits.forms import ItemKind, get_form
+from msctrial.clinical.visits.windows import visit_by_key
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
 from msctrial.core.sites import list_sites
@@ -90,7 +92,7 @@ async def record_exit(code: str, request: Request, db: Db, actor: PageActor) -> 
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
     day = _date(form, "exit_date")
-    visits_exit.record_exit(
+    study_exit.record_exit(
         db, actor, code, str(form.get("kind") or ""), day, str(form.get("reason") or "")
     )
     return see_other(f"/casebook/{code}")
@@ -206,7 +208,7 @@ def entry_page(request: Request, entry_id: int, db: Db, actor: PageActor) -> Res
 
 
 def _render_entry(request: Request, entry_id: int, db: Db, actor: Actor, **extra: Any) -> Response:
-    entry = visit_entries.get_entry(db, actor, entry_id)
+    entry = get_entry(db, actor, entry_id)
     subject = get_subject(db, actor, entry.subject)
     return render(
         request,
@@ -233,7 +235,7 @@ def _render_entry(request: Request, entry_id: int, db: Db, actor: Actor, **extra
 async def change_entry(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
     data = await request.form()
     check_csrf(request, str(data.get("csrf_token") or ""))
-    entry = visit_entries.get_entry(db, actor, entry_id)
+    entry = get_entry(db, actor, entry_id)
     current = {v.item: v for v in entry.values}
     posted = form_values(entry.form, data, keep_blank=True)
     changes = {k: v for k, v in posted.items() if _differs(current.get(k), v)}

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from msctrial.clinical import adverse_events as rules
-from msctrial.clinical import ae_service, ae_views
-from msctrial.clinical.subjects import get_subject
-from msctrial.clinical.visit_context import ENTER_ROLES, MONITOR_ROLES, site_of
-from msctrial.clinical.visit_schemas import AdverseEventPublic
+from msctrial.clinical.safety import rules
+from msctrial.clinical.safety import service as safety
+from msctrial.clinical.safety import views as safety_views
+from msctrial.clinical.safety.schemas import AdverseEventPublic
+from msctrial.clinical.subjects.access import MONITOR_ROLES, SITE_STAFF, get_subject, site_by_id
 from msctrial.core.errors import MsctrialError
 from msctrial.core.users import Actor
 from msctrial.web.deps import Db, PageActor, check_csrf
@@ -42,7 +42,7 @@ def refusal(exc: MsctrialError) -> dict[str, Any]:
 
 
 def can_enter(actor: Actor, site_id: int) -> bool:
-    return actor.has_role(*ENTER_ROLES, site_id=site_id)
+    return actor.has_role(*SITE_STAFF, site_id=site_id)
 
 
 SERIOUS_CHOICES = [s.value for s in rules.Seriousness if s is not rules.Seriousness.death]
@@ -126,9 +126,9 @@ def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
         request,
         "visits/adverse_events.html",
         {
-            "events": ae_views.list_aes(db, actor),
-            "reports": ae_views.list_sae_reports(db, actor, state="pending"),
-            "summary": ae_views.ae_summary(db, actor),
+            "events": safety_views.list_aes(db, actor),
+            "reports": safety_views.list_sae_reports(db, actor, state="pending"),
+            "summary": safety_views.ae_summary(db, actor),
         },
         actor=actor,
     )
@@ -147,7 +147,7 @@ async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Resp
     data = await request.form()
     check_csrf(request, str(data.get("csrf_token") or ""))
     try:
-        ae = ae_service.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
+        ae = safety.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
     except MsctrialError as exc:
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
@@ -159,7 +159,7 @@ async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Resp
 
 @router.get("/adverse-events/{ae_id}")
 def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
-    ae = ae_views.get_ae(db, actor, ae_id)
+    ae = safety_views.get_ae(db, actor, ae_id)
     subject = get_subject(db, actor, ae.subject)
     ctx = ae_context(ae.subject, ae)
     ctx.update(
@@ -173,9 +173,9 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
 async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
     data = await request.form()
     check_csrf(request, str(data.get("csrf_token") or ""))
-    ae = ae_views.get_ae(db, actor, ae_id)
+    ae = safety_views.get_ae(db, actor, ae_id)
     data_in = ae_input(data, _zone(db, actor, ae.subject))
-    ae_service.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
+    safety.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
     return see_other(f"/adverse-events/{ae_id}")
 
 
@@ -189,7 +189,7 @@ def void_ae(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    ae_service.void_ae(db, actor, ae_id, reason)
+    safety.void_ae(db, actor, ae_id, reason)
     return see_other(f"/adverse-events/{ae_id}")
 
 
@@ -203,13 +203,13 @@ def submit_report(
     reference: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    report = ae_service.submit_report(db, actor, report_id, reference=reference)
+    report = safety.submit_report(db, actor, report_id, reference=reference)
     return see_other(f"/adverse-events/{report.ae_id}")
 
 
 def _zone(db: Db, actor: Actor, code: str) -> str:
     """The subject's site time zone: date-times typed on a form are the ward's clock."""
-    return site_of(db, get_subject(db, actor, code).site_id).timezone
+    return site_by_id(db, get_subject(db, actor, code).site_id).timezone
 
 
 @router.get("/infusions/{infusion_id}/reactions")
@@ -227,7 +227,7 @@ async def post_reactions(request: Request, infusion_id: int, db: Db, actor: Page
     data = await request.form()
     check_csrf(request, str(data.get("csrf_token") or ""))
     try:
-        events = ae_service.record_reaction_check(db, actor, infusion_id, reaction_input(data))
+        events = safety.record_reaction_check(db, actor, infusion_id, reaction_input(data))
     except MsctrialError as exc:
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise

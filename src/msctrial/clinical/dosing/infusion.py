@@ -1,0 +1,224 @@
+"""The infusion record at the bedside: the chain of identity from dispensed unit to patient.
+
+``record_infusion`` (investigator, coordinator or pharmacist of the site): every scanned unit
+must be one dispensed for this subject and administration and every dispensed unit must be
+scanned; the infusion must end within the post-thaw window (CLINICAL_FACTS §5.4) and obey the
+schedule unless overridden. What the bedside sees has unit codes and times only: no product
+kind, lot or cell count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.dosing.dispensing import _randomised
+from msctrial.clinical.dosing.schedule import (
+    active_dispensation,
+    get_administration,
+    given_infusions,
+    guidance_limits,
+    refuse_unless_overridden,
+    unresolved_problems,
+)
+from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.subjects.access import check_time, site_of
+from msctrial.clinical.subjects.consent import require_consent
+from msctrial.core import audit
+from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput, OutOfRange, RuleViolation, from_pydantic
+from msctrial.core.localtime import site_local_date
+from msctrial.core.settings import Settings
+from msctrial.core.users import Actor
+
+BEDSIDE = ("investigator", "coordinator", "pharmacist")
+
+
+# An infusion of 100 mL runs in well under an hour; a record longer than this is an entry error.
+MAX_INFUSION = dt.timedelta(hours=12)
+
+
+MAX_VOLUME_ML = 2000.0  # as the protocol model's volume_ml bound
+
+
+# The expected infusion reactions the guidance asks to follow (CLINICAL_FACTS §7; DOMAIN §2).
+REACTIONS = ("fever", "chills", "allergic_reaction", "local_inflammation", "other")
+
+
+class Vitals(BaseModel):
+    """Vital signs before or after an infusion; hard ranges CLINICAL_FACTS §4.3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    heart_rate: float = Field(ge=20, le=250, description="beats/min")
+    systolic_bp: float = Field(ge=40, le=300, description="mmHg")
+    diastolic_bp: float = Field(ge=20, le=200, description="mmHg (engineering limit, D)")
+    respiratory_rate: float = Field(ge=4, le=80, description="/min")
+    temperature_c: float = Field(ge=30.0, le=45.0, description="°C")
+    spo2_pct: float = Field(ge=50, le=100, description="%")
+
+
+def parse_vitals(data: Mapping[str, Any] | None, field: str) -> Vitals:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(
+            f"{field}: give heart_rate, systolic_bp, diastolic_bp, respiratory_rate, "
+            "temperature_c and spo2_pct",
+            field=field,
+        )
+    try:
+        return Vitals.model_validate(dict(data))
+    except ValidationError as exc:
+        err = from_pydantic(exc, prefix=field)
+        cls = (
+            OutOfRange
+            if any(e["type"] in ("greater_than_equal", "less_than_equal") for e in exc.errors())
+            else InvalidInput
+        )
+        raise cls(err.message, field=err.field, **err.details) from None
+
+
+def _check_reactions(reactions: Sequence[str] | None, notes: str | None) -> list[str]:
+    out = []
+    for r in reactions or ():
+        if r not in REACTIONS:
+            raise InvalidInput(
+                f"reactions: {r!r} is not an expected reaction; allowed: {', '.join(REACTIONS)}",
+                field="reactions",
+            )
+        if r not in out:
+            out.append(r)
+    if "other" in out and not (notes or "").strip():
+        raise InvalidInput("reaction_notes: describe the other reaction", field="reaction_notes")
+    return out
+
+
+def record_infusion(
+    session: Session,
+    actor: Actor,
+    subject_code: str,
+    administration_no: int,
+    *,
+    scanned_unit_codes: Sequence[str],
+    started_at: dt.datetime,
+    stopped_at: dt.datetime,
+    volume_ml: float,
+    vitals_before: Mapping[str, Any],
+    vitals_after: Mapping[str, Any],
+    premedication: str | None = None,
+    reactions: Sequence[str] | None = None,
+    reaction_notes: str | None = None,
+    settings: Settings | None = None,
+) -> Infusion:
+    """Record an infusion after checking the scanned units against the dispensation."""
+    from msctrial.product import service as product
+
+    subject = _randomised(session, actor, subject_code)
+    actor.require(*BEDSIDE, site_id=subject.site_id, to="record infusions at this site")
+    now = utcnow()
+    start = check_time(started_at, "started_at", now)
+    stop = check_time(stopped_at, "stopped_at", now)
+    if stop < start:
+        raise InvalidInput(
+            "stopped_at: the infusion cannot stop before it starts", field="stopped_at"
+        )
+    if stop - start > MAX_INFUSION:
+        raise OutOfRange(
+            "stopped_at: an infusion longer than 12 h is not plausible", field="stopped_at"
+        )
+    if not isinstance(volume_ml, int | float) or not 0 < volume_ml <= MAX_VOLUME_ML:
+        raise OutOfRange(
+            f"volume_ml: give the volume infused, 0-{MAX_VOLUME_ML:g} mL", field="volume_ml"
+        )
+    before = parse_vitals(vitals_before, "vitals_before")
+    after = parse_vitals(vitals_after, "vitals_after")
+    kinds = _check_reactions(reactions, reaction_notes)
+    require_consent(session, subject, start)
+    administration = get_administration(session, subject, administration_no)
+    if any(i.administration_id == administration.id for i in given_infusions(session, subject)):
+        raise RuleViolation(
+            f"administration {administration_no} of {subject.subject_code} was already given",
+            field="administration",
+        )
+    dispensation = active_dispensation(session, administration)
+    if dispensation is None:
+        raise RuleViolation(
+            f"administration {administration_no} of {subject.subject_code} has not been "
+            "dispensed; the pharmacy dispenses it first",
+            field="administration",
+        )
+    scanned = [c.strip().upper() for c in scanned_unit_codes if c and c.strip()]
+    if not scanned:
+        raise InvalidInput(
+            "scanned_unit_codes: scan the unit's barcode", field="scanned_unit_codes"
+        )
+    dispensed = list(dispensation.unit_codes)
+    wrong = [c for c in scanned if c not in dispensed]
+    if wrong:
+        raise RuleViolation(
+            f"scanned_unit_codes: unit {', '.join(wrong)} was not dispensed for "
+            f"{subject.subject_code} administration {administration_no}; do not infuse it",
+            field="scanned_unit_codes",
+        )
+    missing = [c for c in dispensed if c not in scanned]
+    if missing:
+        raise RuleViolation(
+            f"scanned_unit_codes: scan every unit dispensed for this administration; "
+            f"not scanned: {', '.join(missing)}",
+            field="scanned_unit_codes",
+        )
+    if start < dispensation.thawed_at:
+        raise InvalidInput(
+            "started_at: the infusion cannot start before the units were thawed "
+            f"({dispensation.thawed_at:%Y-%m-%d %H:%M} UTC)",
+            field="started_at",
+        )
+    # CLINICAL_FACTS §5.4: the window runs from thaw to the end of the infusion. The number of
+    # hours is not shown: a placebo with another window would tell blinded staff the arm.
+    if (stop - dispensation.thawed_at).total_seconds() / 3600 > dispensation.max_hold_h:
+        raise RuleViolation(
+            "stopped_at: the infusion would end past the product's post-thaw window; do not "
+            "infuse these units, ask the pharmacy for new ones",
+            field="stopped_at",
+        )
+    audit.attach(session, actor)
+    if subject.day0_date is None:
+        # Day 0 is the first administration in this protocol (design.day0_event).
+        with audit.because(session, "day 0: first administration", action="day0"):
+            subject.day0_date = site_local_date(start, site_of(session, subject))
+    refuse_unless_overridden(
+        unresolved_problems(session, subject, administration, start, guidance_limits(settings))
+    )
+    for code in scanned:
+        product.record_unit_use(
+            session,
+            actor,
+            code,
+            subject_code=subject.subject_code,
+            administration_no=administration_no,
+            infused_at=start,
+            thawed_at=dispensation.thawed_at,
+            settings=settings,
+        )
+    infusion = Infusion(
+        subject_id=subject.id,
+        site_id=subject.site_id,
+        administration_id=administration.id,
+        dispensation_id=dispensation.id,
+        scanned_unit_codes=scanned,
+        started_at=start,
+        stopped_at=stop,
+        volume_ml=float(volume_ml),
+        vitals_before=before.model_dump(),
+        vitals_after=after.model_dump(),
+        premedication=(premedication or "").strip() or None,
+        reactions=kinds,
+        reaction_notes=(reaction_notes or "").strip() or None,
+        recorded_by=actor.audit_name,
+    )
+    session.add(infusion)
+    session.commit()
+    return infusion

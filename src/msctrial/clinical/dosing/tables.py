@@ -1,0 +1,105 @@
+"""Dosing tables: planned administrations, dispensations, infusions and protocol deviations.
+
+What would reveal the allocation (product kind, lots, cells, product volume and hold time) is
+``BLINDED``: sealed on the audit trail, read only by unblinded roles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from msctrial.clinical.columns import BLINDED
+from msctrial.core.db import Base, UTCDateTime, utcnow
+from msctrial.core.tables import Audited, Voidable
+
+
+class PlannedAdministration(Audited, Voidable, Base):
+    """One administration of the schedule (study day ± window), or one added by an override."""
+
+    __tablename__ = "planned_administration"
+    __table_args__ = (UniqueConstraint("subject_id", "number", name="uq_administration_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    number: Mapped[int] = mapped_column()
+    study_day: Mapped[int] = mapped_column()
+    window_days: Mapped[int] = mapped_column(default=0)
+    optional: Mapped[bool] = mapped_column(default=False)
+    unscheduled: Mapped[bool] = mapped_column(default=False)
+    # The protocol's cell dose for this subject, shown the same way in every arm (blinding).
+    dose_text: Mapped[str] = mapped_column(String(64))
+    nominal_cells: Mapped[float | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Dispensation(Audited, Voidable, Base):
+    """The pharmacist's preparation of one administration: units issued, thaw time."""
+
+    __tablename__ = "dispensation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("planned_administration.id"), index=True
+    )
+    unit_codes: Mapped[list[Any]] = mapped_column(JSON)
+    product_kind: Mapped[str] = mapped_column(String(24), info=BLINDED)
+    lot_codes: Mapped[list[Any]] = mapped_column(JSON, info=BLINDED)
+    # Zero for placebo, never null: a null would leave the field out of the audit entry and
+    # so tell a blinded reader of the trail which dispensations were placebo.
+    cells_total: Mapped[float] = mapped_column(info=BLINDED)
+    # Product volume and hold time differ between cells and placebo: sealed as well.
+    volume_ml: Mapped[float] = mapped_column(info=BLINDED)
+    thawed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    max_hold_h: Mapped[float] = mapped_column(info=BLINDED)
+    dispensed_by: Mapped[str] = mapped_column(String(100))
+    dispensed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Infusion(Audited, Voidable, Base):
+    """What happened at the bedside: the scanned units, times, volume, vitals and reactions."""
+
+    __tablename__ = "infusion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("planned_administration.id"), index=True
+    )
+    dispensation_id: Mapped[int] = mapped_column(ForeignKey("dispensation.id"))
+    scanned_unit_codes: Mapped[list[Any]] = mapped_column(JSON)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    volume_ml: Mapped[float] = mapped_column()
+    vitals_before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    vitals_after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    premedication: Mapped[str | None] = mapped_column(Text, default=None)
+    reactions: Mapped[list[Any]] = mapped_column(JSON)
+    reaction_notes: Mapped[str | None] = mapped_column(Text, default=None)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProtocolDeviation(Audited, Voidable, Base):
+    """A schedule rule overridden by an investigator with a reason (kind: model.DeviationKind)."""
+
+    __tablename__ = "protocol_deviation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    administration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("planned_administration.id"), default=None
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,69 @@
+"""The pharmacy's work list: administrations of randomised subjects not yet prepared."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.dosing.dispensing import product_kind_for
+from msctrial.clinical.dosing.rules import dose_cells_range
+from msctrial.clinical.dosing.schedule import (
+    active_dispensation,
+    administration_schedule,
+    administrations_of,
+    given_infusions,
+)
+from msctrial.clinical.dosing.schemas import PharmacyTask
+from msctrial.clinical.randomisation.allocation import allocation_of, arm_named
+from msctrial.clinical.subjects.access import list_subjects, protocol_for
+from msctrial.core.errors import PermissionDenied
+from msctrial.core.tables import Site
+from msctrial.core.users import Actor
+
+
+def _sites(session: Session) -> dict[int, str]:
+    return {site_id: code for site_id, code in session.execute(select(Site.id, Site.code))}
+
+
+def pharmacy_worklist(session: Session, actor: Actor) -> list[PharmacyTask]:
+    """Administrations of randomised subjects at the pharmacist's sites not yet prepared."""
+    actor.require("pharmacist", to="see the pharmacy's work list")
+    if actor.is_blinded:  # pharmacists are unblinded; a belt-and-braces check
+        raise PermissionDenied("the pharmacy's work list names cells or placebo")
+    sites = _sites(session)
+    out = []
+    for subject in list_subjects(session, actor, status="randomised"):
+        if not actor.has_role("pharmacist", site_id=subject.site_id):
+            continue
+        protocol = protocol_for(session, subject).protocol
+        allocation = allocation_of(session, subject)
+        if allocation is None:
+            continue
+        given = {i.administration_id for i in given_infusions(session, subject)}
+        views = {v.number: v for v in administration_schedule(session, actor, subject.subject_code)}
+        for a in administrations_of(session, subject):
+            if a.id in given or active_dispensation(session, a) is not None:
+                continue
+            kind = product_kind_for(protocol, allocation.arm)
+            low = high = None
+            arm = arm_named(protocol, allocation.arm)
+            if kind == "cells" and arm.dosing and arm.dosing.dose:
+                low, high = dose_cells_range(arm.dosing.dose, subject.weight_kg)
+            v = views[a.number]
+            out.append(
+                PharmacyTask(
+                    subject_code=subject.subject_code,
+                    site=sites[subject.site_id],
+                    administration_no=a.number,
+                    target=v.target,
+                    earliest=v.earliest,
+                    latest=v.latest,
+                    weight_kg=subject.weight_kg,
+                    kind=kind,
+                    cells_low=low,
+                    cells_high=high,
+                )
+            )
+    return sorted(out, key=lambda t: (t.target or dt.date.max, t.subject_code, t.administration_no))

@@ -1,0 +1,255 @@
+"""Setting up the concealed list and randomising a subject.
+
+- ``set_up_randomisation(session, actor, trial_code=None, seed=None, per_stratum=None)``
+  (admin): generates the stratified list from a secret seed (random when not given); only the
+  seed's SHA-256 is stored. Run again with the same seed to add strata for new sites.
+- ``randomise_subject(session, actor, subject_code)`` (investigator or coordinator of the
+  site): takes the next free slot of the subject's stratum in one transaction. On PostgreSQL
+  the slot is claimed with ``SELECT … FOR UPDATE SKIP LOCKED``, so concurrent requests never
+  share a slot; SQLite serialises writers with BEGIN IMMEDIATE. The schedule of
+  administrations is planned in the same transaction (``dosing.schedule``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.dosing.schedule import plan_administrations
+from msctrial.clinical.randomisation import blocks as rnd
+from msctrial.clinical.randomisation.allocation import AllocationView, _view, arm_named
+from msctrial.clinical.randomisation.tables import (
+    Allocation,
+    RandomisationList,
+    RandomisationSlot,
+)
+from msctrial.clinical.subjects.access import (
+    SITE_STAFF,
+    get_subject,
+    protocol_for,
+    site_of,
+    trial_for,
+)
+from msctrial.clinical.subjects.consent import require_consent
+from msctrial.clinical.subjects.model import SubjectStatus
+from msctrial.clinical.subjects.screening import latest_screening
+from msctrial.clinical.subjects.tables import Subject
+from msctrial.core import audit
+from msctrial.core.db import utcnow
+from msctrial.core.errors import Conflict, InvalidInput, RuleViolation
+from msctrial.core.localtime import site_local_date
+from msctrial.core.tables import Site
+from msctrial.core.users import Actor
+from msctrial.protocol.model import Allocation as AllocationKind
+from msctrial.protocol.model import Protocol, Severity
+from msctrial.protocol.service import get_protocol
+
+MIN_PER_STRATUM = 20
+
+
+def factor_levels(session: Session, protocol: Protocol) -> dict[str, list[str]]:
+    """The levels of each stratification factor the protocol names."""
+    severities = [s.value for s in (protocol.eligibility.severity or list(Severity))]
+    levels = {
+        "site": [s.code for s in session.scalars(select(Site).where(Site.active.is_(True)))],
+        "severity": severities,
+        "age_group": list(rnd.AGE_GROUPS),
+        "sex": ["female", "male"],
+        "mechanical_ventilation": ["yes", "no"],
+    }
+    return {f: sorted(levels[f]) if f == "site" else levels[f] for f in protocol.stratification}
+
+
+def arm_ratio(protocol: Protocol) -> dict[str, int]:
+    return {a.name: a.allocation_ratio for a in protocol.arms}
+
+
+def set_up_randomisation(
+    session: Session,
+    actor: Actor,
+    trial_code: str | None = None,
+    *,
+    seed: str | None = None,
+    per_stratum: int | None = None,
+    multipliers: tuple[int, ...] = rnd.DEFAULT_MULTIPLIERS,
+) -> RandomisationList:
+    """Generate the concealed list, or add strata (e.g. a new site) given the same seed."""
+    actor.require("admin", to="set up the randomisation list")
+    seed = check_seed(seed)
+    trial = trial_for(session, trial_code)
+    protocol = get_protocol(session, trial.code).protocol
+    if protocol.design.allocation not in (None, AllocationKind.randomised):
+        raise RuleViolation(
+            f"design.allocation: the protocol is {protocol.design.allocation.value}; "
+            "only a randomised trial has a list",
+            field="design.allocation",
+        )
+    ratio = arm_ratio(protocol)
+    existing = session.scalar(
+        select(RandomisationList).where(RandomisationList.trial_id == trial.id)
+    )
+    if existing is not None and (seed is None or rnd.seed_sha256(seed) != existing.seed_sha256):
+        raise Conflict(
+            f"trial {trial.code} already has a randomisation list; to add strata for new sites "
+            "give the same seed again",
+            field="seed",
+        )
+    seed = seed or secrets.token_hex(32)
+    levels = factor_levels(session, protocol)
+    strata = rnd.all_strata(protocol.stratification, levels)
+    audit.attach(session, actor)
+    if existing is None:
+        target = protocol.sample_size.target if protocol.sample_size else 0
+        # Any one stratum might recruit the whole trial, so each holds the target sample size.
+        per = per_stratum or max(MIN_PER_STRATUM, target)
+        rnd._check(ratio, multipliers, per)
+        existing = RandomisationList(
+            trial_id=trial.id,
+            seed_sha256=rnd.seed_sha256(seed),
+            algorithm=rnd.ALGORITHM,
+            factors=list(protocol.stratification),
+            ratio=ratio,
+            block_sizes=rnd.block_sizes(ratio, multipliers),
+            per_stratum=per,
+            created_by=actor.audit_name,
+        )
+        session.add(existing)
+        session.flush()
+    elif existing.ratio != ratio or existing.factors != list(protocol.stratification):
+        raise Conflict(
+            "the protocol's arms or strata changed since the list was made; a new list needs a "
+            "protocol amendment and the statistician",
+            field="stratification",
+        )
+    have = set(
+        session.scalars(
+            select(RandomisationSlot.stratum).where(RandomisationSlot.list_id == existing.id)
+        )
+    )
+    mults = [size // sum(ratio.values()) for size in existing.block_sizes]
+    # Numbers already issued never change: new strata are numbered after the existing ones.
+    new = [s for s in strata if s not in have]
+    index = {s: i for i, s in enumerate(new, start=len(have) + 1)}
+    for stratum in new:
+        for slot in rnd.stratum_list(seed, stratum, ratio, existing.per_stratum, mults):
+            session.add(
+                RandomisationSlot(
+                    list_id=existing.id,
+                    stratum=stratum,
+                    position=slot.position,
+                    block_no=slot.block_no,
+                    block_size=slot.block_size,
+                    randomisation_no=f"R{existing.id}-{index[stratum]:02d}-{slot.position:04d}",
+                    arm=slot.arm,
+                )
+            )
+    session.commit()
+    return existing
+
+
+def subject_stratum(session: Session, subject: Subject, factors: list[str]) -> str:
+    screening = latest_screening(session, subject)
+    obs = screening.observations if screening else {}
+    values: dict[str, str] = {}
+    for f in factors:
+        if f == "site":
+            values[f] = site_of(session, subject).code
+        elif f == "severity":
+            if not subject.severity:
+                raise RuleViolation("severity: screen the subject first", field="severity")
+            values[f] = subject.severity
+        elif f == "age_group":
+            values[f] = rnd.age_group(int(obs.get("age_years", 0)))
+        elif f == "sex":
+            values[f] = subject.sex
+        elif f == "mechanical_ventilation":
+            values[f] = "yes" if obs.get("mechanical_ventilation") else "no"
+    return rnd.stratum_key(values)
+
+
+def randomise_subject(
+    session: Session, actor: Actor, subject_code: str, *, at: dt.datetime | None = None
+) -> AllocationView:
+    """Allocate the next slot of the subject's stratum and plan its administrations."""
+    subject = get_subject(session, actor, subject_code, for_update=True)
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="randomise subjects")
+    now = utcnow()
+    at = at or now
+    if subject.status != SubjectStatus.screening:
+        raise RuleViolation(
+            f"subject: {subject.subject_code} is {subject.status}; only an eligible subject in "
+            "screening can be randomised",
+            field="subject",
+        )
+    if not subject.eligible:
+        raise RuleViolation(
+            f"subject: {subject.subject_code} is not eligible at the latest screening",
+            field="subject",
+        )
+    require_consent(session, subject, at)
+    stored = protocol_for(session, subject)
+    plist = session.scalar(
+        select(RandomisationList).where(RandomisationList.trial_id == subject.trial_id)
+    )
+    if plist is None:
+        raise RuleViolation(
+            "randomisation: the trial has no randomisation list; an administrator sets it up "
+            "with `msctrial clinical randomisation-setup`",
+            field="randomisation",
+        )
+    stratum = subject_stratum(session, subject, list(plist.factors))
+    slot = session.scalar(
+        select(RandomisationSlot)
+        .where(
+            RandomisationSlot.list_id == plist.id,
+            RandomisationSlot.stratum == stratum,
+            RandomisationSlot.used_at.is_(None),
+        )
+        .order_by(RandomisationSlot.position)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if slot is None:
+        known = session.scalar(
+            select(RandomisationSlot.id).where(
+                RandomisationSlot.list_id == plist.id, RandomisationSlot.stratum == stratum
+            )
+        )
+        raise RuleViolation(
+            f"randomisation: the list has {'no free slot left' if known else 'no stratum'} "
+            f"for {stratum}; an administrator must extend it",
+            field="randomisation",
+        )
+    audit.attach(session, actor)
+    site = site_of(session, subject)
+    with audit.because(session, f"randomised {subject.subject_code}", action="allocate"):
+        slot.used_at = now
+        slot.subject_id = subject.id
+        subject.status = SubjectStatus.randomised.value
+        if stored.protocol.design.day0_event == "randomisation":
+            subject.day0_date = site_local_date(at, site)
+    allocation = Allocation(
+        subject_id=subject.id,
+        slot_id=slot.id,
+        site_id=subject.site_id,
+        randomisation_no=slot.randomisation_no,
+        stratum=stratum,
+        arm=slot.arm,
+        allocated_by=actor.audit_name,
+        allocated_at=now,
+    )
+    session.add(allocation)
+    plan_administrations(session, subject, arm_named(stored.protocol, slot.arm), stored.protocol)
+    session.commit()
+    return _view(allocation, actor, stored.protocol)
+
+
+def check_seed(seed: str | None) -> str | None:
+    if seed is not None and len(seed.strip()) < 16:
+        raise InvalidInput(
+            "seed: use at least 16 characters (e.g. 32 random hex digits)", field="seed"
+        )
+    return seed.strip() if seed else None

@@ -1,0 +1,64 @@
+"""Public shapes of adverse events, SAE reports and post-infusion checks (no arm: an event is
+the same for every arm, so blinded and unblinded readers get the same shapes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class SaeReportPublic(BaseModel):
+    id: int
+    ae_id: int
+    subject: str
+    site: str
+    term: str
+    kind: str
+    label: str
+    clock_start_at: dt.datetime
+    due_at: dt.datetime
+    submitted_at: dt.datetime | None
+    submitted_by: str | None
+    reference: str | None
+    state: str
+
+
+class AdverseEventPublic(BaseModel):
+    id: int
+    subject: str
+    site: str
+    number: int
+    term: str
+    description: str | None
+    onset_date: dt.date
+    end_date: dt.date | None
+    grade: int
+    grade_meaning: str
+    serious: bool
+    seriousness: list[str]
+    relationship_product: str
+    relationship_infusion: str
+    related: bool
+    expectedness: str
+    susar: bool
+    action_taken: str
+    outcome: str
+    infusion_id: int | None
+    expected_reaction: str | None
+    awareness_at: dt.datetime
+    reported_by: str
+    reported_at: dt.datetime
+    voided: bool
+    void_reason: str | None = None
+    reports: list[SaeReportPublic] = Field(default_factory=list)
+
+
+class InfusionCheckPublic(BaseModel):
+    infusion_id: int
+    started_at: dt.datetime
+    checked: bool
+    checked_at: dt.datetime | None = None
+    reactions: list[str] = Field(default_factory=list)
+    overdue: bool = False

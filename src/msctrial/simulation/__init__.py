@@ -1,0 +1,3 @@
+"""The seeded trial simulator: simulated patients run through every real clinical service, for
+the demo trial, training databases and power by simulation.
+"""

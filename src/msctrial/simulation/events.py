@@ -1,0 +1,297 @@
+"""The simulator's events around the visits: infusions, adverse events, deaths and queries.
+
+Written through the services, like everything the simulator does (``trial.py``). Rates
+are realistic for MSC trials in COVID-19: fever after an infusion in about one in ten, serious
+adverse events in about a quarter of patients in both arms and almost never related
+(Monsel 2022, CLINICAL_FACTS §8.1), and most SAE reports filed within the 24 h (§6.2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any
+
+from msctrial.clinical.data_queries import service as queries
+from msctrial.clinical.dosing import schedule
+from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.dosing.rules import dose_cells_range
+from msctrial.clinical.safety import service as safety
+from msctrial.clinical.safety import views as safety_views
+from msctrial.clinical.subjects.access import get_subject
+from msctrial.protocol.model import ProductKind
+from msctrial.simulation.patients import SAE_RISK
+
+if TYPE_CHECKING:
+    from msctrial.simulation.trial import _SubjectRun
+
+
+# Expected reactions per infusion, cells vs placebo (the seed's safety follow-up, DOMAIN §4);
+# rates are msctrial's illustration, not published figures.
+REACTION_RATES = {
+    "fever": (0.12, 0.05),
+    "chills": (0.06, 0.03),
+    "allergic_reaction": (0.01, 0.005),
+    "local_inflammation": (0.02, 0.02),
+}
+
+
+# CTCAE v5 terms common in hospitalised COVID-19 patients.
+MINOR_TERMS = (
+    "Hypokalemia",
+    "Alanine aminotransferase increased",
+    "Diarrhea",
+    "Insomnia",
+    "Anemia",
+    "Hyperglycemia",
+    "Constipation",
+    "Headache",
+    "Nausea",
+)
+
+
+SERIOUS_TERMS = (
+    "Lung infection",
+    "Pneumothorax",
+    "Thromboembolic event",
+    "Acute kidney injury",
+    "Sepsis",
+)
+
+
+VITALS = {
+    "heart_rate": 92,
+    "systolic_bp": 124,
+    "diastolic_bp": 76,
+    "respiratory_rate": 24,
+    "temperature_c": 37.1,
+    "spo2_pct": 94,
+}
+
+
+class EventWriter:
+    def __init__(self, run: _SubjectRun) -> None:
+        self.run = run
+        self.rng = run.rng
+
+    def _u(self, low: float, high: float) -> float:
+        return float(self.rng.uniform(low, high))
+
+    # --- infusions ----------------------------------------------------------------------------
+
+    def _units_needed(self) -> int:
+        """Bags per administration: what the cell dose needs, the same count in both arms."""
+        from msctrial.product import service as product
+
+        r = self.run
+        arm = next(
+            a
+            for a in r.protocol.arms
+            if a.product is ProductKind.cells and a.dosing and a.dosing.dose
+        )
+        assert arm.dosing is not None and arm.dosing.dose is not None
+        low, _ = dose_cells_range(arm.dosing.dose, r.p.weight_kg)
+        stock = product.available_units(
+            r.s, r.staff.pharmacist(r.site.code), kind="cells", now=r.now
+        )
+        per_unit = stock[0].cells if stock and stock[0].cells else 1.0e8
+        return max(1, math.ceil(low / per_unit))
+
+    def infusions(self) -> None:
+        from msctrial.product import service as product
+
+        r, rng = self.run, self.rng
+        subject = get_subject(r.s, r.inv, r.code)
+        pharmacist = r.staff.pharmacist(r.site.code)
+        needed = self._units_needed()
+        for adm in schedule.administrations_of(r.s, subject):
+            day = adm.study_day
+            on = r.day0 + dt.timedelta(days=day)
+            dispensed_at = r.at(on, self._u(9, 11))
+            if day == 0:  # the first dose follows randomisation on the same day
+                dispensed_at = r.randomised_at + dt.timedelta(hours=self._u(1, 2.5))
+            stop = dispensed_at + dt.timedelta(minutes=25 + self._u(30, 50))
+            if day > r.horizon or not r.alive_on(day) or stop >= r.now:
+                continue
+            kind = "cells" if r.msc else "placebo"
+            stock = product.available_units(r.s, pharmacist, kind=kind, now=dispensed_at)
+            if len(stock) < needed:
+                r.result.notes.append(
+                    f"{r.code}: no {kind} units left for administration {adm.number}"
+                )
+                return
+            units = [u.code for u in stock[:needed]]
+            dispense_administration(
+                r.s,
+                pharmacist,
+                r.code,
+                adm.number,
+                unit_codes=units,
+                thawed_at=dispensed_at - dt.timedelta(minutes=20),
+                now=dispensed_at,
+            )
+            reactions = [
+                k
+                for k, (msc, placebo) in REACTION_RATES.items()
+                if rng.random() < (msc if r.msc else placebo)
+            ]
+            infusion = record_infusion(
+                r.s,
+                r.coord,
+                r.code,
+                adm.number,
+                scanned_unit_codes=units,
+                started_at=dispensed_at + dt.timedelta(minutes=25),
+                stopped_at=stop,
+                volume_ml=100,
+                vitals_before=VITALS,
+                vitals_after={**VITALS, "temperature_c": 38.4 if "fever" in reactions else 37.2},
+                reactions=reactions,
+            )
+            r.result.infusions += 1
+            checked = stop + dt.timedelta(hours=self._u(2, 20))
+            if checked < r.now:
+                safety.record_reaction_check(
+                    r.s, r.coord, infusion.id, self._answers(reactions), now=checked
+                )
+                r.result.adverse_events += len(reactions)
+
+    def _answers(self, reactions: list[str]) -> dict[str, Any]:
+        answers: dict[str, Any] = {k: True for k in reactions}
+        if "fever" in reactions:
+            answers["max_temperature_c"] = round(self._u(38.1, 39.6), 1)
+        answers["grades"] = {
+            k: 1 if self.rng.random() < 0.8 else 2 for k in reactions if k != "fever"
+        }
+        return answers
+
+    # --- adverse events -----------------------------------------------------------------------
+
+    def _report(self, data: dict[str, Any], onset_day: int) -> None:
+        r = self.run
+        onset = r.day0 + dt.timedelta(days=onset_day)
+        aware = r.at(onset, self._u(9, 30))
+        # An event already over is entered once it ended (a real site would update it then).
+        end = data.get("end_date")
+        reported = max(aware, r.at(dt.date.fromisoformat(end), 18) if end else aware)
+        ae = safety.report_ae(
+            r.s,
+            r.inv,
+            r.code,
+            {**data, "onset_date": onset.isoformat(), "awareness_at": aware},
+            now=reported,
+        )
+        r.result.adverse_events += 1
+        if not ae.serious:
+            return
+        r.result.serious += 1
+        draw = self.rng.random()
+        hours = self._u(2, 20) if draw < 0.85 else self._u(25, 48) if draw < 0.95 else None
+        if hours is None or aware + dt.timedelta(hours=hours) >= r.now:
+            return
+        sent = aware + dt.timedelta(hours=hours)
+        safety.submit_report(
+            r.s,
+            r.inv,
+            ae.reports[0].id,
+            submitted_at=sent,
+            reference=f"SAE-{r.code}-{ae.number}",
+            now=sent,
+        )
+        for report in safety_views.get_ae(r.s, r.inv, ae.id).reports:
+            filed = sent + dt.timedelta(days=self._u(1, 6))
+            if report.kind != "sponsor_initial" and filed < r.now and self.rng.random() < 0.9:
+                safety.submit_report(r.s, r.staff.monitor, report.id, submitted_at=filed, now=filed)
+
+    def _related(self, p_possible: float) -> str:
+        draw = self.rng.random()
+        return "possible" if draw < p_possible else "unlikely" if draw < 0.5 else "not_related"
+
+    def adverse_events(self) -> None:
+        r, rng = self.run, self.rng
+        last = min(28, r.horizon - 1, (r.end_day or 999) - 1)
+        if last < 1:
+            return
+        for _ in range(int(rng.poisson(1.2))):
+            onset_day = int(rng.integers(1, last + 1))
+            end_day = onset_day + int(rng.integers(1, 9))
+            ended = end_day < r.horizon and r.alive_on(end_day)
+            end = (r.day0 + dt.timedelta(days=end_day)).isoformat() if ended else None
+            self._report(
+                {
+                    "term": str(rng.choice(MINOR_TERMS)),
+                    "grade": int(rng.choice([1, 2, 3], p=[0.6, 0.33, 0.07])),
+                    "relationship_product": self._related(0.15),
+                    "relationship_infusion": self._related(0.1),
+                    "expectedness": "unexpected",
+                    "action_taken": "dose_not_changed",
+                    "outcome": "recovered" if end else "recovering",
+                    "end_date": end,
+                },
+                onset_day,
+            )
+        if rng.random() < SAE_RISK:
+            grade = int(rng.choice([3, 4], p=[0.7, 0.3]))
+            self._report(
+                {
+                    "term": str(rng.choice(SERIOUS_TERMS)),
+                    "grade": grade,
+                    "seriousness": ["hospitalisation"]
+                    + (["life_threatening"] if grade == 4 else []),
+                    "relationship_product": self._related(0.1),
+                    "relationship_infusion": "not_related",
+                    "expectedness": "unexpected",
+                    "action_taken": "not_applicable",
+                    "outcome": "recovering",
+                },
+                int(rng.integers(1, last + 1)),
+            )
+        if r.dies and r.end_day is not None and r.end_day <= r.horizon:
+            death = (r.day0 + dt.timedelta(days=r.end_day)).isoformat()
+            self._report(
+                {
+                    "term": "Respiratory failure",
+                    "grade": 5,
+                    "seriousness": ["death"],
+                    "relationship_product": "unlikely",
+                    "relationship_infusion": "not_related",
+                    "expectedness": "unexpected",
+                    "outcome": "fatal",
+                    "end_date": death,
+                },
+                max(r.end_day - int(rng.integers(0, 3)), 0),
+            )
+            r.result.deaths += 1
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def queries(self, entries: list[tuple[int, dt.datetime]]) -> None:
+        r, rng = self.run, self.rng
+        if entries and rng.random() < 0.3:
+            entry_id, entered = entries[int(rng.integers(len(entries)))]
+            raised = entered + dt.timedelta(days=self._u(1, 10))
+            if raised < r.now:
+                queries.raise_query(
+                    r.s,
+                    r.staff.monitor,
+                    subject_code=r.code,
+                    entry_id=entry_id,
+                    text="The source document shows a different sample date; please check the visit date.",
+                    now=raised,
+                )
+        for q in queries.list_queries(r.s, r.staff.monitor, subject_code=r.code, status="open"):
+            r.result.queries += 1
+            answered = q.raised_at + dt.timedelta(hours=self._u(2, 72))
+            if answered >= r.now or rng.random() > 0.75:
+                continue
+            queries.answer_query(
+                r.s,
+                r.coord,
+                q.id,
+                "Checked against the source document: the value is correct.",
+                now=answered,
+            )
+            closed = answered + dt.timedelta(hours=self._u(2, 96))
+            if closed < r.now and rng.random() < 0.8:
+                queries.close_query(r.s, r.staff.monitor, q.id, now=closed)
