@@ -71,10 +71,11 @@ def run(url: str, writes: int, entries: int) -> None:
     from sqlalchemy import select, text
 
     from msctrial.core import audit
-    from msctrial.core.db import TrialSession, create_all, make_engine, make_sessionmaker
+    from msctrial.core.actors import Actor
+    from msctrial.core.db import make_engine
+    from msctrial.core.session import TrialSession, create_all, make_sessionmaker
     from msctrial.core.sites import add_site
     from msctrial.core.tables import AuditEntry, Site
-    from msctrial.core.users import Actor
 
     engine = make_engine(url)
     create_all(engine)

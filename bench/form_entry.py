@@ -104,7 +104,8 @@ def prepare(url: str, sizes: list[int]) -> list[list[Slot]]:
     from argon2 import PasswordHasher
 
     import msctrial.core.users as users
-    from msctrial.core.db import create_all, make_engine, make_sessionmaker
+    from msctrial.core.db import make_engine
+    from msctrial.core.session import create_all, make_sessionmaker
     from msctrial.core.settings import Settings
     from msctrial.demo import DemoContext, spine
     from msctrial.protocol.service import get_protocol, only_trial

@@ -26,9 +26,10 @@ def build(url: str, lots: int, units: int) -> None:
     from sqlalchemy import select
 
     from msctrial.core import audit
-    from msctrial.core.db import create_all, make_engine, make_sessionmaker
+    from msctrial.core.actors import Actor
+    from msctrial.core.db import make_engine
+    from msctrial.core.session import create_all, make_sessionmaker
     from msctrial.core.sites import add_site
-    from msctrial.core.users import Actor
     from msctrial.product import service
     from msctrial.product.model import LotSheet
     from msctrial.product.tables import Lot, Unit
@@ -116,8 +117,9 @@ def main() -> None:
     lots, units = (20, 100) if args.quick else (100, 200)
     from sqlalchemy import select
 
-    from msctrial.core.db import make_engine, make_sessionmaker
-    from msctrial.core.users import Actor
+    from msctrial.core.actors import Actor
+    from msctrial.core.db import make_engine
+    from msctrial.core.session import make_sessionmaker
     from msctrial.product.inventory import available_units
     from msctrial.product.tables import Lot, Unit
 

@@ -52,8 +52,9 @@ def _baseline(path: str, queue: mp.Queue) -> None:
 
 
 def _scan(path: str, queue: mp.Queue) -> None:
-    from msctrial.core.db import create_all, make_engine, make_sessionmaker
-    from msctrial.core.users import Actor
+    from msctrial.core.actors import Actor
+    from msctrial.core.db import make_engine
+    from msctrial.core.session import create_all, make_sessionmaker
     from msctrial.registry import service
 
     with tempfile.TemporaryDirectory() as tmp:

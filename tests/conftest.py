@@ -17,10 +17,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from msctrial.core.db import create_all, make_engine, make_sessionmaker
+from msctrial.core.actors import Actor
+from msctrial.core.db import make_engine
+from msctrial.core.session import create_all, make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("MSCTRIAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -12,7 +12,7 @@ from msctrial.clinical.randomisation.service import set_up_randomisation
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core import audit
-from msctrial.core.users import Actor
+from msctrial.core.actors import Actor
 from msctrial.protocol.service import get_protocol, only_trial
 
 SEED = "clinical-tests-seed-0001"

@@ -116,7 +116,7 @@ def test_a_new_site_gets_its_strata_from_the_same_seed(session, trial, rand_list
 
 
 def test_an_open_label_trial_shows_the_arm_to_everyone():
-    from msctrial.core.users import Actor, Grant
+    from msctrial.core.actors import Actor, Grant
     from msctrial.demo.spine import reference_protocol_text
     from msctrial.protocol.loader import load_protocol_text
     from msctrial.protocol.model import Masking

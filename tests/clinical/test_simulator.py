@@ -17,19 +17,21 @@ from msctrial.clinical.safety.tables import AdverseEvent, SaeReport
 from msctrial.clinical.subjects.tables import Screening, StudyExit, Subject
 from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.audit import verify_chain
-from msctrial.core.db import create_all, make_engine, make_sessionmaker
+from msctrial.core.db import make_engine
 from msctrial.core.errors import InvalidInput
+from msctrial.core.session import create_all, make_sessionmaker
 from msctrial.core.tables import Site
 from msctrial.demo import DemoContext
 from msctrial.demo import product as product_demo
 from msctrial.demo import spine as spine_demo
+from msctrial.simulation.config import SimulationConfig
 from msctrial.simulation.patients import (
     CONTROL_MORTALITY,
     course,
     draw_patient,
     screening_observations,
 )
-from msctrial.simulation.trial import SimulationConfig, simulate_trial
+from msctrial.simulation.trial import simulate_trial
 
 SEED = 20200308
 DAY = dt.date.today() - dt.timedelta(days=1)  # a past day: nothing depends on the wall clock

@@ -139,7 +139,7 @@ def test_concurrent_writers_leave_one_unbroken_chain(factory, engine):
     """Threads writing at once, each in its own session, on SQLite and PostgreSQL."""
     import threading
 
-    from msctrial.core.users import Actor
+    from msctrial.core.actors import Actor
 
     writers, writes = 4, 6
     errors: list[BaseException] = []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from msctrial.core.actors import Actor, Grant
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from msctrial.core.sites import add_site, get_site, list_sites
-from msctrial.core.users import Actor, Grant
 
 
 def test_a_site_is_added_with_its_altitude_and_pressure(session, system):

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import (
     Conflict,
@@ -22,7 +23,6 @@ from msctrial.core.errors import (
 from msctrial.core.sites import add_site
 from msctrial.core.tables import AuditEntry, LoginAttempt, RoleGrant, User
 from msctrial.core.users import (
-    Actor,
     actor_for_token,
     add_user,
     authenticate,

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from msctrial.clinical.randomisation.service import set_up_randomisation
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.db import make_engine
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
 from tests.e2e.conftest import LiveServer, log_in

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.actors import Actor
+from msctrial.core.db import make_engine
 from msctrial.core.migrate import upgrade
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.demo import DemoContext, spine
 from msctrial.registry import service
 from tests.e2e.conftest import LiveServer, log_in

@@ -19,7 +19,8 @@ from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import screen_subject
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.db import make_engine
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
 from tests.e2e.conftest import LiveServer, log_in

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from msctrial.core.actors import Actor
 from msctrial.core.errors import (
     Conflict,
     InvalidInput,
@@ -16,7 +17,6 @@ from msctrial.core.errors import (
     RuleViolation,
 )
 from msctrial.core.tables import AuditEntry
-from msctrial.core.users import Actor
 from msctrial.product import documents, service, trace
 from msctrial.product.model import (
     InspectionOutcome,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from msctrial.core.actors import Actor, Grant
 from msctrial.core.errors import InvalidInput, NotFound, PermissionDenied
-from msctrial.core.users import Actor, Grant
 from msctrial.registry import service
 from msctrial.registry.tables import RegistryLoad, RegistryStudy
 from tests.registry.records import arm, dumps, intervention, msc_placebo_trial, to_xml, v2_study

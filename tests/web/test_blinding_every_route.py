@@ -34,7 +34,8 @@ from msctrial.clinical.randomisation.unblinding import emergency_unblind
 from msctrial.clinical.subjects.access import get_subject, list_subjects
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import screen_subject
-from msctrial.core.db import make_engine, make_sessionmaker, utcnow
+from msctrial.core.db import make_engine, utcnow
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.core.users import get_user, load_actor
 from msctrial.demo import build_demo

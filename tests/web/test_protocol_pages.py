@@ -172,8 +172,9 @@ def test_only_an_admin_may_upload(login):
 def test_an_admin_registers_the_first_protocol_of_an_empty_deployment(settings, bare_engine):
     from fastapi.testclient import TestClient
 
-    from msctrial.core.db import create_all, make_sessionmaker
-    from msctrial.core.users import Actor, add_user
+    from msctrial.core.actors import Actor
+    from msctrial.core.session import create_all, make_sessionmaker
+    from msctrial.core.users import add_user
     from msctrial.web.app import create_app
     from tests.web.conftest import log_in
 

@@ -26,8 +26,8 @@ from msctrial.clinical.casebook.record import subject_list
 from msctrial.clinical.randomisation import views as randomisation_views
 from msctrial.clinical.randomisation.service import set_up_randomisation
 from msctrial.clinical.randomisation.views import unblinding_list
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor
 
 app = typer.Typer(
     help="Clinical operations: screening, randomisation, subjects.", no_args_is_help=True

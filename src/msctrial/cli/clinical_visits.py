@@ -212,7 +212,8 @@ def simulate(
     from sqlalchemy import select
 
     from msctrial.clinical.subjects.tables import Subject
-    from msctrial.simulation.trial import SimulationConfig, simulate_trial
+    from msctrial.simulation.config import SimulationConfig
+    from msctrial.simulation.trial import simulate_trial
 
     config = SimulationConfig(subjects=subjects, treatment_effect=effect)
     with session_for(settings_for(db)) as session:

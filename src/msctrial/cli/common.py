@@ -13,10 +13,11 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.actors import Actor, Grant
+from msctrial.core.db import make_engine
 from msctrial.core.errors import InvalidInput
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings, load_settings
-from msctrial.core.users import Actor, Grant
 
 DbOption = Annotated[
     str | None,

@@ -25,10 +25,11 @@ from msctrial.cli.common import (
     session_for,
     settings_for,
 )
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, from_pydantic
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor, authenticate
+from msctrial.core.users import authenticate
 from msctrial.product import service, spec_store, trace
 from msctrial.product.specification import ResultInput, load_specification_text
 

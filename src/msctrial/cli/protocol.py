@@ -15,8 +15,8 @@ from msctrial.cli.common import (
     session_for,
     settings_for,
 )
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor
 from msctrial.protocol import service
 from msctrial.protocol.guidance import check_guidance, has_deviation, load_guidance
 from msctrial.protocol.loader import load_protocol

@@ -17,8 +17,8 @@ from typing import Annotated
 import typer
 
 from msctrial.cli.common import DbOption, JsonOption, operator, session_for, settings_for
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor
 from msctrial.protocol.guidance import load_guidance
 from msctrial.registry import client, service
 from msctrial.registry.model import Problem

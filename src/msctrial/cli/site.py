@@ -14,8 +14,8 @@ from msctrial.cli.common import (
     session_for,
     settings_for,
 )
+from msctrial.core.actors import Actor
 from msctrial.core.sites import add_site, list_sites
-from msctrial.core.users import Actor
 
 app = typer.Typer(help="Sites (hospitals).", no_args_is_help=True)
 

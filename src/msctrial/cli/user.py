@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from msctrial.cli.common import DbOption, operator, session_for, settings_for
-from msctrial.core.users import Actor, add_user, create_token, get_user, parse_grant
+from msctrial.core.actors import Actor
+from msctrial.core.users import add_user, create_token, get_user, parse_grant
 
 app = typer.Typer(help="Users, their roles and API tokens.", no_args_is_help=True)
 

@@ -22,17 +22,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session, attributes
 
-from msctrial.core.db import TrialSession, utcnow
-from msctrial.core.errors import Conflict, MsctrialError, ReasonRequired
+from msctrial.core.actors import Actor
+from msctrial.core.db import utcnow
+from msctrial.core.errors import Conflict, MsctrialError, PermissionDenied, ReasonRequired
 from msctrial.core.tables import AuditEntry, AuditHead
-
-if TYPE_CHECKING:
-    from msctrial.core.users import Actor
 
 GENESIS = "0" * 64
 SEALED = "[blinded]"
@@ -324,8 +322,6 @@ def read_trail(
     Trial-wide readers (monitor, admin, QC, DSMB) see every entry; site staff see their sites'
     entries only. Sealed (allocation-revealing) values are shown to unblinded roles alone.
     """
-    from msctrial.core.errors import PermissionDenied
-
     readers = (
         "monitor",
         "admin",
@@ -375,6 +371,3 @@ def history(session: Session, entity: str, entity_id: str | int) -> list[AuditEn
         .order_by(AuditEntry.seq)
     )
     return list(session.scalars(stmt))
-
-
-install(TrialSession)

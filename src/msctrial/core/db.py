@@ -1,20 +1,21 @@
-"""The database: one metadata for every package, an engine made from settings, sessions.
+"""The database: one metadata for every package, an engine made from settings.
 
 SQLite runs in WAL mode with foreign keys on, and every transaction begins IMMEDIATE so two
 writers never deadlock on the lock upgrade (the audit chain makes every write a writer of
-the same head row). PostgreSQL is chosen by URL; nothing connects at import time.
+the same head row). PostgreSQL is chosen by URL; nothing connects at import time. Sessions are ``core.session``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
+import pkgutil
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from msctrial.core.settings import Settings
@@ -96,55 +97,24 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class TrialSession(Session):
-    """A session whose flushes are audited (hooks installed by ``core.audit``)."""
-
-
-def make_sessionmaker(engine: Engine) -> sessionmaker[TrialSession]:
-    import msctrial.core.audit  # noqa: F401  (installs the audit hooks on TrialSession)
-
-    return sessionmaker(engine, class_=TrialSession, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit at the end, roll back everything on any error."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
 def import_all_tables() -> None:
     """Import every package's table modules so the metadata is complete.
 
     A table module is ``tables.py`` (or ``<topic>_tables.py``) in a feature package or in any of
     its subpackages (``clinical/visits/tables.py``); the doors (web, cli) hold none.
     """
-    import importlib
-    import pkgutil
-
     import msctrial
 
-    for mod in pkgutil.walk_packages(msctrial.__path__, prefix="msctrial."):
-        parts = mod.name.split(".")
-        if mod.ispkg or parts[1] in {"web", "cli", "demo"}:
+    _import_tables(msctrial.__path__, "msctrial.", skip={"web", "cli", "demo"})
+
+
+def _import_tables(path: Iterable[str], prefix: str, skip: set[str] = frozenset()) -> None:
+    for mod in pkgutil.iter_modules(path):
+        if mod.name in skip:
             continue
-        if parts[-1] == "tables" or parts[-1].endswith("_tables"):
-            importlib.import_module(mod.name)
-
-
-def create_all(engine: Engine) -> None:
-    """Create every table directly (tests); deployments use the Alembic migrations."""
-    import_all_tables()
-    Base.metadata.create_all(engine)
-    from msctrial.core.audit import ensure_head
-
-    with make_sessionmaker(engine)() as session:
-        ensure_head(session)
-        session.commit()
+        name = prefix + mod.name
+        if mod.ispkg:
+            package = importlib.import_module(name)
+            _import_tables(package.__path__, name + ".")
+        elif mod.name == "tables" or mod.name.endswith("_tables"):
+            importlib.import_module(name)

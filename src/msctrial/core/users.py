@@ -1,8 +1,7 @@
 """Users, their roles per site or trial-wide, passwords, API tokens and login throttling.
 
-The ``Actor`` is what every service receives: who is acting and which roles they hold where.
-Authorisation and blinding are decided from it in the services, so the web and the CLI get
-the same answers.
+Who is acting (``Actor``) is defined in ``core.actors``; this module makes actors from stored
+users, and keeps the users, their grants, passwords, tokens and login attempts.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import hashlib
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,88 +18,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor, Grant
 from msctrial.core.db import utcnow
 from msctrial.core.errors import (
     Conflict,
     InvalidInput,
     NotAuthenticated,
     NotFound,
-    PermissionDenied,
     TooManyAttempts,
 )
 from msctrial.core.settings import Settings
 from msctrial.core.tables import ROLES, ApiToken, LoginAttempt, RoleGrant, Site, User
 
-# Roles that may know the allocation of a blinded trial: the pharmacist prepares cells or
-# placebo, the DSMB reviews unblinded safety data. Everyone else is blinded.
-UNBLINDED_ROLES = frozenset({"pharmacist", "dsmb"})
-# Roles whose grant is per site: they see and change only their site's subjects.
-SITE_ROLES = frozenset({"investigator", "coordinator", "pharmacist"})
-
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-used-to-equalise-timing")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
-
-
-@dataclass(frozen=True)
-class Grant:
-    role: str
-    site_id: int | None = None
-    site_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    user_id: int | None = None
-    grants: tuple[Grant, ...] = ()
-    full_name: str = ""
-    system: bool = field(default=False)
-
-    @classmethod
-    def system_actor(cls, name: str = "system") -> Actor:
-        """The actor for set-up work done by the operator (demo, CLI administration)."""
-        return cls(username=f"system:{name}", system=True, grants=(Grant("admin"),))
-
-    @property
-    def audit_name(self) -> str:
-        return self.username
-
-    @property
-    def roles(self) -> frozenset[str]:
-        return frozenset(g.role for g in self.grants)
-
-    def has_role(self, *roles: str, site_id: int | None = None) -> bool:
-        """Holds one of ``roles`` trial-wide, or at ``site_id`` (at any site when None)."""
-        if self.system:
-            return True
-        for g in self.grants:
-            if g.role in roles and (site_id is None or g.site_id is None or g.site_id == site_id):
-                return True
-        return False
-
-    def site_scope(self, *roles: str) -> frozenset[int] | None:
-        """Site ids where the actor holds any of ``roles``; None means every site."""
-        if self.system:
-            return None
-        sites: set[int] = set()
-        for g in self.grants:
-            if g.role in roles:
-                if g.site_id is None:
-                    return None
-                sites.add(g.site_id)
-        return frozenset(sites)
-
-    def require(self, *roles: str, site_id: int | None = None, to: str = "do this") -> None:
-        if not self.has_role(*roles, site_id=site_id):
-            where = " at this site" if site_id is not None else ""
-            raise PermissionDenied(f"you need the role {' or '.join(roles)}{where} to {to}")
-
-    @property
-    def is_blinded(self) -> bool:
-        """Blinded unless acting as an unblinded role (pharmacist, DSMB) or the system."""
-        return not (self.system or self.roles & UNBLINDED_ROLES)
 
 
 # --- passwords ------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.db import make_engine
 from msctrial.core.migrate import upgrade
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 
 # Steps, in flow order; each module has ``build(session, settings, ctx)``. A step whose module

@@ -17,7 +17,8 @@ from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.settings import Settings
 from msctrial.demo import DemoContext
 from msctrial.protocol.service import only_trial
-from msctrial.simulation.trial import SimulationConfig, simulate_trial
+from msctrial.simulation.config import SimulationConfig
+from msctrial.simulation.trial import simulate_trial
 
 
 def build(session: Session, settings: Settings, ctx: DemoContext) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import msctrial
+from msctrial.core.actors import Actor
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.demo import DemoContext
 from msctrial.registry import service
 from msctrial.registry.tables import RegistryStudy

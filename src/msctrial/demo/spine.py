@@ -7,10 +7,11 @@ from importlib import resources
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.settings import Settings
 from msctrial.core.sites import add_site
 from msctrial.core.tables import Site, User
-from msctrial.core.users import Actor, add_user
+from msctrial.core.users import add_user
 from msctrial.demo import DemoContext, Login
 from msctrial.protocol.service import save_protocol
 

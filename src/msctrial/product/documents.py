@@ -9,8 +9,8 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.errors import Conflict
-from msctrial.core.users import Actor
 from msctrial.product import views
 from msctrial.product.model import LotStatus
 from msctrial.product.schemas import LabelPublic, LotDetail

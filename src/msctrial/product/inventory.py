@@ -52,10 +52,10 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from msctrial.core.settings import Settings, load_settings
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.product.model import LotStatus, within_shelf_life
 from msctrial.product.schemas import (
     IssuedUnit,

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from msctrial.core.users import Actor, reauthenticate
+from msctrial.core.users import reauthenticate
 from msctrial.product import views
 from msctrial.product.inventory import (  # noqa: F401  (the contract, re-exported)
     available_units,

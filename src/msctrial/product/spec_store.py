@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import Conflict, NotFound
-from msctrial.core.users import Actor
 from msctrial.product.schemas import SpecificationPublic
 from msctrial.product.specification import Specification as SpecModel
 from msctrial.product.specification import load_specification_text

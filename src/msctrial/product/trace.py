@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.product import views
 from msctrial.product.schemas import (
     FollowUpPublic,

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, NotFound
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.protocol.guidance import Finding, Guidance, check_guidance, load_guidance
 from msctrial.protocol.loader import load_protocol_text
 from msctrial.protocol.model import Protocol

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, NotFound
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.protocol.guidance import Guidance, load_guidance
 from msctrial.registry.classify import classify
 from msctrial.registry.design import Extraction, extract_design

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import numpy as np
+from sqlalchemy.orm import Session
 
 from msctrial.clinical.data_queries import service as queries
 from msctrial.clinical.dosing import schedule
@@ -20,12 +23,13 @@ from msctrial.clinical.dosing.rules import dose_cells_range
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
 from msctrial.clinical.subjects.access import get_subject
+from msctrial.core.actors import Actor
+from msctrial.core.tables import Site
 from msctrial.protocol.model import ProductKind
-from msctrial.simulation.patients import SAE_RISK
-
-if TYPE_CHECKING:
-    from msctrial.simulation.trial import _SubjectRun
-
+from msctrial.protocol.model import Protocol as TrialProtocol
+from msctrial.simulation.config import SimulationResult
+from msctrial.simulation.patients import SAE_RISK, Patient
+from msctrial.simulation.staff import Staff
 
 # Expected reactions per infusion, cells vs placebo (the seed's safety follow-up, DOMAIN §4);
 # rates are msctrial's illustration, not published figures.
@@ -70,8 +74,36 @@ VITALS = {
 }
 
 
+class SubjectRun(Protocol):
+    """What the events need of one simulated patient's course (``trial._SubjectRun``)."""
+
+    s: Session
+    rng: np.random.Generator
+    staff: Staff
+    protocol: TrialProtocol
+    site: Site
+    p: Patient
+    result: SimulationResult
+    now: dt.datetime
+    code: str
+    inv: Actor
+    coord: Actor
+    day0: dt.date
+    randomised_at: dt.datetime
+    horizon: int
+    msc: bool
+    dies: bool
+    end_day: int | None
+
+    def at(self, day: dt.date, hour: float) -> dt.datetime: ...
+
+    def alive_on(self, day: int) -> bool: ...
+
+
 class EventWriter:
-    def __init__(self, run: _SubjectRun) -> None:
+    """Writes a patient's infusions, adverse events, death and queries through the services."""
+
+    def __init__(self, run: SubjectRun) -> None:
         self.run = run
         self.rng = run.rng
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.tables import RoleGrant, Site, User
-from msctrial.core.users import Actor, load_actor
+from msctrial.core.users import load_actor
 
 
 class Staff:

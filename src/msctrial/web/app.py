@@ -8,6 +8,7 @@ each exposing ``router``, and names itself in ``PACKAGES``.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -21,11 +22,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from msctrial import __version__
-from msctrial.core.db import make_engine, make_sessionmaker
+from msctrial.core.db import make_engine
 from msctrial.core.errors import MsctrialError
+from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
+# The routers of the two web doors, in this order: a feature's JSON routes and pages, each
+# door module of a feature holding an ``APIRouter`` called ``router``.
 PACKAGES = ["auth", "home", "protocol", "product", "clinical", "visits", "registry", "audit"]
 
 SESSION_COOKIE = "msctrial_session"
@@ -64,16 +68,27 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         StaticFiles(directory=str(resources.files("msctrial.web") / "static")),
         name="static",
     )
-    for package in PACKAGES:
-        for door in ("api", "pages"):
-            try:
-                module = importlib.import_module(f"msctrial.web.{door}.{package}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"msctrial.web.{door}.{package}":
-                    raise
-                continue
-            app.include_router(module.router)
+    for module in _door_modules():
+        app.include_router(module.router)
     return app
+
+
+def _door_modules() -> list[Any]:
+    """Every module of ``web.api`` and ``web.pages`` with a router: the features' own first."""
+    found = []
+    for door in ("api", "pages"):
+        package = importlib.import_module(f"msctrial.web.{door}")
+        names = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+        names.sort(
+            key=lambda n: (
+                PACKAGES.index(n.split("_")[0]) if n.split("_")[0] in PACKAGES else len(PACKAGES)
+            )
+        )
+        for name in names:
+            module = importlib.import_module(f"msctrial.web.{door}.{name}")
+            if hasattr(module, "router"):
+                found.append(module)
+    return found
 
 
 async def _security_headers(request: Request, call_next: Any) -> Response:

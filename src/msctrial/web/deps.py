@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.errors import NotAuthenticated, PermissionDenied
 from msctrial.core.settings import Settings
 from msctrial.core.tables import User
-from msctrial.core.users import Actor, actor_for_token, load_actor
+from msctrial.core.users import actor_for_token, load_actor
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

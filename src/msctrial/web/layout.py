@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from msctrial.core.users import Actor
+from msctrial.core.actors import Actor
 
 
 @dataclass(frozen=True)

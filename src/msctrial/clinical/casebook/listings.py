@@ -18,7 +18,7 @@ from msctrial.clinical.subjects.access import list_subjects, visible_sites
 from msctrial.clinical.subjects.schemas import SubjectUnblinded
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
-from msctrial.core.users import Actor
+from msctrial.core.actors import Actor
 
 SUBJECT_COLUMNS = [
     "subject_code",

@@ -44,8 +44,8 @@ from msctrial.clinical.subjects.schemas import (
 )
 from msctrial.clinical.subjects.screening import screen_failure_of
 from msctrial.clinical.subjects.tables import Screening, Subject
+from msctrial.core.actors import Actor
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.protocol.model import Protocol
 
 

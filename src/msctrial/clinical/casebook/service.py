@@ -35,8 +35,8 @@ from msctrial.clinical.visits.forms import get_form
 from msctrial.clinical.visits.schemas import FormCell, OverdueVisit, VisitStatusPublic
 from msctrial.clinical.visits.tables import FormEntry, VisitRecord
 from msctrial.clinical.visits.windows import Recorded, VisitStatus, schedule_status, visit_key
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.users import Actor
 
 # The expected reactions are asked about within 24 h of an infusion (the reference protocol's
 # safety endpoints: "fever within 24 h of infusion"); a check not done by then is overdue.

@@ -29,10 +29,10 @@ from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits.edit_checks import Finding
 from msctrial.clinical.visits.tables import FormEntry, VisitRecord
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 
 STATUSES = ("open", "answered", "closed")
 

@@ -33,10 +33,10 @@ from msctrial.clinical.subjects.consent import require_consent
 from msctrial.clinical.subjects.model import SubjectStatus
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import RuleViolation
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.protocol.model import ProductKind, Protocol
 
 

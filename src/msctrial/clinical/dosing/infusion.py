@@ -29,11 +29,11 @@ from msctrial.clinical.dosing.tables import Infusion
 from msctrial.clinical.subjects.access import check_time, site_of
 from msctrial.clinical.subjects.consent import require_consent
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, OutOfRange, RuleViolation, from_pydantic
 from msctrial.core.localtime import site_local_date
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 
 BEDSIDE = ("investigator", "coordinator", "pharmacist")
 

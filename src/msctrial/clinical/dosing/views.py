@@ -18,9 +18,9 @@ from msctrial.clinical.dosing.schedule import (
 from msctrial.clinical.dosing.schemas import PharmacyTask
 from msctrial.clinical.randomisation.allocation import allocation_of, arm_named
 from msctrial.clinical.subjects.access import list_subjects, protocol_for
+from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 
 
 def _sites(session: Session) -> dict[int, str]:

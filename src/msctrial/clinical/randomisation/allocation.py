@@ -19,8 +19,8 @@ from msctrial.clinical.subjects.access import (
     protocol_for,
 )
 from msctrial.clinical.subjects.tables import Subject
+from msctrial.core.actors import Actor
 from msctrial.core.errors import NotFound
-from msctrial.core.users import Actor
 from msctrial.protocol.model import Arm, Protocol
 
 

@@ -38,11 +38,11 @@ from msctrial.clinical.subjects.model import SubjectStatus
 from msctrial.clinical.subjects.screening import latest_screening
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, RuleViolation
 from msctrial.core.localtime import site_local_date
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.protocol.model import Allocation as AllocationKind
 from msctrial.protocol.model import Protocol, Severity
 from msctrial.protocol.service import get_protocol

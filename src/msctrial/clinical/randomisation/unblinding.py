@@ -23,9 +23,9 @@ from msctrial.clinical.subjects.access import (
 )
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import RuleViolation
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from msctrial.clinical.randomisation.schemas import (
 from msctrial.clinical.randomisation.tables import RandomisationList, RandomisationSlot
 from msctrial.clinical.randomisation.unblinding import list_unblindings
 from msctrial.clinical.subjects.access import trial_for
+from msctrial.core.actors import Actor
 from msctrial.core.errors import NotFound
-from msctrial.core.users import Actor
 
 
 def unblinding_list(session: Session, actor: Actor) -> list[UnblindingPublic]:

@@ -46,9 +46,9 @@ from msctrial.clinical.subjects.consent import require_consent
 from msctrial.clinical.subjects.exit import record_exit_in_session
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, NotFound, from_pydantic
-from msctrial.core.users import Actor
 
 
 def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:

@@ -22,9 +22,9 @@ from msctrial.clinical.safety.schemas import AdverseEventPublic, SaeReportPublic
 from msctrial.clinical.safety.tables import AdverseEvent, SaeReport
 from msctrial.clinical.subjects.access import site_code_of, visible_sites
 from msctrial.clinical.subjects.tables import Subject
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, NotFound, from_pydantic
-from msctrial.core.users import Actor
 
 FEVER = "fever"
 

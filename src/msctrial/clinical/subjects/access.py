@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from msctrial.clinical.subjects.model import SubjectStatus, normalise_subject_code
 from msctrial.clinical.subjects.severity import Air
 from msctrial.clinical.subjects.tables import Subject
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from msctrial.core.localtime import end_of_day, site_local_date
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.protocol.loader import load_protocol_text
 from msctrial.protocol.model import Protocol, Visit
 from msctrial.protocol.service import StoredProtocol, get_protocol, only_trial

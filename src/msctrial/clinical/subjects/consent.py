@@ -20,9 +20,9 @@ from msctrial.clinical.subjects.access import (
 from msctrial.clinical.subjects.model import ConsentSigner, SubjectStatus
 from msctrial.clinical.subjects.tables import Consent, Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, RuleViolation
-from msctrial.core.users import Actor
 
 
 def record_consent(

@@ -18,9 +18,9 @@ from msctrial.clinical.subjects.access import SITE_STAFF, get_subject, local_tod
 from msctrial.clinical.subjects.model import SubjectStatus
 from msctrial.clinical.subjects.tables import StudyExit, Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput
-from msctrial.core.users import Actor
 
 EXIT_STATUS = {
     "died": SubjectStatus.died,

@@ -32,9 +32,9 @@ from msctrial.clinical.subjects.severity import (
 )
 from msctrial.clinical.subjects.tables import ScreenFailure, Screening, Subject
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, NotFound, RuleViolation
 from msctrial.core.tables import Site
-from msctrial.core.users import Actor
 from msctrial.protocol.service import get_protocol
 from msctrial.protocol.tables import Trial
 

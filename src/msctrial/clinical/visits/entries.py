@@ -19,8 +19,8 @@ from msctrial.clinical.visits.forms import get_form
 from msctrial.clinical.visits.schemas import EntryPublic, FormPublic, ItemPublic, ValuePublic
 from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.clinical.visits.windows import visit_key
+from msctrial.core.actors import Actor
 from msctrial.core.errors import NotFound
-from msctrial.core.users import Actor
 
 
 def get_entry(session: Session, actor: Actor, entry_id: int) -> EntryPublic:

@@ -53,9 +53,9 @@ from msctrial.clinical.visits.schemas import EntryPublic
 from msctrial.clinical.visits.tables import FormEntry, VisitRecord
 from msctrial.clinical.visits.windows import find_visit, windows
 from msctrial.core import audit
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
-from msctrial.core.users import Actor
 from msctrial.protocol.model import Visit
 
 

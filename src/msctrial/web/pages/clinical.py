@@ -15,24 +15,22 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from msctrial.clinical.casebook import record
-from msctrial.clinical.casebook.record import subject_detail
 from msctrial.clinical.dosing import schedule
-from msctrial.clinical.dosing.infusion import BEDSIDE
 from msctrial.clinical.randomisation import service as randomisation
 from msctrial.clinical.randomisation.unblinding import emergency_unblind
 from msctrial.clinical.randomisation.views import unblinding_list
-from msctrial.clinical.subjects.access import SITE_STAFF, get_subject, site_of
+from msctrial.clinical.subjects.access import SITE_STAFF
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import record_screen_failure, screen_subject
 from msctrial.clinical.subjects.severity import FIELDS, OxygenSupport
-from msctrial.core.db import utcnow
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.sites import list_sites
-from msctrial.core.users import Actor
 from msctrial.protocol.service import get_protocol, only_trial
 from msctrial.web.deps import Config, Db, PageActor, check_csrf
 from msctrial.web.layout import render
-from msctrial.web.pages.clinical_forms import form_number, local_time, site_zone, zone_of
+from msctrial.web.pages.clinical_forms import form_number, local_time, zone_of
+from msctrial.web.pages.subject_view import subject_page_or_error, subject_page_with
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form()]
@@ -150,45 +148,9 @@ async def screen(request: Request, db: Db, actor: PageActor) -> Response:
     return RedirectResponse(f"/clinical/subjects/{out.subject.subject_code}", status_code=303)
 
 
-def _subject_page(
-    request: Request, db: Db, actor: Actor, code: str, *, status: int = 200, **extra: Any
-) -> Response:
-    detail = subject_detail(db, actor, code)
-    subject = get_subject(db, actor, code)
-    site_id = subject.site_id
-    ctx = {
-        "d": detail,
-        "s": detail.subject,
-        "arm": getattr(detail.subject, "arm", None),
-        "can_edit": actor.has_role(*SITE_STAFF, site_id=site_id),
-        "is_investigator": actor.has_role("investigator", site_id=site_id),
-        "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
-        "at_bedside": actor.has_role(*BEDSIDE, site_id=site_id),
-        "now_local": utcnow().astimezone(site_zone(site_of(db, subject).timezone)),
-        **extra,
-    }
-    return render(request, "clinical/subject.html", ctx, actor=actor, status=status)
-
-
 @router.get("/clinical/subjects/{code}")
 def subject_page(request: Request, code: str, db: Db, actor: PageActor) -> Response:
-    return _subject_page(request, db, actor, code)
-
-
-def subject_page_or_error(
-    request: Request, db: Db, actor: Actor, code: str, action: Any
-) -> Response:
-    """Run a subject action; on a refusal show the subject page with the message."""
-    try:
-        action()
-    except MsctrialError as exc:
-        db.rollback()
-        if exc.status in (401, 403, 404):
-            raise
-        return _subject_page(
-            request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
-        )
-    return RedirectResponse(f"/clinical/subjects/{code}", status_code=303)
+    return subject_page_with(request, db, actor, code)
 
 
 @router.post("/clinical/subjects/{code}/consent")
@@ -266,7 +228,7 @@ def unblind(
         db.rollback()
         if exc.status in (401, 403, 404):
             raise
-        return _subject_page(
+        return subject_page_with(
             request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
         )
     return render(request, "clinical/unblinded.html", {"u": result}, actor=actor)
@@ -318,6 +280,3 @@ def unblindings(request: Request, db: Db, actor: PageActor) -> Response:
 
 
 # Dispensing, the bedside and the pharmacy's list: a module of their own, on this router.
-from msctrial.web.pages import clinical_dosing  # noqa: E402
-
-router.include_router(clinical_dosing.router)

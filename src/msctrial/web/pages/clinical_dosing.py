@@ -16,12 +16,13 @@ from msctrial.clinical.dosing.dispensing import dispense_administration
 from msctrial.clinical.dosing.infusion import BEDSIDE, REACTIONS, record_infusion
 from msctrial.clinical.dosing.views import pharmacy_worklist
 from msctrial.clinical.subjects.access import get_subject
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import MsctrialError
-from msctrial.core.users import Actor
 from msctrial.web.deps import Config, Db, PageActor, check_csrf
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import VITALS, form_number, local_time, zone_of
+from msctrial.web.pages.subject_view import subject_page_or_error
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,8 +184,6 @@ def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
 async def void_dispensation(
     request: Request, code: str, number: int, db: Db, actor: PageActor
 ) -> Response:
-    from msctrial.web.pages.clinical import subject_page_or_error
-
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token") or ""))
     reason = str(form.get("reason") or "")

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from msctrial.clinical.subjects.access import get_subject, site_of
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
-from msctrial.core.users import Actor
 
 VITALS = (
     "heart_rate",

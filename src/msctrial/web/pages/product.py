@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError
-from msctrial.core.users import Actor
 from msctrial.product import documents, service, spec_store, trace
 from msctrial.product.specification import Level, ResultInput, symbol
 from msctrial.web.deps import Db, PageActor, check_csrf

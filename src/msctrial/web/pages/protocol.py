@@ -9,9 +9,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.settings import Settings
-from msctrial.core.users import Actor
 from msctrial.protocol import service
 from msctrial.protocol.loader import MAX_BYTES
 from msctrial.web.deps import Config, Db, PageActor, check_csrf

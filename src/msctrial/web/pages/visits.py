@@ -22,18 +22,16 @@ from msctrial.clinical.visits import service as visits
 from msctrial.clinical.visits.entries import get_entry
 from msctrial.clinical.visits.forms import ItemKind, get_form
 from msctrial.clinical.visits.windows import visit_by_key
+from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
 from msctrial.core.sites import list_sites
-from msctrial.core.users import Actor
 from msctrial.web.deps import Db, PageActor, check_csrf
 from msctrial.web.layout import render
-from msctrial.web.pages import visits_safety
 from msctrial.web.pages.visits_safety import can_enter, refusal, see_other
 
 router = APIRouter(include_in_schema=False)
 # The adverse-event pages share this router.
-router.include_router(visits_safety.router)
 Csrf = Annotated[str, Form()]
 
 

@@ -20,11 +20,11 @@ from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
 from msctrial.clinical.safety.schemas import AdverseEventPublic
 from msctrial.clinical.subjects.access import MONITOR_ROLES, SITE_STAFF, get_subject, site_by_id
+from msctrial.core.actors import Actor
 from msctrial.core.errors import MsctrialError
-from msctrial.core.users import Actor
 from msctrial.web.deps import Db, PageActor, check_csrf
 from msctrial.web.layout import render
-from msctrial.web.pages.clinical import local_time
+from msctrial.web.pages.clinical_forms import local_time
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form()]
