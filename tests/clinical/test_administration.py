@@ -6,14 +6,8 @@ import datetime as dt
 
 import pytest
 
-from msctrial.clinical.dosing.rules import (
-    PlannedDose,
-    ScheduleLimits,
-    check_administration,
-    dose_cells_range,
-    planned_schedule,
-    window_dates,
-)
+from msctrial.clinical.dosing.rules import ScheduleLimits, check_administration
+from msctrial.protocol.dosing import PlannedDose, dose_cells_range, planned_schedule, window_dates
 from msctrial.protocol.model import Dose, Schedule
 
 # The guidance as the ruleset quotes it (DOMAIN §2): ≤ 3 infusions, ≥ 3 days apart.

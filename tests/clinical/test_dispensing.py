@@ -146,7 +146,7 @@ def test_a_second_administration_too_soon_needs_an_investigators_override(
 def test_a_fourth_infusion_needs_an_override_that_adds_it_as_a_deviation(
     session, trial, rand_list, stock
 ):
-    from msctrial.clinical.dosing.tables import PlannedAdministration
+    from msctrial.clinical.randomisation.tables import PlannedAdministration
     from msctrial.clinical.subjects.tables import Subject
 
     code, arm = randomised(session, trial)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from msctrial.clinical.dosing.tables import PlannedAdministration
 from msctrial.clinical.randomisation.allocation import arm_visible
 from msctrial.clinical.randomisation.blocks import balanced
 from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
-from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
+from msctrial.clinical.randomisation.tables import (
+    Allocation,
+    PlannedAdministration,
+    RandomisationSlot,
+)
 from msctrial.clinical.randomisation.unblinding import emergency_unblind, list_unblindings
 from msctrial.core import audit
 from msctrial.core.errors import Conflict, PermissionDenied, ReasonRequired, RuleViolation

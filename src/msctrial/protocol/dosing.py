@@ -1,4 +1,9 @@
-"""Dosing arithmetic a pharmacist does at the bench: cells for a patient, bags to thaw, dates."""
+"""Dosing arithmetic: cells for a patient, bags to thaw, the planned days and their windows. Pure.
+
+What a pharmacist works out at the bench and a protocol's schedule implies for one subject:
+the administrations of an arm's schedule (study day ± window, optional ones flagged), their
+calendar dates from day 0, and the cells one administration may hold for a body weight.
+"""
 
 from __future__ import annotations
 
@@ -102,3 +107,53 @@ def administration_windows(
     """(earliest, target, latest) date of each planned administration."""
     w = dt.timedelta(days=schedule.window_days)
     return [(d - w, d, d + w) for d in administration_dates(schedule, day0)]
+
+
+# A cell count is measured to about ±10% (manual or automated counting of a thawed product);
+# a single-valued protocol dose is accepted within that tolerance. A design choice (D).
+SINGLE_DOSE_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class PlannedDose:
+    number: int
+    study_day: int
+    window_days: int
+    optional: bool = False
+
+
+def planned_schedule(schedule: Schedule) -> list[PlannedDose]:
+    """The administrations of an arm's schedule, numbered from 1, optional ones flagged."""
+    planned = set(schedule.planned_days)
+    return [
+        PlannedDose(i, day, schedule.window_days, optional=day not in planned)
+        for i, day in enumerate(schedule.all_days, start=1)
+    ]
+
+
+def study_day(day0: dt.date, on: dt.date) -> int:
+    """Days since day 0 (day 0 itself is 0; no day "-0" or skipped 0)."""
+    return (on - day0).days
+
+
+def window_dates(day0: dt.date, dose: PlannedDose) -> tuple[dt.date, dt.date, dt.date]:
+    """(earliest, target, latest) calendar date of one administration."""
+    target = day0 + dt.timedelta(days=dose.study_day)
+    w = dt.timedelta(days=dose.window_days)
+    return target - w, target, target + w
+
+
+def dose_cells_range(dose: Dose, weight_kg: float) -> tuple[float, float]:
+    """The cells one administration may contain: the protocol's range for this weight."""
+    if dose.unit not in (DoseUnit.cells, DoseUnit.cells_per_kg):
+        raise InvalidInput(f"dose.unit: {dose.unit.value} is not a cell dose", field="dose.unit")
+    low = total_cells(dose, weight_kg)
+    if dose.max is not None:
+        high = total_cells(Dose(value=dose.max, unit=dose.unit), weight_kg)
+        return low, high
+    return low * (1 - SINGLE_DOSE_TOLERANCE), low * (1 + SINGLE_DOSE_TOLERANCE)
+
+
+def target_cells(dose: Dose, weight_kg: float) -> float:
+    """The cells to give: the protocol dose (the lower end of a range) for this weight."""
+    return total_cells(dose, weight_kg)

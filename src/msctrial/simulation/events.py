@@ -19,12 +19,12 @@ from msctrial.clinical.data_queries import service as queries
 from msctrial.clinical.dosing import schedule
 from msctrial.clinical.dosing.dispensing import dispense_administration
 from msctrial.clinical.dosing.infusion import record_infusion
-from msctrial.clinical.dosing.rules import dose_cells_range
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
 from msctrial.core.tables import Site
+from msctrial.protocol.dosing import dose_cells_range
 from msctrial.protocol.model import ProductKind
 from msctrial.protocol.model import Protocol as TrialProtocol
 from msctrial.simulation.config import SimulationResult

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from msctrial.clinical.dosing import rules as adm
 from msctrial.clinical.dosing.schedule import (
     active_dispensation,
     get_administration,
@@ -37,6 +36,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import RuleViolation
 from msctrial.core.settings import Settings
+from msctrial.protocol import dosing
 from msctrial.protocol.model import ProductKind, Protocol
 
 
@@ -73,7 +73,7 @@ def _cells_to_give(
     dose = arm.dosing.dose if arm.dosing else None
     if dose is None or not dose.counts_cells:
         raise RuleViolation(f"arm {arm.name!r} states no cell dose to dispense", field="dose")
-    low, high = adm.dose_cells_range(dose, weight_kg)
+    low, high = dosing.dose_cells_range(dose, weight_kg)
     per_unit = [(u.cells_per_unit or 0.0, u.volume_ml) for u in issued]
     supplied = sum(c for c, _ in per_unit)
     volume = sum(v for _, v in per_unit)
@@ -91,7 +91,7 @@ def _cells_to_give(
         )
     if supplied <= high:
         return supplied, volume
-    target = adm.target_cells(dose, weight_kg)
+    target = dosing.target_cells(dose, weight_kg)
     return target, volume * target / supplied
 
 

@@ -1,6 +1,6 @@
-"""Administration schedule rules: which doses a subject is due, when, and how many cells. Pure.
+"""The rules an administration must obey, and what breaking one is called. Pure.
 
-The schedule (days from day 0 with a ± window) and the dose come from the protocol arm; the
+The planned days and doses are the protocol's (``protocol.dosing``); the
 limits on the number of infusions and the interval between them come from the expert-guidance
 ruleset (DOMAIN §2: at most 3 infusions, at least 3 days apart; CLINICAL_FACTS §7 says these are
 quotations to be checked, so they are read from the ruleset, not written here). Breaking a
@@ -10,25 +10,10 @@ deviation (``DeviationKind``).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from msctrial.core.errors import InvalidInput
-from msctrial.protocol.dosing import total_cells
-from msctrial.protocol.model import Dose, DoseUnit, Schedule
-
-# A cell count is measured to about ±10% (manual or automated counting of a thawed product);
-# a single-valued protocol dose is accepted within that tolerance. A design choice (D).
-SINGLE_DOSE_TOLERANCE = 0.10
-
-
-@dataclass(frozen=True)
-class PlannedDose:
-    number: int
-    study_day: int
-    window_days: int
-    optional: bool = False
+from msctrial.protocol.dosing import PlannedDose
 
 
 @dataclass(frozen=True)
@@ -42,27 +27,6 @@ class ScheduleLimits:
 class ScheduleProblem:
     kind: DeviationKind
     message: str
-
-
-def planned_schedule(schedule: Schedule) -> list[PlannedDose]:
-    """The administrations of an arm's schedule, numbered from 1, optional ones flagged."""
-    planned = set(schedule.planned_days)
-    return [
-        PlannedDose(i, day, schedule.window_days, optional=day not in planned)
-        for i, day in enumerate(schedule.all_days, start=1)
-    ]
-
-
-def study_day(day0: dt.date, on: dt.date) -> int:
-    """Days since day 0 (day 0 itself is 0; no day "-0" or skipped 0)."""
-    return (on - day0).days
-
-
-def window_dates(day0: dt.date, dose: PlannedDose) -> tuple[dt.date, dt.date, dt.date]:
-    """(earliest, target, latest) calendar date of one administration."""
-    target = day0 + dt.timedelta(days=dose.study_day)
-    w = dt.timedelta(days=dose.window_days)
-    return target - w, target, target + w
 
 
 def check_administration(
@@ -108,22 +72,6 @@ def check_administration(
                 )
             )
     return problems
-
-
-def dose_cells_range(dose: Dose, weight_kg: float) -> tuple[float, float]:
-    """The cells one administration may contain: the protocol's range for this weight."""
-    if dose.unit not in (DoseUnit.cells, DoseUnit.cells_per_kg):
-        raise InvalidInput(f"dose.unit: {dose.unit.value} is not a cell dose", field="dose.unit")
-    low = total_cells(dose, weight_kg)
-    if dose.max is not None:
-        high = total_cells(Dose(value=dose.max, unit=dose.unit), weight_kg)
-        return low, high
-    return low * (1 - SINGLE_DOSE_TOLERANCE), low * (1 + SINGLE_DOSE_TOLERANCE)
-
-
-def target_cells(dose: Dose, weight_kg: float) -> float:
-    """The cells to give: the protocol dose (the lower end of a range) for this weight."""
-    return total_cells(dose, weight_kg)
 
 
 class DeviationKind(StrEnum):

@@ -20,12 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.dosing import rules as adm
-from msctrial.clinical.dosing.tables import (
-    Dispensation,
-    Infusion,
-    PlannedAdministration,
-    ProtocolDeviation,
-)
+from msctrial.clinical.dosing.tables import Dispensation, Infusion, ProtocolDeviation
+from msctrial.clinical.randomisation.plan import dose_text
+from msctrial.clinical.randomisation.tables import PlannedAdministration
 from msctrial.clinical.subjects.access import get_subject, site_of
 from msctrial.clinical.subjects.consent import require_consent
 from msctrial.clinical.subjects.model import SubjectStatus
@@ -34,7 +31,7 @@ from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, NotFound, RuleViolation
 from msctrial.core.settings import Settings
-from msctrial.protocol.model import Arm, Dose, Protocol
+from msctrial.protocol import dosing
 from msctrial.protocol.ruleset import load_guidance
 
 
@@ -42,51 +39,6 @@ def guidance_limits(settings: Settings | None = None) -> adm.ScheduleLimits:
     """Infusion count and interval limits from the deployment's expert-guidance ruleset."""
     g = load_guidance(settings.ruleset if settings else None)
     return adm.ScheduleLimits(g.infusions.max, g.interval.min_days, g.id)
-
-
-def nominal_dose(protocol: Protocol) -> Dose | None:
-    """The cell dose of the treatment arm, shown to every subject so the arms look alike."""
-    for arm in protocol.treatment_arms:
-        if arm.dosing and arm.dosing.dose and arm.dosing.dose.counts_cells:
-            return arm.dosing.dose
-    return None
-
-
-def dose_text(dose: Dose | None) -> str:
-    if dose is None:
-        return "as the protocol states"
-    mantissa, exp = f"{dose.value:.1e}".split("e")
-    return f"{mantissa} × 10^{int(exp)} {dose.unit.value}"
-
-
-def arm_schedule(arm: Arm, protocol: Protocol) -> adm.Schedule | None:
-    for candidate in (arm, *protocol.treatment_arms):
-        if candidate.dosing and candidate.dosing.schedule.is_known:
-            return candidate.dosing.schedule
-    return None
-
-
-def plan_administrations(session: Session, subject: Subject, arm: Arm, protocol: Protocol) -> None:
-    """Create the subject's planned administrations (flush only; the caller commits)."""
-    schedule = arm_schedule(arm, protocol)
-    if schedule is None:
-        return
-    dose = nominal_dose(protocol)
-    cells = adm.target_cells(dose, subject.weight_kg) if dose else None
-    for planned in adm.planned_schedule(schedule):
-        session.add(
-            PlannedAdministration(
-                subject_id=subject.id,
-                site_id=subject.site_id,
-                number=planned.number,
-                study_day=planned.study_day,
-                window_days=planned.window_days,
-                optional=planned.optional,
-                dose_text=dose_text(dose),
-                nominal_cells=cells,
-            )
-        )
-    session.flush()
 
 
 def administrations_of(session: Session, subject: Subject) -> list[PlannedAdministration]:
@@ -133,8 +85,8 @@ def active_dispensation(
     )
 
 
-def _planned(a: PlannedAdministration) -> adm.PlannedDose:
-    return adm.PlannedDose(a.number, a.study_day, a.window_days, a.optional)
+def _planned(a: PlannedAdministration) -> dosing.PlannedDose:
+    return dosing.PlannedDose(a.number, a.study_day, a.window_days, a.optional)
 
 
 def scheduled_count(session: Session, subject: Subject) -> int:
@@ -147,7 +99,7 @@ def day_of(session: Session, subject: Subject, when: dt.datetime) -> int:
 
     if subject.day0_date is None:
         return 0
-    return adm.study_day(subject.day0_date, site_local_date(when, site_of(session, subject)))
+    return dosing.study_day(subject.day0_date, site_local_date(when, site_of(session, subject)))
 
 
 def problems_for(
@@ -241,7 +193,7 @@ def administration_schedule(
     for a in administrations_of(session, subject):
         dates: tuple[dt.date | None, ...] = (None, None, None)
         if subject.day0_date is not None:
-            dates = adm.window_dates(subject.day0_date, _planned(a))
+            dates = dosing.window_dates(subject.day0_date, _planned(a))
         state = (
             "given"
             if a.id in given
@@ -292,7 +244,7 @@ def override_schedule(
     limits = guidance_limits(settings)
     audit.attach(session, actor)
     existing = administrations_of(session, subject)
-    day = adm.study_day(subject.day0_date, planned_on) if subject.day0_date else 0
+    day = dosing.study_day(subject.day0_date, planned_on) if subject.day0_date else 0
     if day < 0:
         raise InvalidInput("planned_on: the date is before day 0", field="planned_on")
     if administration_no is None:

@@ -9,32 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from msctrial.clinical.columns import BLINDED
 from msctrial.core.db import Base, UTCDateTime, utcnow
 from msctrial.core.tables import Audited, Voidable
-
-
-class PlannedAdministration(Audited, Voidable, Base):
-    """One administration of the schedule (study day ± window), or one added by an override."""
-
-    __tablename__ = "planned_administration"
-    __table_args__ = (UniqueConstraint("subject_id", "number", name="uq_administration_number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
-    number: Mapped[int] = mapped_column()
-    study_day: Mapped[int] = mapped_column()
-    window_days: Mapped[int] = mapped_column(default=0)
-    optional: Mapped[bool] = mapped_column(default=False)
-    unscheduled: Mapped[bool] = mapped_column(default=False)
-    # The protocol's cell dose for this subject, shown the same way in every arm (blinding).
-    dose_text: Mapped[str] = mapped_column(String(64))
-    nominal_cells: Mapped[float | None] = mapped_column(default=None)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Dispensation(Audited, Voidable, Base):

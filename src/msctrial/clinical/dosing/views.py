@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.dosing.dispensing import product_kind_for
-from msctrial.clinical.dosing.rules import dose_cells_range
 from msctrial.clinical.dosing.schedule import (
     active_dispensation,
     administration_schedule,
@@ -21,6 +20,7 @@ from msctrial.clinical.subjects.access import list_subjects, protocol_for
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.core.tables import Site
+from msctrial.protocol.dosing import dose_cells_range
 
 
 def _sites(session: Session) -> dict[int, str]:

@@ -18,9 +18,9 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from msctrial.clinical.dosing.schedule import plan_administrations
 from msctrial.clinical.randomisation import blocks as rnd
 from msctrial.clinical.randomisation.allocation import AllocationView, _view, arm_named
+from msctrial.clinical.randomisation.plan import plan_administrations
 from msctrial.clinical.randomisation.tables import (
     Allocation,
     RandomisationList,
