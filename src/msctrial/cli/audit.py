@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,7 +32,7 @@ def audit_verify(
         discrepancies = verify_records(session) if records else []
     ok = report.ok and not discrepancies
     if as_json:
-        data = {
+        data: dict[str, Any] = {
             "ok": ok,
             "entries": report.entries,
             "first_broken_seq": report.first_broken_seq,

@@ -196,10 +196,8 @@ def _append(session: Session, actor: str, reason: str | None, rows: list[dict[st
         entry = {**row, "seq": seq, "at": at, "actor": actor, "reason": reason, "prev_hash": prev}
         prev = entry_hash(entry)
         entries.append(entry)
-    conn.execute(insert(AuditEntry.__table__), entries)
-    conn.execute(
-        update(AuditHead.__table__).where(AuditHead.id == 1).values(last_seq=seq, last_hash=prev)
-    )
+    conn.execute(insert(AuditEntry), entries)
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=prev))
 
 
 def install(session_class: type[Session]) -> None:

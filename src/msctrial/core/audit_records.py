@@ -48,7 +48,9 @@ class Discrepancy:
 
 def _audited_mappers() -> Iterator[Any]:
     import_all_tables()
-    for mapper in sorted(Base.registry.mappers, key=lambda m: m.local_table.name):
+    for mapper in sorted(
+        Base.registry.mappers, key=lambda m: str(m.persist_selectable.description)
+    ):
         if getattr(mapper.class_, "__audited__", False):
             yield mapper
 

@@ -105,10 +105,10 @@ def import_all_tables() -> None:
     """
     import msctrial
 
-    _import_tables(msctrial.__path__, "msctrial.", skip={"web", "cli", "demo"})
+    _import_tables(msctrial.__path__, "msctrial.", skip=frozenset({"web", "cli", "demo"}))
 
 
-def _import_tables(path: Iterable[str], prefix: str, skip: set[str] = frozenset()) -> None:
+def _import_tables(path: Iterable[str], prefix: str, skip: frozenset[str] = frozenset()) -> None:
     for mod in pkgutil.iter_modules(path):
         if mod.name in skip:
             continue

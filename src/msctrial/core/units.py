@@ -30,8 +30,10 @@ _EXTRA = [
 
 
 @functools.cache
-def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, on_redefinition="ignore")
+def registry() -> pint.UnitRegistry[float]:
+    ureg: pint.UnitRegistry[float] = pint.UnitRegistry(
+        autoconvert_offset_to_baseunit=True, on_redefinition="ignore"
+    )
     for line in _EXTRA:
         ureg.define(line)
     return ureg
@@ -69,7 +71,7 @@ def parse_unit(text: str, field: str = "unit") -> pint.Unit | Any:
         ) from None
 
 
-def quantity(value: float, unit: str, field: str = "value") -> pint.Quantity:
+def quantity(value: float, unit: str, field: str = "value") -> pint.Quantity[float]:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         raise InvalidInput(f"{field}: a finite number is required", field=field)
     parsed = parse_unit(unit, f"{field}.unit")
@@ -86,7 +88,8 @@ def convert(value: float, from_unit: str, to_unit: str, field: str = "value") ->
     target = parse_unit(to_unit, f"{field}.unit")
     scale = 1.0
     if isinstance(target, pint.Quantity):
-        target, scale = target.units, float(target.magnitude)
+        scale = float(target.magnitude)
+        target = target.units
     try:
         return float(q.to(target).magnitude) / scale
     except pint.errors.DimensionalityError:

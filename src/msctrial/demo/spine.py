@@ -25,7 +25,7 @@ SITES = [
 ]
 
 # username, full name, grants (role, site code or None for trial-wide)
-USERS = [
+USERS: list[tuple[str, str, list[tuple[str, str | None]]]] = [
     ("investigator", "Dr Li Wei (investigator, WUH)", [("investigator", "WUH")]),
     ("coordinator", "Zhang Min (coordinator, WUH)", [("coordinator", "WUH")]),
     ("investigator.bjs", "Dr Wang Fang (investigator, BJS)", [("investigator", "BJS")]),

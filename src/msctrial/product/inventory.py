@@ -279,7 +279,7 @@ def issue_record(
     issue: UnitIssue, unit: Unit, actor: Actor, settings: Settings | None = None
 ) -> IssueRecord:
     """The record as ``actor`` may see it: blinded users never get the lot or contents."""
-    base = dict(
+    base: dict[str, Any] = dict(
         unit_code=issue.unit_code,
         subject_code=issue.subject_code,
         site_id=issue.site_id,

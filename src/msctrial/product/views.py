@@ -120,9 +120,9 @@ def judge(
     """An inspection judged against the specification it was opened under."""
     spec = lot_spec(lot)
     if inspection is not None and inspection.specification_id != lot.specification_id:
-        row = session.get(SpecificationRow, inspection.specification_id)
-        assert row is not None
-        spec = load_specification_text(row.yaml_text)
+        spec_row = session.get(SpecificationRow, inspection.specification_id)
+        assert spec_row is not None
+        spec = load_specification_text(spec_row.yaml_text)
     rows = current_results(session, inspection)
     outcome = judge_inspection(
         spec,

@@ -20,7 +20,7 @@ from msctrial.protocol.model import (
     ProductKind,
     Protocol,
 )
-from msctrial.protocol.ruleset import (  # noqa: F401  (re-exported: the public names of this module)
+from msctrial.protocol.ruleset import (
     DEFAULT_RULESET,
     RULE_IDS,
     Guidance,
@@ -29,6 +29,33 @@ from msctrial.protocol.ruleset import (  # noqa: F401  (re-exported: the public 
     load_guidance,
     load_guidance_text,
 )
+
+__all__ = [
+    "check_dose",
+    "check_double_blind",
+    "check_follow_up",
+    "check_guidance",
+    "check_indication",
+    "check_infusions",
+    "check_interval",
+    "check_placebo",
+    "check_primary_endpoint",
+    "check_randomised",
+    "check_safety_endpoints",
+    "check_standard_care",
+    "Context",
+    "default_guidance",
+    "DEFAULT_RULESET",
+    "Finding",
+    "format_cells",
+    "Guidance",
+    "has_deviation",
+    "Level",
+    "load_guidance",
+    "load_guidance_text",
+    "Rule",
+    "RULE_IDS",
+]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from msctrial.protocol.terms import (  # noqa: F401  (re-exported: model is the public module)
+from msctrial.protocol.terms import (
     Allocation,
     ArmType,
     ControlType,
@@ -29,6 +29,38 @@ from msctrial.protocol.terms import (  # noqa: F401  (re-exported: model is the 
     TissueSource,
     parse_phases,
 )
+
+__all__ = [
+    "AgeRange",
+    "Allocation",
+    "Arm",
+    "ArmType",
+    "ControlType",
+    "Days",
+    "Design",
+    "Donor",
+    "Dose",
+    "DoseUnit",
+    "Dosing",
+    "Eligibility",
+    "Endpoint",
+    "Endpoints",
+    "Masking",
+    "Measure",
+    "parse_dose_text",
+    "parse_phases",
+    "Phase",
+    "ProductKind",
+    "Protocol",
+    "Route",
+    "SampleSize",
+    "Schedule",
+    "Severity",
+    "StratificationFactor",
+    "Strict",
+    "TissueSource",
+    "Visit",
+]
 
 
 class Strict(BaseModel):

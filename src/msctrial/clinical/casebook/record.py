@@ -7,6 +7,8 @@ isolation comes from ``subjects.access``; blinding is decided once here
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -63,7 +65,7 @@ def subject_public(
     """A subject as ``actor`` sees it (the caller has already checked it is visible)."""
     protocol = protocol or protocol_for(session, subject).protocol
     allocation = allocation_of(session, subject)
-    fields = dict(
+    fields: dict[str, Any] = dict(
         subject_code=subject.subject_code,
         site=(sites or _sites(session))[subject.site_id],
         year_of_birth=subject.year_of_birth,
@@ -76,8 +78,9 @@ def subject_public(
         randomisation_no=allocation.randomisation_no if allocation else None,
         randomised_at=allocation.allocated_at if allocation else None,
         day0_date=subject.day0_date,
-        emergency_unblinded=session.scalar(
-            select(func.count()).where(EmergencyUnblinding.subject_id == subject.id)
+        emergency_unblinded=(
+            session.scalar(select(func.count()).where(EmergencyUnblinding.subject_id == subject.id))
+            or 0
         )
         > 0,
         created_at=subject.created_at,
@@ -118,7 +121,7 @@ def subject_detail(session: Session, actor: Actor, subject_code: str) -> Subject
     allocation = allocation_of(session, subject)
     alloc_view = None
     if allocation is not None:
-        fields = dict(
+        fields: dict[str, Any] = dict(
             subject_code=subject.subject_code,
             randomisation_no=allocation.randomisation_no,
             allocated_at=allocation.allocated_at,
@@ -131,7 +134,7 @@ def subject_detail(session: Session, actor: Actor, subject_code: str) -> Subject
         )
     dispensations = []
     for d in dispensations_of(session, subject):
-        base = dict(
+        base: dict[str, Any] = dict(
             administration_no=numbers.get(d.administration_id, 0),
             unit_codes=list(d.unit_codes),
             thawed_at=d.thawed_at,

@@ -191,9 +191,9 @@ def administration_schedule(
     deviations = deviations_of(session, subject)
     out = []
     for a in administrations_of(session, subject):
-        dates: tuple[dt.date | None, ...] = (None, None, None)
+        earliest = target = latest = None
         if subject.day0_date is not None:
-            dates = dosing.window_dates(subject.day0_date, _planned(a))
+            earliest, target, latest = dosing.window_dates(subject.day0_date, _planned(a))
         state = (
             "given"
             if a.id in given
@@ -204,7 +204,9 @@ def administration_schedule(
                 a.number,
                 a.study_day,
                 a.window_days,
-                *dates,
+                earliest,
+                target,
+                latest,
                 a.optional,
                 a.unscheduled,
                 a.dose_text,

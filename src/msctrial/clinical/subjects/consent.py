@@ -31,7 +31,7 @@ def record_consent(
     subject_code_text: str,
     *,
     form_version: str,
-    consented_at: dt.datetime,
+    consented_at: dt.datetime | None,
     taken_by: str | None = None,
     signer: str = ConsentSigner.subject.value,
     representative_name: str | None = None,

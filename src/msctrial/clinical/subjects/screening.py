@@ -116,10 +116,11 @@ def screen_subject(
         if not site_code:
             raise InvalidInput("site: name the site that screens the patient", field="site")
         trial = trial_for(session, trial_code)
-        site = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
-        if site is None or not actor.has_role(*SITE_STAFF, site_id=site.id):
-            if site is None:
-                raise NotFound(f"site: unknown site code {site_code!r}", field="site")
+        found = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
+        if found is None:
+            raise NotFound(f"site: unknown site code {site_code!r}", field="site")
+        site = found
+        if not actor.has_role(*SITE_STAFF, site_id=site.id):
             actor.require(*SITE_STAFF, site_id=site.id, to="screen patients")
         if year_of_birth is None or sex is None or weight_kg is None:
             missing = [

@@ -159,7 +159,7 @@ def parse_observations(data: Any) -> Observations:
 
 def estimated_pressure_mmhg(altitude_m: float) -> float:
     """Barometric pressure from altitude by the ICAO standard atmosphere (troposphere)."""
-    return SEA_LEVEL_MMHG * (1 - 2.25577e-5 * altitude_m) ** 5.25588
+    return float(SEA_LEVEL_MMHG * (1 - 2.25577e-5 * altitude_m) ** 5.25588)
 
 
 # The standard atmosphere's pressure at 1,000 m: a lower measured pressure means "above it".

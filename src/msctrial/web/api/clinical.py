@@ -212,7 +212,7 @@ def consent(code: str, body: ConsentRequest, db: Db, actor: ApiActor) -> Consent
 @router.post("/subjects/{code}/randomise", response_model=AllocationUnblinded | AllocationPublic)
 def randomise_subject(code: str, db: Db, actor: ApiActor) -> AllocationPublic:
     view = randomisation.randomise_subject(db, actor, code)
-    fields = dict(
+    fields: dict[str, Any] = dict(
         subject_code=code.strip().upper(),
         randomisation_no=view.randomisation_no,
         allocated_at=view.allocated_at,

@@ -69,9 +69,9 @@ def _observations(form: FormData) -> dict[str, Any]:
         if value is not None:
             obs[name] = value
     for name in FLAG_FIELDS:
-        value = form.get(name)
-        if value in ("yes", "no"):
-            obs[name] = value == "yes"
+        flag = form.get(name)
+        if flag in ("yes", "no"):
+            obs[name] = flag == "yes"
     if form.get("oxygen_support"):
         obs["oxygen_support"] = form.get("oxygen_support")
     assert set(obs) <= set(FIELDS)
