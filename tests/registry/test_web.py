@@ -95,7 +95,7 @@ def test_an_unknown_trial_is_not_found(loaded, login):
     client = login("monitor")
     assert client.get("/registry/NCT00000000").status_code == 404
     missing = client.get("/api/v1/registry/trials/NCT00000000")
-    assert missing.status_code == 404 and missing.json()["error"]["field"] == "nct_id"
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "trial_id"
 
 
 def test_an_empty_store_says_how_to_fill_it(login):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from msctrial.protocol.guidance import Guidance, check_guidance
 from msctrial.protocol.model import Protocol
 from msctrial.registry import classify as cl
+from msctrial.registry import combination as combo
 from msctrial.registry.dosetext import sentences
 from msctrial.registry.extract import (
     ArmDosing,
@@ -48,9 +49,10 @@ def extract_design(
         "is_msc_trial": Evidence(source=cls.source, text=cls.reason[:600]),
     }
     common = _common_fields(study, evidence)
+    ids = {"trial_id": study.trial_id, "registry": study.registry, "nct_id": study.nct_id}
     if not cls.is_msc:
         return Extraction(
-            ExtractedDesign(nct_id=study.nct_id, is_msc_trial=False, evidence=evidence, **common),
+            ExtractedDesign(**ids, is_msc_trial=False, evidence=evidence, **common),
             None,
         )
     msc_arms = _msc_arms(study, cls.msc_interventions)
@@ -82,13 +84,20 @@ def extract_design(
         for a in msc_arms
     }
     fields = _trial_dosing(dosing, evidence)
+    combined = combinations(study, cls.msc_interventions, msc_arms)
+    if combined:
+        evidence["combined_with"] = Evidence(
+            source="; ".join(dict.fromkeys(c.source for c in combined)),
+            text=" | ".join(dict.fromkeys(c.text for c in combined))[:1000],
+        )
     design = ExtractedDesign(
-        nct_id=study.nct_id,
+        **ids,
         is_msc_trial=True,
         product_type=product,  # type: ignore[arg-type]
         cell_source=(source[0] if source else "unspecified"),  # type: ignore[arg-type]
         donor=(donor[0] if donor else None),  # type: ignore[arg-type]
         evidence=evidence,
+        combined_with=list(dict.fromkeys(c.agent for c in combined)),
         **fields,
         **common,
     )
@@ -101,6 +110,39 @@ def extract_design(
         }
     )
     return Extraction(design, protocol)
+
+
+def combinations(
+    study: Study, msc: tuple[int, ...], arms: list[int | None]
+) -> list[combo.Combination]:
+    """What the MSC arms give besides the MSC product, each with where it was read."""
+    found: list[combo.Combination] = []
+    words = cl.MSC_TERMS
+    for a in arms:
+        if a is None:
+            continue
+        arm = study.arms[a]
+        for i in sorted(linked_interventions(study, arm) - set(msc)):
+            iv = study.interventions[i]
+            other = combo.other_intervention(
+                f"armsInterventionsModule.interventions[{i}]", iv.type, iv.name, iv.description
+            )
+            if other and not cl.mentions_msc(cl.intervention_text(iv)):
+                found.append(other)
+        path = f"armsInterventionsModule.armGroups[{a}].description"
+        found += combo.named_with_msc(path, cl.arm_text(arm), words)
+    for i in msc:
+        path = f"armsInterventionsModule.interventions[{i}]"
+        found += combo.named_with_msc(path, cl.intervention_text(study.interventions[i]), words)
+    for path, title in (
+        ("identificationModule.briefTitle", study.brief_title),
+        ("identificationModule.officialTitle", study.official_title),
+    ):
+        found += combo.named_with_msc(path, title or "", words)
+    unique: dict[str, combo.Combination] = {}
+    for c in found:
+        unique.setdefault(c.agent, c)
+    return list(unique.values())
 
 
 def _arm_label(study: Study, arm: int | None) -> str:

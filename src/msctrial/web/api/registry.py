@@ -36,15 +36,15 @@ def list_trials(
     actor: ApiActor,
     settings: Config,
     q: str | None = None,
-    sort: str = "nct_id",
+    sort: str = "trial_id",
     desc: bool = False,
 ) -> list[service.TrialSummary]:
     return service.list_trials(db, actor, settings, q=q, sort=sort, descending=desc)
 
 
-@router.get("/trials/{nct_id}", response_model=service.TrialDetail)
-def get_trial(nct_id: str, db: Db, actor: ApiActor, settings: Config) -> service.TrialDetail:
-    return service.get_trial(db, actor, settings, nct_id)
+@router.get("/trials/{trial_id}", response_model=service.TrialDetail)
+def get_trial(trial_id: str, db: Db, actor: ApiActor, settings: Config) -> service.TrialDetail:
+    return service.get_trial(db, actor, settings, trial_id)
 
 
 @router.get("/landscape", response_model=LandscapePublic)
