@@ -28,13 +28,13 @@ Text = tuple[str, str]  # (API v2 path, text)
 
 _DOSING_CONTEXT = re.compile(
     r"infus|inject|administ|receiv|given|dose|does\b|transplant|inhal|treat|\bIV\b|intraven"
-    r"|MSC|cells|application|times|\bD\d|day",
+    r"|MSC|cells|application|times|\bD\d|day|输注|注射|给药|剂量|细胞|雾化|吸入|次|第\s*\d",
     re.IGNORECASE,
 )
 _NOT_DOSING = re.compile(
     r"\bfollow(?:[- ]?ups?|ed)\b|assess|evaluat|visit|collected|questionnaire|measured|monitor|observ|\blabs?\b"
     r"|laborator|sampl|endpoint|outcome|mortality|surviv|estimat|determin|discharge|previous"
-    r"|reported|published",
+    r"|reported|published|随访|评估|观察|检测|采集",
     re.IGNORECASE,
 )
 # In a trial's background paragraphs, past tense is about other trials, not this one.

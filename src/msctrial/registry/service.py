@@ -8,6 +8,7 @@ deployment's ruleset and reference weights, so a changed ruleset re-judges every
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,6 +22,7 @@ from msctrial.core.errors import InvalidInput, NotFound
 from msctrial.core.settings import Settings
 from msctrial.core.users import Actor
 from msctrial.protocol.guidance import Guidance, load_guidance
+from msctrial.registry.census import Census, census
 from msctrial.registry.classify import classify
 from msctrial.registry.design import Extraction, extract_design
 from msctrial.registry.landscape import Landscape, figures, gather
@@ -352,6 +354,20 @@ def stored_designs(
 
 def last_load(session: Session, actor: Actor) -> RegistryLoad | None:
     return session.scalar(select(RegistryLoad).order_by(RegistryLoad.id.desc()).limit(1))
+
+
+def landscape_at(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    as_of: str | None,
+    registries: list[str] | None = None,
+) -> Census | None:
+    """The landscape registered by ``as_of`` (each trial once); None when no date is chosen."""
+    if as_of is None:
+        return None
+    items = stored_designs(session, actor, settings)
+    return census(items, dt.date.fromisoformat(as_of), registries)
 
 
 _figures_cache: dict[tuple[object, ...], tuple[Landscape, dict[str, str]]] = {}
