@@ -79,9 +79,11 @@ def _exit_code(read: int, problems: int, fatal: list[Problem] = ()) -> int:  # t
     return 1 if problems else 0
 
 
-def _errors(fatal: list[Problem]) -> None:
-    for p in fatal:
-        typer.echo(f"error: {p.file}: {p.reason}", err=True)
+def _errors(fatal: list[Problem], then: str = "") -> None:
+    """One ``error:`` line per path that could not be read."""
+    for k, p in enumerate(fatal):
+        tail = then if k == len(fatal) - 1 else ""
+        typer.echo(f"error: {p.file}: {p.reason}{tail}", err=True)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -148,12 +150,11 @@ def registry_load(paths: Paths, db: DbOption = None) -> None:
         report = service.load_records(
             session, Actor.system_actor(f"cli:{operator()}"), paths, on_study=tick
         )
-    if report.fatal:
+    if report.fatal or (report.studies_read == 0 and report.problems_total):
         if store is not None and not existed:  # a store this command created, left empty
             for extra in ("", "-wal", "-shm", "-journal"):
                 Path(f"{store}{extra}").unlink(missing_ok=True)
-        _errors(report.fatal)
-        typer.echo(f"nothing stored ({report.studies_read} studies read before the error)", err=True)
+        _errors(report.fatal or list(report.problems)[:MAX_SHOWN], "; nothing stored")
         raise typer.Exit(_exit_code(report.studies_read, report.problems_total, report.fatal))
     typer.echo(
         f"read {report.studies_read} studies: {report.msc_trials} MSC trials stored, "
@@ -175,13 +176,11 @@ def registry_extract(paths: Paths, as_json: JsonOption = False) -> None:
     guidance = load_guidance(settings.ruleset)
     problems: list[Problem] = []
     read = 0
-    if as_json:
-        typer.echo("[", nl=False)
     for s in survey(paths, guidance, settings.reference_weights_kg, problems):
         d = s.extraction.design
         if as_json:
             body = json.dumps(d.to_json(), indent=2, ensure_ascii=False)
-            typer.echo(("," if read else "") + "\n" + textwrap.indent(body, "  "), nl=False)
+            typer.echo(("," if read else "[") + "\n" + textwrap.indent(body, "  "), nl=False)
         elif not d.is_msc_trial:
             typer.echo(f"{d.trial_id}: not an MSC trial")
         else:
@@ -191,8 +190,8 @@ def registry_extract(paths: Paths, as_json: JsonOption = False) -> None:
                 + ("deviates: " + ", ".join(deviations) if deviations else "meets the guidance")
             )
         read += 1
-    if as_json:
-        typer.echo("\n]" if read else "]")
+    if as_json and (read or not problems):  # nothing at all on stdout when nothing was read
+        typer.echo("\n]" if read else "[]")
     fatal = [p for p in problems if p.fatal]
     _report_problems([p for p in problems if not p.fatal], nothing_read=read == 0)
     _errors(fatal)

@@ -38,17 +38,24 @@ def env_cap(name: str, default: int) -> int:
     return int(raw) if raw.isdigit() and int(raw) > 0 else default
 
 
-def read_capped(path: Path, cap: int) -> bytes:
-    """The bytes of ``path``, refusing past ``cap`` bytes read (not past what stat says)."""
+class BinaryData(ValueError):
+    """Bytes no registry text file holds (NUL), found before the whole file was read."""
+
+
+def read_capped(path: Path, cap: int, *, text: bool = False) -> bytes:
+    """The bytes of ``path``, refusing past ``cap`` bytes read (not past what stat says); with
+    ``text``, refusing at the first chunk that holds a NUL byte (``/dev/zero``, a binary)."""
     with path.open("rb") as f:
-        return read_stream_capped(f, cap, str(path))
+        return read_stream_capped(f, cap, text=text)
 
 
-def read_stream_capped(f: BinaryIO, cap: int, what: str) -> bytes:
+def read_stream_capped(f: BinaryIO, cap: int, *, text: bool = False) -> bytes:
     parts: list[bytes] = []
     total = 0
     while True:
         chunk = f.read(min(CHUNK, cap + 1 - total))
+        if text and b"\x00" in chunk:
+            raise BinaryData("binary data (a NUL byte): not a JSON, XML or CSV registry file")
         if not chunk:
             return b"".join(parts)
         total += len(chunk)

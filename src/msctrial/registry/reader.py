@@ -26,7 +26,13 @@ from msctrial.registry.chictr import from_chictr_xml
 from msctrial.registry.classic_xml import from_classic_xml
 from msctrial.registry.formats import BadRecord, from_json_object
 from msctrial.registry.items import Item, fatal, problem
-from msctrial.registry.limits import MAX_EXPORT_BYTES, TooLarge, env_cap, read_capped
+from msctrial.registry.limits import (
+    MAX_EXPORT_BYTES,
+    BinaryData,
+    TooLarge,
+    env_cap,
+    read_capped,
+)
 from msctrial.registry.model import Problem
 from msctrial.registry.safexml import BadXml, parse
 from msctrial.registry.ziparchive import (
@@ -73,6 +79,16 @@ _PAGE_KEYS = (b'"studies"', b'"totalCount"', b'"nextPageToken"', b"FullStudiesRe
 def _names_msc_term(text: bytes) -> bool:
     lower = text.lower()
     return any(n in lower for n in _NEEDLES)
+
+
+_STUDY_MARKS = (b"protocolSection", b"ProtocolSection", b"<clinical_study", b'"studies"', b"<trial")
+
+
+def _looks_like_study(raw: bytes) -> bool:
+    """Only what looks like a registry record may be passed over unparsed: anything else is
+    parsed, so that a file that is not a record at all is reported, not counted as read."""
+    head = raw[:65536]
+    return any(mark in head for mark in _STUDY_MARKS)
 
 
 def may_be_msc(raw: bytes) -> bool:
@@ -125,8 +141,10 @@ def read_studies(paths: Iterable[str | Path], *, prefilter: bool = False) -> Ite
             yield from _read_zip(name, path, prefilter)
             continue
         try:
-            raw = read_capped(path, env_cap("FILE_BYTES", MAX_EXPORT_BYTES))
-        except TooLarge as exc:
+            raw = read_capped(
+                path, env_cap("FILE_BYTES", MAX_EXPORT_BYTES), text=suffix != ".xlsx"
+            )
+        except (TooLarge, BinaryData) as exc:
             yield fatal(name, str(exc))
             continue
         except OSError as exc:
@@ -205,7 +223,7 @@ def _read_xml(name: str, raw: bytes, prefilter: bool) -> Iterator[Item]:
     if b"<Trials_downloaded_from_ICTRP" in start:
         yield from ictrp_read.read_xml(name, raw)
         return
-    if prefilter and not may_be_msc(raw):
+    if prefilter and _looks_like_study(raw) and not may_be_msc(raw):
         yield Item(name, skipped=True)
         return
     try:
@@ -222,7 +240,7 @@ def _read_xml(name: str, raw: bytes, prefilter: bool) -> Iterator[Item]:
 
 
 def _read_json(name: str, raw: bytes, prefilter: bool) -> Iterator[Item]:
-    if prefilter and not may_be_msc(raw):
+    if prefilter and _looks_like_study(raw) and not may_be_msc(raw):
         yield Item(name, skipped=True)
         return
     try:

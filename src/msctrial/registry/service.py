@@ -83,8 +83,8 @@ def load_records(
             session.flush()
             session.expunge_all()
             pending = 0
-    if fatal:
-        session.rollback()
+    if fatal or (read == 0 and problems_total):
+        session.rollback()  # nothing readable: nothing stored, not even the load's log
         return LoadReport(
             studies_read=read, msc_trials=msc, skipped=skipped, problems=problems,
             problems_total=problems_total, fatal=fatal,

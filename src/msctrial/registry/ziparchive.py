@@ -75,7 +75,9 @@ class Caps:
         )
 
     def room(self, declared: int) -> int:
-        return min(declared, self.member, self.archive - self.inflated)
+        """How far one member may inflate: its declared size, never past the member cap (the
+        archive's total is checked as each member is counted)."""
+        return min(declared, self.member)
 
     def count(self, n: int, name: str) -> None:
         self.inflated += n
