@@ -146,6 +146,14 @@ def fallback_texts(study: Study) -> list[Text]:
         out.append(("descriptionModule.detailedDescription", study.detailed_description))
     if study.brief_summary:
         out.append(("descriptionModule.briefSummary", study.brief_summary))
+    # last, the titles: a short record (ICTRP) may state its route only there ("Aerosol
+    # Inhalation of the Exosomes …")
+    for path, title in (
+        ("identificationModule.officialTitle", study.official_title),
+        ("identificationModule.briefTitle", study.brief_title),
+    ):
+        if title:
+            out.append((path, title))
     return out
 
 
