@@ -81,6 +81,7 @@ class ArmDosing:
     count: int | None = None
     interval: int | None = None
     optional_interval: int | None = None  # the gap before an optional extra dose, if stated
+    interval_range: bool = False  # "within 3-5 days": the shortest gap, not the days given
     route: str | None = None
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
@@ -249,6 +250,7 @@ def _read_interval(d: ArmDosing, texts: list[Text], background: bool) -> None:
             found = interval_days(t[a:b])
             if found:
                 d.interval = found[0]
+                d.interval_range = "within" in t[a + found[1].start : a + found[1].end].lower()
                 d.evidence["min_interval_days"] = Evidence(
                     source=source, text=sentence_at(text, a + found[1].start, a + found[1].end)
                 )
@@ -258,7 +260,7 @@ def _read_interval(d: ArmDosing, texts: list[Text], background: bool) -> None:
 def _complete_schedule(d: ArmDosing, texts: list[Text]) -> None:
     """Days from 'every N days, M times' or 'once, again after a week if needed'."""
     optional = "optional_dose" in d.evidence
-    if d.days is None and d.interval and d.count:
+    if d.days is None and d.interval and d.count and not d.interval_range:
         d.days = [k * d.interval for k in range(d.count)]
         quotes = [
             d.evidence[k] for k in ("administrations", "min_interval_days") if k in d.evidence
