@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -25,8 +26,24 @@ HEADER_ROWS = 5  # the header is in the first rows (the spreadsheet has it in ro
 MAX_FIELD = 10_000_000  # one cell; ICTRP's longest (criteria) are some tens of kB
 
 
-def _item(name: str, n: int, row: dict[str, Any], fmt: SourceFormat, unit: str) -> Item:
+# The bulk load's shortcut, as for ClinicalTrials.gov records: a row whose titles and
+# intervention name no MSC, stromal, stem-cell, vesicle or secretome term cannot be an MSC trial.
+_MAY_BE_MSC = re.compile(
+    r"msc|mesenchymal|stromal|stem\s*cell|medicinal signal|exosom|vesicle|nanoparticle|secretome"
+    r"|conditioned\s+medi|remestemcel|lomecel|nestacell|astrostem|间充质|干细胞|外泌体|囊泡",
+    re.IGNORECASE,
+)
+_SCREENED = ("public_title", "scientific_title", "intervention")
+
+
+def _item(
+    name: str, n: int, row: dict[str, Any], fmt: SourceFormat, unit: str, prefilter: bool = False
+) -> Item:
     where = f"{name}#{unit} {n}"
+    if prefilter and row.get("trialid") and not any(
+        _MAY_BE_MSC.search(str(row.get(k) or "")) for k in _SCREENED
+    ):
+        return Item(where, skipped=True)
     try:
         return Item(where, study=from_ictrp(row, fmt, f"{unit} {n}: "))
     except BadRecord as exc:
@@ -37,7 +54,7 @@ def _keyed(header: list[Any], values: tuple[Any, ...] | list[Any]) -> dict[str, 
     return {k: v for k, v in zip(header, values, strict=False) if k}
 
 
-def read_xlsx(name: str, raw: bytes) -> Iterator[Item]:
+def read_xlsx(name: str, raw: bytes, prefilter: bool = False) -> Iterator[Item]:
     """Each row of the first sheet that has a ``TrialID`` column."""
     from openpyxl import load_workbook
 
@@ -66,7 +83,7 @@ def read_xlsx(name: str, raw: bytes) -> Iterator[Item]:
                 if not any(v not in (None, "") for v in values):
                     continue
                 read += 1
-                yield _item(name, n, _keyed(header, values), "ictrp_xlsx", "row")
+                yield _item(name, n, _keyed(header, values), "ictrp_xlsx", "row", prefilter)
             if header is None:
                 yield fatal(name, "no TrialID column: not an ICTRP export")
         finally:
@@ -75,7 +92,7 @@ def read_xlsx(name: str, raw: bytes) -> Iterator[Item]:
         yield fatal(name, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})", read)
 
 
-def read_csv(name: str, raw: bytes) -> Iterator[Item]:
+def read_csv(name: str, raw: bytes, prefilter: bool = False) -> Iterator[Item]:
     """Each line of an ICTRP CSV export (comma, semicolon or tab separated)."""
     text = _decode(raw)
     first = text.split("\n", 1)[0]
@@ -94,7 +111,7 @@ def read_csv(name: str, raw: bytes) -> Iterator[Item]:
                 continue
             n = reader.line_num
             read += 1
-            yield _item(name, n, _keyed(header, values), "ictrp_csv", "line")
+            yield _item(name, n, _keyed(header, values), "ictrp_csv", "line", prefilter)
     except csv.Error as exc:
         yield fatal(name, f"malformed CSV at line {reader.line_num}: {exc}", read)
     finally:
@@ -110,7 +127,7 @@ def _decode(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def read_xml(name: str, raw: bytes) -> Iterator[Item]:
+def read_xml(name: str, raw: bytes, prefilter: bool = False) -> Iterator[Item]:
     """Each ``<Trial>`` of the portal's XML export."""
     read = 0
     try:
@@ -122,7 +139,7 @@ def read_xml(name: str, raw: bytes) -> Iterator[Item]:
             for child in el:
                 parts = [t.strip() for t in child.itertext() if t.strip()]
                 row[column_key(child.tag)] = ";".join(parts) if parts else None
-            yield _item(name, read, row, "ictrp_xml", "Trial")
+            yield _item(name, read, row, "ictrp_xml", "Trial", prefilter)
             el.clear()
     except BadXml as exc:
         yield fatal(name, f"{exc} (after {read} trials)", read)

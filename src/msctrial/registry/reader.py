@@ -151,7 +151,7 @@ def read_studies(paths: Iterable[str | Path], *, prefilter: bool = False) -> Ite
             yield fatal(name, f"cannot be read ({exc.strerror or exc})")
             continue
         if suffix == ".xlsx":
-            yield from ictrp_read.read_xlsx(name, raw)
+            yield from ictrp_read.read_xlsx(name, raw, prefilter)
             continue
         yield from read_bytes(name, raw, prefilter=prefilter, suffix=suffix)
 
@@ -213,7 +213,7 @@ def read_bytes(
         return
     first_line = stripped[:4096].split(b"\n", 1)[0].lower()
     if suffix == ".csv" or b"trialid" in first_line:
-        yield from ictrp_read.read_csv(name, raw)
+        yield from ictrp_read.read_csv(name, raw, prefilter)
         return
     yield problem(name, "neither JSON nor XML (study records are .json or .xml), nor an ICTRP CSV export")
 
@@ -221,7 +221,7 @@ def read_bytes(
 def _read_xml(name: str, raw: bytes, prefilter: bool) -> Iterator[Item]:
     start = raw[:4096]
     if b"<Trials_downloaded_from_ICTRP" in start:
-        yield from ictrp_read.read_xml(name, raw)
+        yield from ictrp_read.read_xml(name, raw, prefilter)
         return
     if prefilter and _looks_like_study(raw) and not may_be_msc(raw):
         yield Item(name, skipped=True)
