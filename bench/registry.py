@@ -110,7 +110,9 @@ def ictrp_pass(path: Path, repeat: int) -> None:
                     ("ictrp: load + classify + extract + store", scan)):  # fmt: skip
         print(f"  {name:<42} {r[1]:6.2f} s ({r[0]:5.2f}) {base[2] / r[1]:7.0f} trials/s   "
               f"peak RSS {r[4] / 1024:5.0f} MB")  # fmt: skip
-    print(f"  ratio ictrp / baseline: {scan[1] / base[1]:.2f} (CPU), {scan[0] / base[0]:.2f} (wall)")
+    print(
+        f"  ratio ictrp / baseline: {scan[1] / base[1]:.2f} (CPU), {scan[0] / base[0]:.2f} (wall)"
+    )
 
 
 def main() -> None:
@@ -162,7 +164,6 @@ def main() -> None:
     rss_ok = max(base[4], scan[4]) < 1024 * 1024
     print(f"  ratio scan / baseline: {ratio:.2f} (target ≤ 1.00: {'met' if ratio <= 1 else 'NOT met'}); "
           f"wall ratio {scan[0] / base[0]:.2f}; peak RSS < 1 GB: {'met' if rss_ok else 'NOT met'}")  # fmt: skip
-
 
     if ictrp.exists():
         print()

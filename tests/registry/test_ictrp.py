@@ -223,9 +223,7 @@ def test_landscape_json_has_exactly_the_contract_of_the_issue(exports, tmp_path,
     assert code == 2 and "YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_landscape_compare_seed_sets_the_seeds_counts_beside_the_stores(
-    exports, tmp_path, capsys
-):
+def test_landscape_compare_seed_sets_the_seeds_counts_beside_the_stores(exports, tmp_path, capsys):
     db = tmp_path / "store.db"
     main(["registry", "load", str(exports["xlsx"]), "--db", str(db)])
     capsys.readouterr()
@@ -243,7 +241,10 @@ def test_report_as_of_draws_the_trials_registered_by_then(exports, tmp_path, cap
     capsys.readouterr()
     code = main(["registry", "report", "--out", str(tmp_path / "r"), "--db", str(db),
                  "--as-of", "2020-03-01"])  # fmt: skip
-    assert code == 0 and "landscape of 2 MSC trials registered by 2020-03-01" in capsys.readouterr().out
+    assert (
+        code == 0
+        and "landscape of 2 MSC trials registered by 2020-03-01" in capsys.readouterr().out
+    )
     html = (tmp_path / "r" / "index.html").read_text()
     assert "ChiCTR2000099903" in html and "NCT09990001" not in html
 

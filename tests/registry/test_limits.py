@@ -59,9 +59,7 @@ def test_inflation_stops_at_its_limit_however_small_the_input():
 
 
 @pytest.mark.parametrize("command", ["load", "extract"])
-def test_a_zip_whose_header_understates_a_member_never_inflates_past_it(
-    run, tmp_path, command
-):
+def test_a_zip_whose_header_understates_a_member_never_inflates_past_it(run, tmp_path, command):
     archive = _bomb(tmp_path / "bomb.zip")
     db = ["--db", tmp_path / "s.db"] if command == "load" else []
     code, out, err = run("registry", command, archive, *db)
@@ -100,9 +98,7 @@ def _two_member_zip(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_truncated_zip_is_exit_1_naming_the_members_it_read_and_stores_nothing(
-    run, tmp_path
-):
+def test_a_truncated_zip_is_exit_1_naming_the_members_it_read_and_stores_nothing(run, tmp_path):
     data = _two_member_zip(tmp_path / "good.zip")
     second = data.index(b"PK\x03\x04", 4)
     (tmp_path / "cut.zip").write_bytes(data[: second + 60])

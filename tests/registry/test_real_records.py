@@ -69,7 +69,9 @@ def ctgov(shared: Path) -> Path:
 def designs(ctgov: Path) -> dict[str, ExtractedDesign]:
     paths = sorted(ctgov.glob("NCT*.json")) + sorted((ctgov / "extra_msc_covid").glob("*.json"))
     paths += [ctgov / "format_examples" / "api_v2_json", ctgov / "format_examples" / "classic_xml"]
-    return {f"{s.study.trial_id}:{s.study.source_format}": s.extraction.design for s in survey(paths)}
+    return {
+        f"{s.study.trial_id}:{s.study.source_format}": s.extraction.design for s in survey(paths)
+    }
 
 
 def _one(designs: dict[str, ExtractedDesign], nct: str) -> ExtractedDesign:

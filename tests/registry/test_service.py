@@ -86,9 +86,9 @@ def test_any_user_reads_searches_and_sorts_the_trials(session, system, settings,
     assert [r.trial_id for r in service.list_trials(session, MONITOR, settings, q="spain")] == [
         "NCT09400002"
     ]
-    assert [r.trial_id for r in service.list_trials(session, MONITOR, settings, q="bone marrow")] == [
-        "NCT09400003"
-    ]
+    assert [
+        r.trial_id for r in service.list_trials(session, MONITOR, settings, q="bone marrow")
+    ] == ["NCT09400003"]
     newest = service.list_trials(session, MONITOR, settings, sort="start_date", descending=True)
     assert [r.trial_id for r in newest] == ["NCT09400003", "NCT09400002", "NCT09400001"]
     with pytest.raises(InvalidInput, match="sort"):

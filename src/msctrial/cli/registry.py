@@ -24,9 +24,9 @@ from msctrial.core.errors import InvalidInput
 from msctrial.core.users import Actor
 from msctrial.protocol.guidance import load_guidance
 from msctrial.registry import client, service
-from msctrial.registry.model import Problem
 from msctrial.registry.census import census
 from msctrial.registry.census_text import landscape_text
+from msctrial.registry.model import Problem
 from msctrial.registry.report import write_report
 from msctrial.registry.seed_landscape import compare as compare_landscape
 from msctrial.registry.seed_landscape import to_text as seed_text
@@ -48,11 +48,15 @@ app = typer.Typer(
 
 Paths = Annotated[list[Path], typer.Argument(help="record files, folders or ZIP archives")]
 AsOf = Annotated[
-    str | None, typer.Option("--as-of", help="only trials registered on or before this date (YYYY-MM-DD)")
+    str | None,
+    typer.Option("--as-of", help="only trials registered on or before this date (YYYY-MM-DD)"),
 ]
 RegistryOption = Annotated[
     list[str] | None,
-    typer.Option("--registry", help="only trials of this registry (ClinicalTrials.gov, ChiCTR, IRCT …); repeat for more"),
+    typer.Option(
+        "--registry",
+        help="only trials of this registry (ClinicalTrials.gov, ChiCTR, IRCT …); repeat for more",
+    ),
 ]
 MAX_SHOWN = 20
 
@@ -300,8 +304,6 @@ def registry_landscape(
         typer.echo(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
         return
     typer.echo(landscape_text(found), nl=False)
-
-
 
 
 def _date(text: str | None) -> dt.date | None:

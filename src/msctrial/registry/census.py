@@ -185,7 +185,9 @@ def _groups(items: list[tuple[Study, ExtractedDesign]]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _first_registered(records: list[tuple[Study, ExtractedDesign]]) -> tuple[Study, ExtractedDesign]:
+def _first_registered(
+    records: list[tuple[Study, ExtractedDesign]],
+) -> tuple[Study, ExtractedDesign]:
     """The record to list a trial under: its first registration; of records of that same id,
     the fullest (a ClinicalTrials.gov record over ICTRP's row of it)."""
     return min(
@@ -240,5 +242,7 @@ def census(
                 source="secondary ids / ICTRP bridging", text="; ".join(ids)
             )
         out.trials.append(Trial(study, design, [study, *others], country, evidence))
-    out.trials.sort(key=lambda t: (t.study.cancelled, t.study.registered_on or "", t.study.trial_id))
+    out.trials.sort(
+        key=lambda t: (t.study.cancelled, t.study.registered_on or "", t.study.trial_id)
+    )
     return out

@@ -42,7 +42,9 @@ def from_classic_xml(root: ET.Element) -> Study:
     return _study(
         trial_id=_text(root, "id_info/nct_id"),
         registered_on=iso_date(_text(root, "study_first_submitted")),
-        linked_ids=linked_ids(_texts(root, "id_info/secondary_id") + _texts(root, "id_info/org_study_id")),
+        linked_ids=linked_ids(
+            _texts(root, "id_info/secondary_id") + _texts(root, "id_info/org_study_id")
+        ),
         source_format="classic_xml",
         brief_title=_text(root, "brief_title"),
         official_title=_text(root, "official_title"),
@@ -100,5 +102,3 @@ def _xml_outcomes(root: ET.Element, tag: str) -> list[Outcome]:
         )
         for o in root.findall(tag)
     ]
-
-

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from msctrial.protocol.guidance import Guidance, check_guidance
+from msctrial.protocol.guidance import check_guidance
 from msctrial.protocol.model import Protocol
+from msctrial.protocol.ruleset import Guidance
 from msctrial.registry import classify as cl
 from msctrial.registry import combination as combo
 from msctrial.registry.dosetext import sentences
@@ -49,7 +51,9 @@ def extract_design(
         "is_msc_trial": Evidence(source=cls.source, text=cls.reason[:600]),
     }
     common = _common_fields(study, evidence)
-    ids = {"trial_id": study.trial_id, "registry": study.registry, "nct_id": study.nct_id}
+    ids: dict[str, Any] = {
+        "trial_id": study.trial_id, "registry": study.registry, "nct_id": study.nct_id,
+    }  # fmt: skip
     if not cls.is_msc:
         return Extraction(
             ExtractedDesign(**ids, is_msc_trial=False, evidence=evidence, **common),
@@ -159,7 +163,7 @@ def _around(text: str, patterns: list[tuple[str, re.Pattern[str]]], value: str) 
     return text[:300]
 
 
-def _common_fields(study: Study, evidence: dict[str, Evidence]) -> dict[str, object]:
+def _common_fields(study: Study, evidence: dict[str, Evidence]) -> dict[str, Any]:
     if study.phases:
         evidence["phases"] = Evidence(
             source="designModule.phases", text=", ".join(p.value for p in study.phases)
@@ -204,7 +208,7 @@ def _msc_arms(study: Study, msc: tuple[int, ...]) -> list[int | None]:
         if linked & set(msc) or cl.mentions_msc(cl.arm_text(arm)):
             arms.append(j)
     if not arms:
-        arms = [j for j, arm in enumerate(study.arms) if not cl.is_control_arm(arm)][:1]
+        arms = [j for j, arm in enumerate(study.arms) if not cl.is_control_arm(arm)][:1]  # type: ignore[assignment]
     return arms or [None]
 
 
@@ -231,7 +235,7 @@ def _product_texts(study: Study, msc: tuple[int, ...], arms: list[int | None]) -
 
 def _trial_dosing(
     dosing: dict[int | None, ArmDosing], evidence: dict[str, Evidence]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     levels: dict[tuple[float, str, float | None], DoseLevel] = {}
     for d in dosing.values():
         for level in d.levels:

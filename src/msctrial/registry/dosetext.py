@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from msctrial.registry.textbase import (
     _SUPERSCRIPT,
     _WORD,
-    WORD_NUMBERS,
     Span,
     clean,
     count_value,

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from msctrial.protocol.model import Phase, parse_phases
+from msctrial.protocol.terms import Phase, parse_phases
 from msctrial.registry.ids import linked_ids
 from msctrial.registry.model import ArmGroup, Intervention, Outcome, Study
 
@@ -164,7 +164,9 @@ def from_api_v2(data: dict[str, Any]) -> Study:
     return _study(
         trial_id=ident.get("nctId"),
         registered_on=iso_date(status.get("studyFirstSubmitDate")),
-        linked_ids=linked_ids([x.get("id") for x in _list(ident.get("secondaryIdInfos")) if isinstance(x, dict)]),
+        linked_ids=linked_ids(
+            [x.get("id") for x in _list(ident.get("secondaryIdInfos")) if isinstance(x, dict)]
+        ),
         source_format="api_v2",
         brief_title=ident.get("briefTitle"),
         official_title=ident.get("officialTitle"),
@@ -273,7 +275,11 @@ def from_legacy(data: dict[str, Any]) -> Study:
         trial_id=ident.get("NCTId"),
         registered_on=iso_date(status.get("StudyFirstSubmitDate")),
         linked_ids=linked_ids(
-            [x.get("SecondaryId") for x in _list(_get(ident, "SecondaryIdInfoList", "SecondaryIdInfo")) if isinstance(x, dict)]
+            [
+                x.get("SecondaryId")
+                for x in _list(_get(ident, "SecondaryIdInfoList", "SecondaryIdInfo"))
+                if isinstance(x, dict)
+            ]
         ),
         source_format="legacy_full_studies",
         brief_title=ident.get("BriefTitle"),

@@ -92,7 +92,9 @@ def from_ictrp(row: Mapping[str, Cell], source_format: SourceFormat, where: str 
     cancelled = bool(CANCELLED.match(title))
     title = CANCELLED.sub("", title).strip()
     registered = parse_date(get("date_registration3")) or parse_date(get("date_registration"))
-    keep("registered_on", "Date registration", get("date_registration3") or get("date_registration"))
+    keep(
+        "registered_on", "Date registration", get("date_registration3") or get("date_registration")
+    )
     enrollment, _groups = parse_target_size(get("target_size"))
     keep("enrollment", "Target size", get("target_size"))
     phase_cell = get("phase")
@@ -102,7 +104,9 @@ def from_ictrp(row: Mapping[str, Cell], source_format: SourceFormat, where: str 
     status = parse_status(get("recruitment_status"))
     keep("overall_status", "Recruitment Status", get("recruitment_status"))
     if cancelled:
-        stated["cancelled"] = Evidence(source="ICTRP Public title", text=clean_text(get("public_title")) or "")
+        stated["cancelled"] = Evidence(
+            source="ICTRP Public title", text=clean_text(get("public_title")) or ""
+        )
     arms, interventions = interventions_of(clean_text(get("intervention")) or "")
     inclusion = clean_text(get("inclusion_criteria"))
     exclusion = clean_text(get("exclusion_criteria"))
@@ -234,9 +238,17 @@ def outcomes_of(text: str | None) -> list[Outcome]:
     """Primary outcomes: one per ';'-separated measure; EU CTR's end points and time points."""
     if not text:
         return []
-    m = re.search(r"primary\s+end\s*point\(s\)\s*:\s*(.*?)(?:;\s*timepoint\(s\)[^:]*:\s*(.*))?$", text, re.I | re.S)
+    m = re.search(
+        r"primary\s+end\s*point\(s\)\s*:\s*(.*?)(?:;\s*timepoint\(s\)[^:]*:\s*(.*))?$",
+        text,
+        re.I | re.S,
+    )
     if m:
-        return [Outcome(measure=m.group(1).strip()[:1000], time_frame=(m.group(2) or "").strip() or None)]
+        return [
+            Outcome(
+                measure=m.group(1).strip()[:1000], time_frame=(m.group(2) or "").strip() or None
+            )
+        ]
     return [
         Outcome(measure=p.strip()[:1000])
         for p in re.split(r";\s*", text)

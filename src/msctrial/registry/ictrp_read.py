@@ -40,8 +40,10 @@ def _item(
     name: str, n: int, row: dict[str, Any], fmt: SourceFormat, unit: str, prefilter: bool = False
 ) -> Item:
     where = f"{name}#{unit} {n}"
-    if prefilter and row.get("trialid") and not any(
-        _MAY_BE_MSC.search(str(row.get(k) or "")) for k in _SCREENED
+    if (
+        prefilter
+        and row.get("trialid")
+        and not any(_MAY_BE_MSC.search(str(row.get(k) or "")) for k in _SCREENED)
     ):
         return Item(where, skipped=True)
     try:
@@ -77,7 +79,9 @@ def read_xlsx(name: str, raw: bytes, prefilter: bool = False) -> Iterator[Item]:
                     if "trialid" in keys:
                         header = keys
                     elif n >= HEADER_ROWS:
-                        yield fatal(name, "no TrialID column in the first rows: not an ICTRP export")
+                        yield fatal(
+                            name, "no TrialID column in the first rows: not an ICTRP export"
+                        )
                         return
                     continue
                 if not any(v not in (None, "") for v in values):

@@ -64,7 +64,8 @@ def clean_text(value: Cell) -> str | None:
 _MONTHS = {
     m: i
     for i, m in enumerate(
-        "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
     )
 }
 
@@ -117,7 +118,13 @@ def _iso(y: int, m: int, d: int) -> str | None:
 # --- phases ----------------------------------------------------------------------------------
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-_BY_NUMBER = {0: Phase.EARLY_PHASE1, 1: Phase.PHASE1, 2: Phase.PHASE2, 3: Phase.PHASE3, 4: Phase.PHASE4}
+_BY_NUMBER = {
+    0: Phase.EARLY_PHASE1,
+    1: Phase.PHASE1,
+    2: Phase.PHASE2,
+    3: Phase.PHASE3,
+    4: Phase.PHASE4,
+}
 _NOT_A_PHASE = re.compile(
     r"retrospective|new\s+treatment\s+measure|not\s+selected|not\s+specified|other|unknown",
     re.IGNORECASE,

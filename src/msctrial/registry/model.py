@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from msctrial.protocol.model import Phase
+from msctrial.protocol.terms import Phase
 
 
 class Frozen(BaseModel):

@@ -10,25 +10,27 @@ from __future__ import annotations
 import re
 
 from msctrial.protocol.model import (
-    Allocation,
     Arm,
-    ArmType,
-    ControlType,
     Design,
-    Donor,
     Dose,
-    DoseUnit,
     Dosing,
     Eligibility,
     Endpoint,
     Endpoints,
+    Protocol,
+    SampleSize,
+    Schedule,
+)
+from msctrial.protocol.terms import (
+    Allocation,
+    ArmType,
+    ControlType,
+    Donor,
+    DoseUnit,
     Masking,
     Measure,
     ProductKind,
-    Protocol,
     Route,
-    SampleSize,
-    Schedule,
     Severity,
     TissueSource,
 )

@@ -141,9 +141,7 @@ def read_studies(paths: Iterable[str | Path], *, prefilter: bool = False) -> Ite
             yield from _read_zip(name, path, prefilter)
             continue
         try:
-            raw = read_capped(
-                path, env_cap("FILE_BYTES", MAX_EXPORT_BYTES), text=suffix != ".xlsx"
-            )
+            raw = read_capped(path, env_cap("FILE_BYTES", MAX_EXPORT_BYTES), text=suffix != ".xlsx")
         except (TooLarge, BinaryData) as exc:
             yield fatal(name, str(exc))
             continue
@@ -162,13 +160,18 @@ def _read_zip(name: str, path: Path, prefilter: bool) -> Iterator[Item]:
     stopped. A damaged archive ends with one fatal problem naming the members read."""
     done = 0
     caps = Caps.default()
+
     def decide(prefix: bytes, complete: bool) -> bool | None:
         return _decide(prefix, complete=complete)
 
     try:
         try:
             for label, raw in zip_members(
-                name, path, suffixes=RECORD_SUFFIXES, decide=decide if prefilter else None, caps=caps
+                name,
+                path,
+                suffixes=RECORD_SUFFIXES,
+                decide=decide if prefilter else None,
+                caps=caps,
             ):
                 done += 1
                 yield from _member(label, raw, prefilter)
@@ -215,7 +218,9 @@ def read_bytes(
     if suffix == ".csv" or b"trialid" in first_line:
         yield from ictrp_read.read_csv(name, raw, prefilter)
         return
-    yield problem(name, "neither JSON nor XML (study records are .json or .xml), nor an ICTRP CSV export")
+    yield problem(
+        name, "neither JSON nor XML (study records are .json or .xml), nor an ICTRP CSV export"
+    )
 
 
 def _read_xml(name: str, raw: bytes, prefilter: bool) -> Iterator[Item]:

@@ -28,7 +28,9 @@ def parse(raw: bytes) -> ET.Element:
     return root
 
 
-def iterparse(raw: bytes, events: tuple[str, ...] = ("start", "end")) -> Iterator[tuple[str, ET.Element]]:
+def iterparse(
+    raw: bytes, events: tuple[str, ...] = ("start", "end")
+) -> Iterator[tuple[str, ET.Element]]:
     """(event, element) pairs; ``BadXml`` for any damage, with expat's line and column."""
     depth = 0
     try:

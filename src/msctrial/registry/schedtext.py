@@ -21,7 +21,7 @@ _DAY_LIST = re.compile(
 _CN_NUM = r"\d{1,3}|[一二三四五六七八九十]"
 # "第1、4、7天" (cleaned: "第1,4,7天"), "第0,3,6日", "第1天、第4天和第7天"
 _CN_DAYS = re.compile(
-    rf"第\s*(?P<list>\d{{1,3}}(?:\s*(?:[,和及与]|\s)\s*(?:第\s*)?\d{{1,3}}\s*[天日]?)*)\s*[天日]"
+    r"第\s*(?P<list>\d{1,3}(?:\s*(?:[,和及与]|\s)\s*(?:第\s*)?\d{1,3}\s*[天日]?)*)\s*[天日]"
 )
 _ORDINAL_DAYS = re.compile(
     r"\b(?P<list>\d{1,3}(?:st|nd|rd|th)(?:\s*,?\s*(?:and\s+|&\s*)?\d{1,3}(?:st|nd|rd|th))*)"
@@ -146,9 +146,9 @@ def interval_days(text: str) -> tuple[int, Span] | None:
             return days, Span(w.start(), w.end())
     m = _INTERVAL.search(t)
     if m:
-        n = m.group("n") or m.group("n2") or m.group("n3")
-        u = m.group("u") or m.group("u2") or m.group("u3")
-        days = _days_of(n, u)
+        amount = m.group("n") or m.group("n2") or m.group("n3")
+        unit = m.group("u") or m.group("u2") or m.group("u3")
+        days = _days_of(amount, unit)
         if days:
             return days, Span(m.start(), m.end())
     return None

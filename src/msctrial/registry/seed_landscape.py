@@ -85,7 +85,9 @@ def to_text(lines: list[Line], ct: Census, cn: Census) -> str:
     out = ["The seed's landscape beside the platform's (the loaded records are the source):", ""]
     for x in lines:
         mark = "differs" if x.differs else "agrees"
-        out.append(f"{x.registry} by {x.as_of}, {x.what}: seed {x.seed}, platform {x.platform} ({mark})")
+        out.append(
+            f"{x.registry} by {x.as_of}, {x.what}: seed {x.seed}, platform {x.platform} ({mark})"
+        )
         if x.missing:
             out.append(f"  named by the seed, not counted here: {', '.join(x.missing)}")
         if x.extra:

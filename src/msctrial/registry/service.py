@@ -12,6 +12,7 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, String, cast, func, or_, select
@@ -202,6 +203,7 @@ SORTS = {
     "administrations": RegistryStudy.administrations,
 }
 
+
 class TrialFilter(BaseModel):
     """Which stored trials a list shows: by registry, by registration date, by combination."""
 
@@ -213,7 +215,7 @@ class TrialFilter(BaseModel):
     combination: bool | None = None  # True: only MSCs with another agent; False: only MSCs alone
     include_cancelled: bool = True
 
-    def apply(self, query: Select[tuple[RegistryStudy]]) -> Select[tuple[RegistryStudy]]:
+    def apply(self, query: Select[Any]) -> Select[Any]:
         if self.registries:
             query = query.where(RegistryStudy.registry_name.in_(self.registries))
         if self.registered_from:
@@ -229,7 +231,11 @@ class TrialFilter(BaseModel):
 
 def registries_stored(session: Session, actor: Actor) -> list[str]:
     """The registries the store holds trials of, for a filter's choices."""
-    return list(session.scalars(select(RegistryStudy.registry_name).distinct().order_by(RegistryStudy.registry_name)))
+    return list(
+        session.scalars(
+            select(RegistryStudy.registry_name).distinct().order_by(RegistryStudy.registry_name)
+        )
+    )
 
 
 _cache: OrderedDict[tuple[object, ...], Extraction] = OrderedDict()

@@ -62,7 +62,7 @@ class Table1Row(BaseModel):
 
 
 def describe_source(d: ExtractedDesign) -> str:
-    words = [] if d.donor is None else [d.donor]
+    words: list[str] = [] if d.donor is None else [d.donor]
     if d.cell_source and d.cell_source != "unspecified":
         words.append(_SOURCE_WORDS[d.cell_source])
     product = {

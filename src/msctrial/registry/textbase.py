@@ -87,5 +87,3 @@ def sentences(text: str) -> list[Span]:
     if t[start:].strip():
         spans.append(Span(start, len(t)))
     return spans
-
-

@@ -142,6 +142,7 @@ def zip_members(
                 raise NeedsDirectory  # encrypted, another method, or stored with no sizes
             wanted = not member.endswith("/") and member.lower().endswith(suffixes)
             label = f"{name}!{member}"
+            out: bytes | Problem | None
             try:
                 if flag & 0x08:
                     out = _inflate_to_descriptor(f, caps, label, wanted)

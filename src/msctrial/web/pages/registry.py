@@ -84,7 +84,9 @@ def _date(text: str | None, field: str) -> str | None:
     try:
         return dt.date.fromisoformat(text.strip()).isoformat()
     except ValueError:
-        raise InvalidInput(f"{field}: {text!r} is not a date; use YYYY-MM-DD", field=field) from None
+        raise InvalidInput(
+            f"{field}: {text!r} is not a date; use YYYY-MM-DD", field=field
+        ) from None
 
 
 @router.get("/registry/{trial_id}")
