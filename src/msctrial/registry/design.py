@@ -25,6 +25,7 @@ from msctrial.registry.extract import (
     linked_interventions,
     read_dosing,
 )
+from msctrial.registry.ictrp import source_name
 from msctrial.registry.model import (
     DoseLevel,
     Evidence,
@@ -113,6 +114,12 @@ def extract_design(
             "evidence": dict(evidence),  # with what the protocol's arms and design added
         }
     )
+    if study.source_format.startswith(("ictrp", "chictr")):
+        named = {
+            k: Evidence(source=source_name(study, v.source), text=v.text)
+            for k, v in design.evidence.items()
+        }
+        design = design.model_copy(update={"evidence": named})
     return Extraction(design, protocol)
 
 
@@ -164,16 +171,18 @@ def _around(text: str, patterns: list[tuple[str, re.Pattern[str]]], value: str) 
 
 
 def _common_fields(study: Study, evidence: dict[str, Evidence]) -> dict[str, Any]:
+    # a short record's own text (ICTRP's "Target size: Experimental group:30;…") when kept
+    said = study.stated
     if study.phases:
-        evidence["phases"] = Evidence(
+        evidence["phases"] = said.get("phases") or Evidence(
             source="designModule.phases", text=", ".join(p.value for p in study.phases)
         )
     if study.enrollment is not None:
-        evidence["enrollment"] = Evidence(
+        evidence["enrollment"] = said.get("enrollment") or Evidence(
             source="designModule.enrollmentInfo.count", text=str(study.enrollment)
         )
     if study.countries:
-        evidence["countries"] = Evidence(
+        evidence["countries"] = said.get("countries") or Evidence(
             source="contactsLocationsModule.locations[].country", text=", ".join(study.countries)
         )
     outcomes = [

@@ -50,12 +50,35 @@ _REGISTERS = {
 }
 # The ICTRP fields an evidence path of the normalised record stands for.
 SOURCE_FIELDS = {
-    "identificationModule.briefTitle": "ICTRP Public title",
-    "identificationModule.officialTitle": "ICTRP Scientific title",
-    "armsInterventionsModule": "ICTRP Intervention",
-    "outcomesModule.primaryOutcomes": "ICTRP Primary outcome",
-    "eligibilityModule": "ICTRP Inclusion Criteria",
+    "identificationModule.briefTitle": "Public title",
+    "identificationModule.officialTitle": "Scientific title",
+    "armsInterventionsModule": "Intervention",
+    "outcomesModule.primaryOutcomes": "Primary outcome",
+    "eligibilityModule": "Inclusion Criteria",
+    "designModule.designInfo.interventionModelDescription": "Study design",
 }
+
+
+def source_name(study: Study, path: str) -> str:
+    """Where a value of an ICTRP or ChiCTR record was read, in the register's own field names
+    ('ICTRP Intervention, group "Experimental group"'); other records keep their API v2 path."""
+    if not study.source_format.startswith(("ictrp", "chictr")):
+        return path
+    origin = "ICTRP" if study.source_format.startswith("ictrp") else "ChiCTR"
+    parts = []
+    for piece in path.split(" + "):
+        field = next((v for k, v in SOURCE_FIELDS.items() if piece.startswith(k)), None)
+        m = re.search(r"armGroups\[(\d+)\]|interventions\[(\d+)\]", piece)
+        group = ""
+        if m and m.group(1) is not None and int(m.group(1)) < len(study.arms):
+            group = f', group "{study.arms[int(m.group(1))].label}"'
+        elif m and m.group(2) is not None and int(m.group(2)) < len(study.interventions):
+            labels = study.interventions[int(m.group(2))].arm_group_labels
+            group = f', group "{labels[0]}"' if labels else ""
+        parts.append(f"{origin} {field}{group}" if field else piece)
+    return " + ".join(dict.fromkeys(parts))
+
+
 _TYPES = {
     "drug", "biological", "device", "procedure", "other", "behavioral", "genetic", "radiation",
     "dietary supplement", "combination product", "diagnostic test",
