@@ -43,6 +43,7 @@ def test_a_monitor_searches_sorts_and_opens_a_registered_trial(page, registry_se
     assert page.locator("#fig-dose svg").count() == 1
     page.fill("#q", "spain")
     page.click("form[role=search] button")
+    page.wait_for_url("**q=spain**")
     assert page.locator("tr.trial").count() == 1
     page.goto(f"{registry_server.url}/registry")
     page.click("#trial-table >> text=Start")
@@ -85,19 +86,23 @@ def test_a_user_filters_by_registry_date_and_combination_and_sees_the_landscape_
     assert total == 7
     page.select_option("#registry", "ChiCTR")
     page.click("#filters button")
+    page.wait_for_url("**registry=ChiCTR**")
     assert page.locator("tr.trial").count() == 4
     assert page.locator("tr.trial >> text=cancelled").count() == 1
     page.fill("#registered_to", "2020-02-28")
     page.click("#filters button")
+    page.wait_for_url("**registered_to=2020-02-28**")
     assert page.locator("tr.trial").count() == 2
     page.goto(f"{ictrp_server.url}/registry")
     page.select_option("#combination", "yes")
     page.click("#filters button")
+    page.wait_for_url("**combination=yes**")
     rows = page.locator("tr.trial")
     assert rows.count() == 1 and "with ruxolitinib" in rows.first.inner_text()
     page.goto(f"{ictrp_server.url}/registry")
     page.fill("#as_of", "2020-07-08")
     page.click("#filters button")
+    page.wait_for_url("**as_of=2020-07-08**")
     landscape = page.locator("#landscape-at").inner_text()
     assert "Landscape at 2020-07-08" in landscape and "each counted once" in landscape
     assert "1 record of the same trial on another registry merged" in landscape
