@@ -33,7 +33,7 @@ def test_every_page_is_fetched_by_following_next_page_tokens(tmp_path, registry)
     assert second["pageToken"] == ["t2"] and second["query.cond"] == [
         "covid-19"
     ]  # the query repeated
-    ids = [i.study.nct_id for i in read_studies(sorted(tmp_path.glob("page-*.json")))]
+    ids = [i.study.trial_id for i in read_studies(sorted(tmp_path.glob("page-*.json")))]
     assert ids == [f"NCT0910000{k}" for k in range(1, 6)]
 
 

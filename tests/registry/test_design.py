@@ -14,7 +14,7 @@ from msctrial.registry.protocol_of import measure_of, stated_severity
 from tests.registry.records import arm, intervention, msc_placebo_trial, v2_study
 
 CONTRACT = {
-    "nct_id", "is_msc_trial", "product_type", "cell_source", "donor", "dose_value", "dose_unit",
+    "trial_id", "registry", "nct_id", "combined_with", "is_msc_trial", "product_type", "cell_source", "donor", "dose_value", "dose_unit",
     "dose_levels", "administrations", "schedule_days", "min_interval_days", "route", "phases",
     "enrollment", "countries", "primary_outcomes", "evidence", "findings",
 }  # fmt: skip

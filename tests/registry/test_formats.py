@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from msctrial.protocol.model import Phase
+from msctrial.registry.classic_xml import from_classic_xml
 from msctrial.registry.formats import (
     BadRecord,
     enum_name,
     from_api_v2,
-    from_classic_xml,
     from_json_object,
     from_legacy,
     iso_date,
@@ -24,7 +24,7 @@ def test_api_v2_study_reads_its_design_fields():
     s = from_api_v2(
         msc_placebo_trial(phases=["PHASE1", "PHASE2"], countries=("China", "China", "Japan"))
     )
-    assert s.nct_id == "NCT09000001"
+    assert s.trial_id == "NCT09000001"
     assert s.source_format == "api_v2"
     assert s.phases == [Phase.PHASE1, Phase.PHASE2]
     assert s.allocation == "RANDOMIZED" and s.masking == "QUADRUPLE"
@@ -41,7 +41,7 @@ def test_the_three_formats_read_into_the_same_study():
     v2 = from_api_v2(study)
     legacy = from_legacy(to_legacy(study))
     xml = from_classic_xml(ET.fromstring(to_xml(study)))
-    fields = ["nct_id", "brief_title", "overall_status", "start_date", "phases", "allocation",
+    fields = ["trial_id", "brief_title", "overall_status", "start_date", "phases", "allocation",
               "intervention_model", "masking", "enrollment", "arms", "interventions",
               "primary_outcomes", "countries", "detailed_description", "lead_sponsor"]  # fmt: skip
     for other in (legacy, xml):

@@ -23,7 +23,7 @@ def test_a_page_of_studies_yields_each_study(tmp_path: Path):
         dumps(page([msc_placebo_trial("NCT09000001"), _non_msc("NCT09000002")], token="abc"))
     )
     items = list(read_studies([f]))
-    assert [i.study.nct_id for i in items] == ["NCT09000001", "NCT09000002"]
+    assert [i.study.trial_id for i in items] == ["NCT09000001", "NCT09000002"]
     assert items[1].file.endswith("page-0001.json#studies[1]")
 
 
@@ -36,7 +36,7 @@ def test_a_folder_mixes_formats(tmp_path: Path):
         to_xml(msc_placebo_trial("NCT09000005")), encoding="utf-8"
     )
     (tmp_path / "notes.txt").write_text("ignored")
-    formats = {i.study.nct_id: i.study.source_format for i in read_studies([tmp_path])}
+    formats = {i.study.trial_id: i.study.source_format for i in read_studies([tmp_path])}
     assert formats == {
         "NCT09000003": "api_v2",
         "NCT09000004": "legacy_full_studies",
@@ -51,7 +51,7 @@ def test_a_bulk_zip_of_one_file_per_study_is_read_member_by_member(tmp_path: Pat
         z.writestr("NCT0900xxxx/NCT09000007.xml", to_xml(msc_placebo_trial("NCT09000007")))
         z.writestr("broken.json", b'{"protocolSection": {"identificationModule": ')
     items = list(read_studies([archive]))
-    assert [i.study.nct_id for i in items if i.study] == ["NCT09000006", "NCT09000007"]
+    assert [i.study.trial_id for i in items if i.study] == ["NCT09000006", "NCT09000007"]
     [bad] = [i.problem for i in items if i.problem]
     assert bad.file == f"{archive}!broken.json" and "malformed JSON" in bad.reason
 
@@ -70,7 +70,7 @@ def test_one_bad_record_never_stops_the_rest(tmp_path: Path):
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
     items = list(read_studies([tmp_path, tmp_path / "missing.json"]))
-    assert [i.study.nct_id for i in items if i.study] == ["NCT09000008"]
+    assert [i.study.trial_id for i in items if i.study] == ["NCT09000008"]
     problems = {Path(i.problem.file).name: i.problem.reason for i in items if i.problem}
     assert set(problems) == {*cases, "missing.json"}
     assert "malformed JSON" in problems["truncated.json"]
@@ -133,7 +133,7 @@ def test_an_archive_written_as_a_stream_is_read_too(tmp_path: Path, compression)
                 member.write(dumps(msc_placebo_trial(f"NCT0920000{k}")))
     archive = tmp_path / "streamed.zip"
     archive.write_bytes(b"".join(stream.chunks))
-    ids = [i.study.nct_id for i in read_studies([archive]) if i.study]
+    ids = [i.study.trial_id for i in read_studies([archive]) if i.study]
     assert ids == ["NCT09200000", "NCT09200001", "NCT09200002"]
 
 

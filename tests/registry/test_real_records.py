@@ -69,7 +69,9 @@ def ctgov(shared: Path) -> Path:
 def designs(ctgov: Path) -> dict[str, ExtractedDesign]:
     paths = sorted(ctgov.glob("NCT*.json")) + sorted((ctgov / "extra_msc_covid").glob("*.json"))
     paths += [ctgov / "format_examples" / "api_v2_json", ctgov / "format_examples" / "classic_xml"]
-    return {f"{s.study.nct_id}:{s.study.source_format}": s.extraction.design for s in survey(paths)}
+    return {
+        f"{s.study.trial_id}:{s.study.source_format}": s.extraction.design for s in survey(paths)
+    }
 
 
 def _one(designs: dict[str, ExtractedDesign], nct: str) -> ExtractedDesign:
@@ -150,7 +152,7 @@ def test_every_extracted_dose_is_found_again_in_its_evidence(designs):
         for level in d.dose_levels:
             assert any(
                 q.value == pytest.approx(level.value) and q.unit == level.unit for q in found
-            ), (d.nct_id, level, evidence)
+            ), (d.trial_id, level, evidence)
             checked += 1
     assert checked >= 60
 
@@ -158,7 +160,7 @@ def test_every_extracted_dose_is_found_again_in_its_evidence(designs):
 def test_every_extracted_value_names_where_in_the_record_it_was_read(designs):
     for d in designs.values():
         for field, ev in d.evidence.items():
-            assert ev.text.strip() and ev.source, (d.nct_id, field)
+            assert ev.text.strip() and ev.source, (d.trial_id, field)
 
 
 def test_the_api_v2_and_classic_xml_examples_read_as_the_same_trial(designs):

@@ -52,7 +52,7 @@ def test_a_load_stores_the_msc_trials_and_reports_every_bad_record(session, syst
         2,
     )
     assert {Path(p.file.split("!")[0]).name for p in report.problems} == {"bulk.zip", "bad.xml"}
-    ids = session.scalars(select(RegistryStudy.nct_id).order_by(RegistryStudy.nct_id)).all()
+    ids = session.scalars(select(RegistryStudy.trial_id).order_by(RegistryStudy.trial_id)).all()
     assert ids == ["NCT09400001", "NCT09400002", "NCT09400003"]
     log = session.scalars(select(RegistryLoad)).one()
     assert (
@@ -80,17 +80,17 @@ def test_only_an_administrator_loads_records(session, tmp_path):
 def test_any_user_reads_searches_and_sorts_the_trials(session, system, settings, tmp_path):
     service.load_records(session, system, corpus(tmp_path))
     rows = service.list_trials(session, MONITOR, settings)
-    assert [r.nct_id for r in rows] == ["NCT09400001", "NCT09400002", "NCT09400003"]
+    assert [r.trial_id for r in rows] == ["NCT09400001", "NCT09400002", "NCT09400003"]
     assert rows[0].dose == "4×10^7 cells/dose" and not rows[0].meets_guidance
     assert rows[1].meets_guidance and rows[1].deviations == []
-    assert [r.nct_id for r in service.list_trials(session, MONITOR, settings, q="spain")] == [
+    assert [r.trial_id for r in service.list_trials(session, MONITOR, settings, q="spain")] == [
         "NCT09400002"
     ]
-    assert [r.nct_id for r in service.list_trials(session, MONITOR, settings, q="bone marrow")] == [
-        "NCT09400003"
-    ]
+    assert [
+        r.trial_id for r in service.list_trials(session, MONITOR, settings, q="bone marrow")
+    ] == ["NCT09400003"]
     newest = service.list_trials(session, MONITOR, settings, sort="start_date", descending=True)
-    assert [r.nct_id for r in newest] == ["NCT09400003", "NCT09400002", "NCT09400001"]
+    assert [r.trial_id for r in newest] == ["NCT09400003", "NCT09400002", "NCT09400001"]
     with pytest.raises(InvalidInput, match="sort"):
         service.list_trials(session, MONITOR, settings, sort="password")
 

@@ -95,9 +95,28 @@ def test_an_unknown_trial_is_not_found(loaded, login):
     client = login("monitor")
     assert client.get("/registry/NCT00000000").status_code == 404
     missing = client.get("/api/v1/registry/trials/NCT00000000")
-    assert missing.status_code == 404 and missing.json()["error"]["field"] == "nct_id"
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "trial_id"
 
 
 def test_an_empty_store_says_how_to_fill_it(login):
     page = login("monitor").get("/registry").text
     assert "msctrial registry load" in page
+
+
+def test_the_api_filters_the_trials_and_gives_the_landscape_at_a_date(
+    session, system, login, tmp_path
+):
+    from tests.registry.ictrp_records import msc_rows, write_xlsx
+
+    service.load_records(session, system, [write_xlsx(tmp_path / "w.xlsx", msc_rows())])
+    client = login("monitor")
+    only = client.get("/api/v1/registry/trials", params={"registry": "ChiCTR", "combination": True})
+    assert [t["trial_id"] for t in only.json()] == ["ChiCTR2000099903"]
+    assert only.json()[0]["combined_with"] == ["ruxolitinib"]
+    at = client.get("/api/v1/registry/landscape-at", params={"as_of": "2020-07-08"})
+    assert at.status_code == 200 and at.json()["counts"]["duplicates_merged"] == 1
+    assert client.get("/api/v1/registry/landscape-at", params={"as_of": "July"}).status_code == 422
+    page = client.get("/registry", params={"as_of": "2020-07-08", "registry": "ChiCTR"}).text
+    assert 'id="landscape-at"' in page and "on ChiCTR, each counted once" in page
+    bad = client.get("/registry", params={"registered_from": "soon"})
+    assert bad.status_code == 422 and "registered_from" in bad.text

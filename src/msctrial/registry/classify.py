@@ -18,45 +18,60 @@ from msctrial.registry.model import ArmGroup, Intervention, Study
 # "MSC" is case-sensitive so that a contact's "MSc" degree is not a stem cell.
 _MSC_WORDS = re.compile(
     r"mesenchymal|stromal\s+(?:stem\s+)?cells?|medicinal\s+signal"
-    r"|remestemcel|lomecel|nestacell|astrostem|multipotent\s+stromal",
+    r"|remestemcel|lomecel|nestacell|astrostem|multipotent\s+stromal|间充质|基质细胞"
+    # stem cells named by an MSC tissue (DOMAIN §3): menstrual-blood, dental-pulp, adipose,
+    # Wharton's-jelly or cord-tissue stem cells are MSCs (cord *blood* stem cells are not)
+    r"|(?:menstrual\s+blood|dental\s+pulp|adipose(?:\s+tissue)?|wharton'?s?\s+jelly"
+    r"|umbilical\s+cord(?!\s+blood))[- ]+(?:derived\s+)?(?:stem|stromal)\s+cells?"
+    r"|hUMSC|hucMSC|牙髓干细胞|脐带干细胞",
     re.IGNORECASE,
 )
 _MSC_ABBREV = re.compile(r"MSC|MMSC")
+# either, for a caller that needs one pattern (the combination reader)
+MSC_TERMS = re.compile(_MSC_WORDS.pattern + r"|MSC|MMSC|间充质|基质细胞|干细胞", re.IGNORECASE)
 _EV_WORDS = re.compile(
-    r"exosom|extracellular\s+vesicles?|\bEVs?\b|nano\s*vesicles?|nanoparticles", re.IGNORECASE
+    r"exosom|extracellular\s+vesicles?|\bEVs?\b|nano\s*vesicles?|nanoparticles|外泌体|囊泡",
+    re.IGNORECASE,
 )
-_SECRETOME_WORDS = re.compile(r"secretome|conditioned\s+medi", re.IGNORECASE)
+_SECRETOME_WORDS = re.compile(r"secretome|conditioned\s+medi|分泌组|条件培养", re.IGNORECASE)
 # Other cells and vesicles whose origin the record names: not MSC products.
 _OTHER_ORIGIN = re.compile(
     r"T[- ]cells?|cardiosphere|\bNK\b|natural\s+killer|CD24|lymphocytes?|dendritic|iPSC-derived\s+NK"
-    r"|amniotic\s+fluid|platelet|plasma\b",
+    r"|amniotic\s+fluid|platelet|plasma\b|NK细胞|T细胞|淋巴细胞",
     re.IGNORECASE,
 )
 _CONTROL_WORDS = re.compile(
     r"placebo|\bsaline\b|vehicle|sham|standard\s+(?:of\s+)?care|standard\s+treatment|conventional"
-    r"|supportive\s+care|\bcontrol\b|usual\s+care",
+    r"|supportive\s+care|\bcontrol\b|usual\s+care|安慰剂|生理盐水|对照|常规治疗|标准治疗",
     re.IGNORECASE,
 )
 _CONTROL_TYPES = {"PLACEBO_COMPARATOR", "SHAM_COMPARATOR", "NO_INTERVENTION"}
 
 # Most specific first: Wharton's jelly and cord blood are parts of the umbilical cord.
 SOURCES: list[tuple[str, re.Pattern[str]]] = [
-    ("wharton_jelly", re.compile(r"wharton|\bWJ\b|WJ[- ]?MSC", re.IGNORECASE)),
-    ("cord_blood", re.compile(r"cord\s+blood|\bUCB\b", re.IGNORECASE)),
-    ("menstrual_blood", re.compile(r"menstrual", re.IGNORECASE)),
-    ("olfactory_mucosa", re.compile(r"olfactory", re.IGNORECASE)),
-    ("dental_pulp", re.compile(r"dental\s+pulp|DPSC|endodontic|\bpulp\b", re.IGNORECASE)),
-    ("placenta", re.compile(r"placent|PLX", re.IGNORECASE)),
-    ("amniotic", re.compile(r"amnio(?:tic|n)(?!\s+fluid)", re.IGNORECASE)),
-    ("bone_marrow", re.compile(r"bone[\s-]+marrow|\bBM[- ]?(?:MSC|Allo)|marrow", re.IGNORECASE)),
+    ("wharton_jelly", re.compile(r"wharton|\bWJ\b|WJ[- ]?MSC|华通氏?胶", re.IGNORECASE)),
+    ("cord_blood", re.compile(r"cord\s+blood|\bUCB\b|脐血|脐带血", re.IGNORECASE)),
+    ("menstrual_blood", re.compile(r"menstrual|经血|月经血", re.IGNORECASE)),
+    ("olfactory_mucosa", re.compile(r"olfactory|嗅黏膜|嗅粘膜", re.IGNORECASE)),
+    ("dental_pulp", re.compile(r"dental\s+pulp|DPSC|endodontic|\bpulp\b|牙髓", re.IGNORECASE)),
+    ("placenta", re.compile(r"placent|PLX|胎盘", re.IGNORECASE)),
+    ("amniotic", re.compile(r"amnio(?:tic|n)(?!\s+fluid)|羊膜", re.IGNORECASE)),
+    (
+        "bone_marrow",
+        re.compile(r"bone[\s-]+marrow|\bBM[- ]?(?:MSC|Allo)|marrow|骨髓", re.IGNORECASE),
+    ),
     (
         "adipose",
-        re.compile(r"adipose|\bad-?MSC|adMSC|\bASCs?\b|AD-MSC|fat[- ]derived|lipoaspirat", re.I),
+        re.compile(
+            r"adipose|\bad-?MSC|adMSC|\bASCs?\b|AD-MSC|fat[- ]derived|lipoaspirat|脂肪", re.I
+        ),
     ),
     (
         "umbilical_cord",
         re.compile(
-            r"umbilical|\bh?UC[- ]?M+SC|UCMSC|cord\s+(?:tissue|lining)|cord[- ]derived", re.I
+            r"umbilical|\bh?UC[- ]?M+SC|UCMSC|\bh?UMSC|hucMSC|cord\s+(?:tissue|lining)"
+            r"|cord[- ]derived|脐带(?!血)",
+            re.I,
         ),
     ),
 ]
@@ -64,13 +79,16 @@ ROUTES: list[tuple[str, re.Pattern[str]]] = [
     (
         "intravenous",
         re.compile(
-            r"intravenous|\bIV\b|\bi\.\s?v\.|endovenous|into\s+the\s+vein|venous\s+infusion", re.I
+            r"intravenous|\bIV\b|\bi\.\s?v\.|endovenous|into\s+the\s+vein|venous\s+infusion"
+            r"|静脉",
+            re.I,
         ),
     ),
-    ("inhalation", re.compile(r"inhal|nebuli[sz]|aerosol", re.I)),
-    ("intratracheal", re.compile(r"intratracheal|endotracheal|bronchoscop", re.I)),
-    ("intramuscular", re.compile(r"intramuscular|\bIM\b", re.I)),
-    ("intranasal", re.compile(r"intranasal|nasal\s+spray|nasal\s+drop", re.I)),
+    # nebulised or inhaled (exosomes, mostly): "atomization" is ChiCTR's English for 雾化
+    ("inhalation", re.compile(r"inhal|nebuli[sz]|aerosol|atomi[sz]|雾化|吸入", re.I)),
+    ("intratracheal", re.compile(r"intratracheal|endotracheal|bronchoscop|气管内", re.I)),
+    ("intramuscular", re.compile(r"intramuscular|\bIM\b|肌肉注射|肌注", re.I)),
+    ("intranasal", re.compile(r"intranasal|nasal\s+spray|nasal\s+drop|滴鼻|鼻腔", re.I)),
     (
         "other",
         re.compile(
@@ -114,23 +132,41 @@ class Classification:
 
 
 def msc_derived_vesicles(study: Study) -> bool:
-    """The record's own description or keywords say its vesicles or secretome come from MSCs."""
-    texts = [study.brief_summary, study.detailed_description, " ".join(study.keywords)]
+    """The record's own titles, description or keywords say its vesicles or secretome come
+    from MSCs."""
+    texts = [
+        study.brief_title,
+        study.official_title,
+        study.brief_summary,
+        study.detailed_description,
+        " ".join(study.keywords),
+    ]
     return any(mentions_msc(t) for t in texts)
+
+
+_GIVES = re.compile(r"infus|inject|transplant|administ|inhal|输注|注射|移植|回输", re.IGNORECASE)
+_LOOSE_ABBREV = re.compile(r"\bMSCs?\b", re.IGNORECASE)
 
 
 def classify(study: Study) -> Classification:
     """An MSC trial gives MSCs or an MSC-derived product in at least one arm."""
-    if study.study_type == "OBSERVATIONAL":
+    if study.study_type == "OBSERVATIONAL" and not any(
+        mentions_msc(iv.description) and _GIVES.search(iv.description or "")
+        for iv in study.interventions
+    ):
+        # an observational study gives nobody anything, unless its own intervention text says
+        # it infuses MSCs (ChiCTR records single-arm MSC studies as "observational")
         return Classification(
             False, (), "an observational study gives no product", "designModule.studyType"
         )
+    titled = mentions_msc(" ".join(t for t in (study.brief_title, study.official_title) if t))
     msc: list[int] = []
     reason, where = "", ""
     vesicles_from_msc = None
     for i, iv in enumerate(study.interventions):
         text = intervention_text(iv)
-        if mentions_msc(text):
+        # "MSc" in a trial titled MSCs is the product, not a degree
+        if mentions_msc(text) or (titled and _LOOSE_ABBREV.search(text)):
             msc.append(i)
             reason = reason or text
             where = where or f"armsInterventionsModule.interventions[{i}]"
@@ -215,9 +251,18 @@ def route(texts: list[tuple[str, str]]) -> tuple[str, str, str] | None:
     return first_match(ROUTES, texts)
 
 
+# "third-party", "healthy unrelated donor(s)" and "banked" (off-the-shelf) cells are another
+# person's: allogeneic.
 _DONOR = [
-    ("allogeneic", re.compile(r"allogen|\ballo\b|BM-Allo", re.IGNORECASE)),
-    ("autologous", re.compile(r"autologous", re.IGNORECASE)),
+    (
+        "allogeneic",
+        re.compile(
+            r"allogen|\ballo\b|BM-Allo|third[- ]party|(?:healthy\s+)?unrelated\s+donors?"
+            r"|\bbanked\b|cell\s+bank|off[- ]the[- ]shelf|异体|同种异体|第三方",
+            re.IGNORECASE,
+        ),
+    ),
+    ("autologous", re.compile(r"autologous|自体", re.IGNORECASE)),
 ]
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from msctrial.protocol.guidance import Guidance, check_guidance
+from msctrial.protocol.guidance import check_guidance
 from msctrial.protocol.model import Protocol
+from msctrial.protocol.ruleset import Guidance
 from msctrial.registry import classify as cl
+from msctrial.registry import combination as combo
 from msctrial.registry.dosetext import sentences
 from msctrial.registry.extract import (
     ArmDosing,
@@ -22,6 +25,7 @@ from msctrial.registry.extract import (
     linked_interventions,
     read_dosing,
 )
+from msctrial.registry.ictrp import source_name
 from msctrial.registry.model import (
     DoseLevel,
     Evidence,
@@ -48,9 +52,12 @@ def extract_design(
         "is_msc_trial": Evidence(source=cls.source, text=cls.reason[:600]),
     }
     common = _common_fields(study, evidence)
+    ids: dict[str, Any] = {
+        "trial_id": study.trial_id, "registry": study.registry, "nct_id": study.nct_id,
+    }  # fmt: skip
     if not cls.is_msc:
         return Extraction(
-            ExtractedDesign(nct_id=study.nct_id, is_msc_trial=False, evidence=evidence, **common),
+            ExtractedDesign(**ids, is_msc_trial=False, evidence=evidence, **common),
             None,
         )
     msc_arms = _msc_arms(study, cls.msc_interventions)
@@ -82,13 +89,20 @@ def extract_design(
         for a in msc_arms
     }
     fields = _trial_dosing(dosing, evidence)
+    combined = combinations(study, cls.msc_interventions, msc_arms)
+    if combined:
+        evidence["combined_with"] = Evidence(
+            source="; ".join(dict.fromkeys(c.source for c in combined)),
+            text=" | ".join(dict.fromkeys(c.text for c in combined))[:1000],
+        )
     design = ExtractedDesign(
-        nct_id=study.nct_id,
+        **ids,
         is_msc_trial=True,
         product_type=product,  # type: ignore[arg-type]
         cell_source=(source[0] if source else "unspecified"),  # type: ignore[arg-type]
         donor=(donor[0] if donor else None),  # type: ignore[arg-type]
         evidence=evidence,
+        combined_with=list(dict.fromkeys(c.agent for c in combined)),
         **fields,
         **common,
     )
@@ -100,7 +114,46 @@ def extract_design(
             "evidence": dict(evidence),  # with what the protocol's arms and design added
         }
     )
+    if study.source_format.startswith(("ictrp", "chictr")):
+        named = {
+            k: Evidence(source=source_name(study, v.source), text=v.text)
+            for k, v in design.evidence.items()
+        }
+        design = design.model_copy(update={"evidence": named})
     return Extraction(design, protocol)
+
+
+def combinations(
+    study: Study, msc: tuple[int, ...], arms: list[int | None]
+) -> list[combo.Combination]:
+    """What the MSC arms give besides the MSC product, each with where it was read."""
+    found: list[combo.Combination] = []
+    words = cl.MSC_TERMS
+    for a in arms:
+        if a is None:
+            continue
+        arm = study.arms[a]
+        for i in sorted(linked_interventions(study, arm) - set(msc)):
+            iv = study.interventions[i]
+            other = combo.other_intervention(
+                f"armsInterventionsModule.interventions[{i}]", iv.type, iv.name, iv.description
+            )
+            if other and not cl.mentions_msc(cl.intervention_text(iv)):
+                found.append(other)
+        path = f"armsInterventionsModule.armGroups[{a}].description"
+        found += combo.named_with_msc(path, cl.arm_text(arm), words)
+    for i in msc:
+        path = f"armsInterventionsModule.interventions[{i}]"
+        found += combo.named_with_msc(path, cl.intervention_text(study.interventions[i]), words)
+    for path, title in (
+        ("identificationModule.briefTitle", study.brief_title),
+        ("identificationModule.officialTitle", study.official_title),
+    ):
+        found += combo.named_with_msc(path, title or "", words)
+    unique: dict[str, combo.Combination] = {}
+    for c in found:
+        unique.setdefault(c.agent, c)
+    return list(unique.values())
 
 
 def _arm_label(study: Study, arm: int | None) -> str:
@@ -117,17 +170,19 @@ def _around(text: str, patterns: list[tuple[str, re.Pattern[str]]], value: str) 
     return text[:300]
 
 
-def _common_fields(study: Study, evidence: dict[str, Evidence]) -> dict[str, object]:
+def _common_fields(study: Study, evidence: dict[str, Evidence]) -> dict[str, Any]:
+    # a short record's own text (ICTRP's "Target size: Experimental group:30;…") when kept
+    said = study.stated
     if study.phases:
-        evidence["phases"] = Evidence(
+        evidence["phases"] = said.get("phases") or Evidence(
             source="designModule.phases", text=", ".join(p.value for p in study.phases)
         )
     if study.enrollment is not None:
-        evidence["enrollment"] = Evidence(
+        evidence["enrollment"] = said.get("enrollment") or Evidence(
             source="designModule.enrollmentInfo.count", text=str(study.enrollment)
         )
     if study.countries:
-        evidence["countries"] = Evidence(
+        evidence["countries"] = said.get("countries") or Evidence(
             source="contactsLocationsModule.locations[].country", text=", ".join(study.countries)
         )
     outcomes = [
@@ -162,7 +217,7 @@ def _msc_arms(study: Study, msc: tuple[int, ...]) -> list[int | None]:
         if linked & set(msc) or cl.mentions_msc(cl.arm_text(arm)):
             arms.append(j)
     if not arms:
-        arms = [j for j, arm in enumerate(study.arms) if not cl.is_control_arm(arm)][:1]
+        arms = [j for j, arm in enumerate(study.arms) if not cl.is_control_arm(arm)][:1]  # type: ignore[assignment]
     return arms or [None]
 
 
@@ -189,7 +244,7 @@ def _product_texts(study: Study, msc: tuple[int, ...], arms: list[int | None]) -
 
 def _trial_dosing(
     dosing: dict[int | None, ArmDosing], evidence: dict[str, Evidence]
-) -> dict[str, object]:
+) -> dict[str, Any]:
     levels: dict[tuple[float, str, float | None], DoseLevel] = {}
     for d in dosing.values():
         for level in d.levels:

@@ -28,13 +28,13 @@ Text = tuple[str, str]  # (API v2 path, text)
 
 _DOSING_CONTEXT = re.compile(
     r"infus|inject|administ|receiv|given|dose|does\b|transplant|inhal|treat|\bIV\b|intraven"
-    r"|MSC|cells|application|times|\bD\d|day",
+    r"|MSC|cells|application|times|\bD\d|day|输注|注射|给药|剂量|细胞|雾化|吸入|次|第\s*\d",
     re.IGNORECASE,
 )
 _NOT_DOSING = re.compile(
     r"\bfollow(?:[- ]?ups?|ed)\b|assess|evaluat|visit|collected|questionnaire|measured|monitor|observ|\blabs?\b"
     r"|laborator|sampl|endpoint|outcome|mortality|surviv|estimat|determin|discharge|previous"
-    r"|reported|published",
+    r"|reported|published|随访|评估|观察|检测|采集",
     re.IGNORECASE,
 )
 # In a trial's background paragraphs, past tense is about other trials, not this one.
@@ -81,6 +81,7 @@ class ArmDosing:
     count: int | None = None
     interval: int | None = None
     optional_interval: int | None = None  # the gap before an optional extra dose, if stated
+    interval_range: bool = False  # "within 3-5 days": the shortest gap, not the days given
     route: str | None = None
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
@@ -146,6 +147,14 @@ def fallback_texts(study: Study) -> list[Text]:
         out.append(("descriptionModule.detailedDescription", study.detailed_description))
     if study.brief_summary:
         out.append(("descriptionModule.briefSummary", study.brief_summary))
+    # last, the titles: a short record (ICTRP) may state its route only there ("Aerosol
+    # Inhalation of the Exosomes …")
+    for path, title in (
+        ("identificationModule.officialTitle", study.official_title),
+        ("identificationModule.briefTitle", study.brief_title),
+    ):
+        if title:
+            out.append((path, title))
     return out
 
 
@@ -241,6 +250,7 @@ def _read_interval(d: ArmDosing, texts: list[Text], background: bool) -> None:
             found = interval_days(t[a:b])
             if found:
                 d.interval = found[0]
+                d.interval_range = "within" in t[a + found[1].start : a + found[1].end].lower()
                 d.evidence["min_interval_days"] = Evidence(
                     source=source, text=sentence_at(text, a + found[1].start, a + found[1].end)
                 )
@@ -250,7 +260,7 @@ def _read_interval(d: ArmDosing, texts: list[Text], background: bool) -> None:
 def _complete_schedule(d: ArmDosing, texts: list[Text]) -> None:
     """Days from 'every N days, M times' or 'once, again after a week if needed'."""
     optional = "optional_dose" in d.evidence
-    if d.days is None and d.interval and d.count:
+    if d.days is None and d.interval and d.count and not d.interval_range:
         d.days = [k * d.interval for k in range(d.count)]
         quotes = [
             d.evidence[k] for k in ("administrations", "min_interval_days") if k in d.evidence

@@ -22,7 +22,7 @@ NOT_STATED = "not stated"
 class DosePerKg:
     """One trial's dose per kg: a point (per-kg dose) or a span (fixed dose over weights)."""
 
-    nct_id: str
+    trial_id: str
     low: float
     high: float
     fixed: bool
@@ -43,7 +43,7 @@ class Landscape:
     band: tuple[float, float] = (1e6, 5e6)
     weights_kg: tuple[float, float] = (50.0, 100.0)
     meeting: list[str] = field(default_factory=list)
-    deviating: dict[str, list[str]] = field(default_factory=dict)  # nct_id → rules broken
+    deviating: dict[str, list[str]] = field(default_factory=dict)  # trial_id → rules broken
     rules_broken: Counter[str] = field(default_factory=Counter)
 
 
@@ -75,15 +75,15 @@ def gather(
         for level in d.dose_levels:
             top = level.max or level.value
             if level.unit == "cells/kg":
-                land.doses.append(DosePerKg(d.nct_id, level.value, top, fixed=False))
+                land.doses.append(DosePerKg(d.trial_id, level.value, top, fixed=False))
             elif level.unit == "cells":
-                land.doses.append(DosePerKg(d.nct_id, level.value / hi_w, top / lo_w, fixed=True))
+                land.doses.append(DosePerKg(d.trial_id, level.value / hi_w, top / lo_w, fixed=True))
         deviations = list(dict.fromkeys(f.rule for f in d.findings if f.level == "deviation"))
         if deviations:
-            land.deviating[d.nct_id] = deviations
+            land.deviating[d.trial_id] = deviations
             land.rules_broken.update(deviations)
         else:
-            land.meeting.append(d.nct_id)
+            land.meeting.append(d.trial_id)
     return land
 
 
@@ -152,7 +152,7 @@ def enrollment_chart(values: list[int]) -> str:
 
 def dose_chart(land: Landscape) -> str:
     """Each trial's dose per kg against the guidance band; fixed doses as a span over weights."""
-    doses = sorted(land.doses, key=lambda d: (d.low, d.nct_id))
+    doses = sorted(land.doses, key=lambda d: (d.low, d.trial_id))
     fig, ax = _figure(max(2.0, 0.22 * len(doses) + 1.0))
     lo, hi = land.band
     ax.axvspan(lo, hi, color="#d7ecd9", label=f"guidance {lo / 1e6:g}–{hi / 1e6:g}×10^6 cells/kg")
@@ -163,7 +163,7 @@ def dose_chart(land: Landscape) -> str:
             ax.plot([d.low, d.high], [y, y], color=color, linewidth=3, solid_capstyle="butt")
         else:
             ax.plot([d.low], [y], "o", color=color, markersize=5)
-    ax.set_yticks(range(len(doses)), [d.nct_id for d in doses], fontsize=7)
+    ax.set_yticks(range(len(doses)), [d.trial_id for d in doses], fontsize=7)
     ax.set_xscale("log")
     w_lo, w_hi = land.weights_kg
     ax.set_xlabel(f"cells per kg per administration (bars: fixed doses over {w_lo:g}–{w_hi:g} kg)")

@@ -1,8 +1,10 @@
 """The registry survey's data: a study record in one shape, whatever format it came in, and
 the design extracted from it.
 
-``Study`` is what every reader (API v2, legacy full_studies JSON, classic XML) produces, with
-API v2 names and enumerations, so the extractor reads one shape. ``ExtractedDesign`` is the
+``Study`` is what every reader (API v2, legacy full_studies JSON, classic XML, the WHO ICTRP
+exports, ChiCTR's own XML) produces, with API v2 names and enumerations, so the extractor reads
+one shape; ``trial_id`` is the id the record's own registry gave it (``NCT04252118``,
+``ChiCTR2000029990``), and ``linked_ids`` the ids of the same trial on other registries. ``ExtractedDesign`` is the
 output contract of ``msctrial registry extract --json``: every field the record does not state
 stays ``None`` (never guessed), and every field that was extracted names, in ``evidence``, the
 text it came from.
@@ -12,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from msctrial.protocol.model import Phase
+from msctrial.protocol.terms import Phase
 
 
 class Frozen(BaseModel):
@@ -42,11 +44,35 @@ class Outcome(Frozen):
     time_frame: str | None = None
 
 
+class Evidence(Frozen):
+    """Where a value was read: the record's field (API v2 path) and the sentence itself."""
+
+    source: str
+    text: str
+
+
+SourceFormat = Literal[
+    "api_v2", "legacy_full_studies", "classic_xml", "ictrp_xlsx", "ictrp_csv", "ictrp_xml",
+    "chictr_xml",
+]  # fmt: skip
+CTGOV = "ClinicalTrials.gov"
+
+
 class Study(Frozen):
     """One registry record, normalised to API v2 names; absent fields are None or empty."""
 
-    nct_id: str
-    source_format: Literal["api_v2", "legacy_full_studies", "classic_xml"]
+    # records stored before trial_id was named so carry ``nct_id``
+    trial_id: str = Field(validation_alias=AliasChoices("trial_id", "nct_id"))
+    source_format: SourceFormat
+    registry: str = CTGOV  # the register that holds the record ("ChiCTR", "IRCT", ...)
+    registered_on: str | None = None  # ISO date the trial was registered (first submitted)
+    url: str | None = None  # the record on its own registry
+    linked_ids: list[str] = Field(default_factory=list)  # the same trial on other registries
+    bridged: str | None = None  # ICTRP's bridging: "parent" or "child"
+    cancelled: bool = False  # withdrawn by the investigator before it ran (ChiCTR)
+    # For records read from a register's short fields (ICTRP, ChiCTR): the field and text each
+    # normalised value came from (enrollment ← "Target size: Experimental group:30;...").
+    stated: dict[str, Evidence] = Field(default_factory=dict)
     brief_title: str | None = None
     official_title: str | None = None
     organization: str | None = None
@@ -77,7 +103,14 @@ class Study(Frozen):
 
     @property
     def title(self) -> str:
-        return self.brief_title or self.official_title or self.nct_id
+        return self.brief_title or self.official_title or self.trial_id
+
+    @property
+    def nct_id(self) -> str | None:
+        """The trial's ClinicalTrials.gov id: its own, or one its record links to."""
+        if self.trial_id.startswith("NCT"):
+            return self.trial_id
+        return next((i for i in self.linked_ids if i.startswith("NCT")), None)
 
     @property
     def institution(self) -> str | None:
@@ -106,13 +139,6 @@ RouteKind = Literal[
 ]
 
 
-class Evidence(Frozen):
-    """Where a value was read: the record's field (API v2 path) and the sentence itself."""
-
-    source: str
-    text: str
-
-
 class DoseLevel(Frozen):
     value: float
     unit: DoseUnitText
@@ -134,9 +160,14 @@ class FindingOut(Frozen):
 
 
 class ExtractedDesign(Frozen):
-    """The contract of ``msctrial registry extract --json``: one object per study."""
+    """The contract of ``msctrial registry extract --json``: one object per study.
 
-    nct_id: str
+    ``trial_id`` is the record's own id on ``registry``; ``nct_id`` the trial's
+    ClinicalTrials.gov id where it has one (its own or a linked one), else None."""
+
+    trial_id: str
+    registry: str = CTGOV
+    nct_id: str | None = None
     is_msc_trial: bool
     product_type: ProductType | None = None
     cell_source: CellSource | None = None
@@ -148,6 +179,7 @@ class ExtractedDesign(Frozen):
     schedule_days: list[int] | None = None
     min_interval_days: int | None = None
     route: RouteKind | None = None
+    combined_with: list[str] = Field(default_factory=list)  # other active agents in MSC arms
     phases: list[Phase] = Field(default_factory=list)
     enrollment: int | None = None
     countries: list[str] = Field(default_factory=list)
@@ -160,10 +192,14 @@ class ExtractedDesign(Frozen):
 
 
 class Problem(Frozen):
-    """A record that could not be read: skipped, counted and reported, never fatal."""
+    """A record that could not be read: skipped, counted and reported. ``fatal``: a whole path
+    could not be read (missing, too large, a damaged archive or export); ``members_read`` is
+    how many records of a damaged archive or export were read before the damage."""
 
     file: str
     reason: str
+    fatal: bool = False
+    members_read: int | None = None
 
 
 class LoadReport(Frozen):
@@ -173,6 +209,7 @@ class LoadReport(Frozen):
     skipped: int = 0
     problems: list[Problem] = Field(default_factory=list)
     problems_total: int = 0
+    fatal: list[Problem] = Field(default_factory=list)  # when any, nothing was stored
 
     @property
     def malformed(self) -> int:

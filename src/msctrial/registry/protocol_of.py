@@ -10,25 +10,27 @@ from __future__ import annotations
 import re
 
 from msctrial.protocol.model import (
-    Allocation,
     Arm,
-    ArmType,
-    ControlType,
     Design,
-    Donor,
     Dose,
-    DoseUnit,
     Dosing,
     Eligibility,
     Endpoint,
     Endpoints,
+    Protocol,
+    SampleSize,
+    Schedule,
+)
+from msctrial.protocol.terms import (
+    Allocation,
+    ArmType,
+    ControlType,
+    Donor,
+    DoseUnit,
     Masking,
     Measure,
     ProductKind,
-    Protocol,
     Route,
-    SampleSize,
-    Schedule,
     Severity,
     TissueSource,
 )
@@ -229,9 +231,9 @@ def build_protocol(
     return Protocol(
         title=study.title[:500],
         version=study.data_version or "registry record",
-        registry_ids=[study.nct_id],
+        registry_ids=[study.trial_id, *study.linked_ids],
         phase=study.phases,
-        source=f"ClinicalTrials.gov {study.nct_id} ({study.source_format.replace('_', ' ')})",
+        source=f"{study.registry} {study.trial_id} ({study.source_format.replace('_', ' ')})",
         design=_design(study, arms, evidence),
         arms=arms,
         eligibility=Eligibility(severity=severity[0] if severity else []),

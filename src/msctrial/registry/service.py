@@ -8,12 +8,14 @@ deployment's ruleset and reference weights, so a changed ruleset re-judges every
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from msctrial.core.actors import Actor
@@ -21,6 +23,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, NotFound
 from msctrial.core.settings import Settings
 from msctrial.protocol.guidance import Guidance, load_guidance
+from msctrial.registry.census import Census, census
 from msctrial.registry.classify import classify
 from msctrial.registry.design import Extraction, extract_design
 from msctrial.registry.landscape import Landscape, figures, gather
@@ -44,7 +47,10 @@ def load_records(
 
     A study that cannot be an MSC trial is passed over without being parsed (``reader.
     may_be_msc``); a malformed record is counted and reported with its file and reason. The
-    load is one transaction: it is stored whole or not at all.
+    load is one transaction: it is stored whole or not at all; a path that cannot be read as a
+    whole (missing, too large, a damaged archive or export) stores nothing, and is returned
+    in ``fatal``. A trial read twice keeps the richer record: a ClinicalTrials.gov record over
+    its ICTRP row.
     """
     actor.require("admin", to="load registry records")
     paths = [str(p) for p in paths]
@@ -56,8 +62,11 @@ def load_records(
     log_id = log.id
     read = msc = skipped = problems_total = pending = 0
     problems: list[Problem] = []
+    fatal: list[Problem] = []
     for item in read_studies(paths, prefilter=True):
         if item.problem is not None:
+            if item.problem.fatal:
+                fatal.append(item.problem)
             problems_total += 1
             if len(problems) < MAX_PROBLEMS_KEPT:
                 problems.append(item.problem)
@@ -75,6 +84,12 @@ def load_records(
             session.flush()
             session.expunge_all()
             pending = 0
+    if fatal or (read == 0 and problems_total):
+        session.rollback()  # nothing readable: nothing stored, not even the load's log
+        return LoadReport(
+            studies_read=read, msc_trials=msc, skipped=skipped, problems=problems,
+            problems_total=problems_total, fatal=fatal,
+        )  # fmt: skip
     session.flush()
     log = session.get(RegistryLoad, log_id) or log
     log.finished_at = utcnow()
@@ -92,12 +107,26 @@ def load_records(
     )
 
 
+# How much of a trial a format carries: a record is not replaced by a poorer one.
+_RICHNESS = {"api_v2": 3, "legacy_full_studies": 3, "classic_xml": 3, "chictr_xml": 2}
+
+
 def _store(session: Session, study: Study, file: str, load_id: int) -> None:
+    row = session.get(RegistryStudy, study.trial_id)
+    if row is not None and _RICHNESS.get(row.source_format, 1) > _RICHNESS.get(
+        study.source_format, 1
+    ):
+        return
     design = extract_design(study).design
-    row = session.get(RegistryStudy, study.nct_id)
     if row is None:
-        row = RegistryStudy(nct_id=study.nct_id)
+        row = RegistryStudy(trial_id=study.trial_id)
         session.add(row)
+    row.registry_name = study.registry
+    row.registered_on = study.registered_on
+    row.cancelled = study.cancelled
+    row.combined = bool(design.combined_with)
+    row.linked_ids = list(study.linked_ids)
+    row.url = study.url
     row.title = study.title
     row.institution = study.institution
     row.overall_status = study.overall_status
@@ -125,7 +154,13 @@ class TrialSummary(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    nct_id: str
+    trial_id: str
+    registry: str
+    registered_on: str | None
+    cancelled: bool
+    url: str | None
+    linked_ids: list[str]
+    combined_with: list[str]
     title: str
     institution: str | None
     overall_status: str | None
@@ -155,7 +190,9 @@ class TrialDetail(BaseModel):
 
 
 SORTS = {
-    "nct_id": RegistryStudy.nct_id,
+    "trial_id": RegistryStudy.trial_id,
+    "registry": RegistryStudy.registry_name,
+    "registered_on": RegistryStudy.registered_on,
     "title": RegistryStudy.title,
     "institution": RegistryStudy.institution,
     "status": RegistryStudy.overall_status,
@@ -165,6 +202,41 @@ SORTS = {
     "route": RegistryStudy.route,
     "administrations": RegistryStudy.administrations,
 }
+
+
+class TrialFilter(BaseModel):
+    """Which stored trials a list shows: by registry, by registration date, by combination."""
+
+    model_config = ConfigDict(frozen=True)
+
+    registries: list[str] = []
+    registered_from: str | None = None  # ISO dates, inclusive
+    registered_to: str | None = None
+    combination: bool | None = None  # True: only MSCs with another agent; False: only MSCs alone
+    include_cancelled: bool = True
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.registries:
+            query = query.where(RegistryStudy.registry_name.in_(self.registries))
+        if self.registered_from:
+            query = query.where(RegistryStudy.registered_on >= self.registered_from)
+        if self.registered_to:
+            query = query.where(RegistryStudy.registered_on <= self.registered_to)
+        if self.combination is not None:
+            query = query.where(RegistryStudy.combined.is_(self.combination))
+        if not self.include_cancelled:
+            query = query.where(RegistryStudy.cancelled.is_(False))
+        return query
+
+
+def registries_stored(session: Session, actor: Actor) -> list[str]:
+    """The registries the store holds trials of, for a filter's choices."""
+    return list(
+        session.scalars(
+            select(RegistryStudy.registry_name).distinct().order_by(RegistryStudy.registry_name)
+        )
+    )
+
 
 _cache: OrderedDict[tuple[object, ...], Extraction] = OrderedDict()
 _CACHE_SIZE = 5000
@@ -178,7 +250,7 @@ def extraction_of(
     row: RegistryStudy, guidance: Guidance, weights: tuple[float, float]
 ) -> Extraction:
     """The stored record's design and findings, remembered until the record or rules change."""
-    key = (row.nct_id, row.loaded_at.isoformat(), guidance.id, guidance.version, weights)
+    key = (row.trial_id, row.loaded_at.isoformat(), guidance.id, guidance.version, weights)
     found = _cache.get(key)
     if found is None:
         found = extract_design(Study.model_validate(row.record), guidance, weights)
@@ -191,7 +263,13 @@ def extraction_of(
 def _summary(row: RegistryStudy, design: ExtractedDesign) -> TrialSummary:
     deviations = list(dict.fromkeys(f.rule for f in design.findings if f.level == "deviation"))
     return TrialSummary(
-        nct_id=row.nct_id,
+        trial_id=row.trial_id,
+        registry=row.registry_name,
+        registered_on=row.registered_on,
+        cancelled=row.cancelled,
+        url=row.url,
+        linked_ids=list(row.linked_ids),
+        combined_with=list(design.combined_with),
         title=row.title,
         institution=row.institution,
         overall_status=row.overall_status,
@@ -216,21 +294,23 @@ def list_trials(
     settings: Settings,
     *,
     q: str | None = None,
-    sort: str = "nct_id",
+    sort: str = "trial_id",
     descending: bool = False,
+    filters: TrialFilter | None = None,
 ) -> list[TrialSummary]:
-    """The stored MSC trials, searched by id, title, institution, country or source."""
+    """The stored MSC trials, searched by id, title, institution, country or source, and
+    narrowed by registry, registration date and combination therapy."""
     column = SORTS.get(sort)
     if column is None:
         raise InvalidInput(
             f"sort: {sort!r} is not a column; use one of {', '.join(SORTS)}", field="sort"
         )
-    query = select(RegistryStudy)
+    query = (filters or TrialFilter()).apply(select(RegistryStudy))
     if q and q.strip():
         like = f"%{q.strip()}%"
         query = query.where(
             or_(
-                RegistryStudy.nct_id.ilike(like),
+                RegistryStudy.trial_id.ilike(like),
                 RegistryStudy.title.ilike(like),
                 RegistryStudy.institution.ilike(like),
                 RegistryStudy.cell_source.ilike(like.replace(" ", "_")),
@@ -238,18 +318,21 @@ def list_trials(
             )
         )
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-    rows = session.scalars(query.order_by(order, RegistryStudy.nct_id))
+    rows = session.scalars(query.order_by(order, RegistryStudy.trial_id))
     guidance = _guidance(settings)
     weights = settings.reference_weights_kg
     return [_summary(r, extraction_of(r, guidance, weights).design) for r in rows]
 
 
-def get_trial(session: Session, actor: Actor, settings: Settings, nct_id: str) -> TrialDetail:
-    row = session.get(RegistryStudy, nct_id.strip().upper())
+def get_trial(session: Session, actor: Actor, settings: Settings, trial_id: str) -> TrialDetail:
+    wanted = trial_id.strip()
+    row = session.get(RegistryStudy, wanted) or session.scalar(
+        select(RegistryStudy).where(func.lower(RegistryStudy.trial_id) == wanted.lower())
+    )
     if row is None:
         raise NotFound(
-            f"nct_id: {nct_id!r} is not in the registry store; load its record first",
-            field="nct_id",
+            f"trial_id: {trial_id!r} is not in the registry store; load its record first",
+            field="trial_id",
         )
     extraction = extraction_of(row, _guidance(settings), settings.reference_weights_kg)
     return TrialDetail(
@@ -269,7 +352,7 @@ def stored_designs(
     guidance = _guidance(settings)
     weights = settings.reference_weights_kg
     out = []
-    for row in session.scalars(select(RegistryStudy).order_by(RegistryStudy.nct_id)):
+    for row in session.scalars(select(RegistryStudy).order_by(RegistryStudy.trial_id)):
         extraction = extraction_of(row, guidance, weights)
         out.append((Study.model_validate(row.record), extraction.design))
     return out
@@ -277,6 +360,20 @@ def stored_designs(
 
 def last_load(session: Session, actor: Actor) -> RegistryLoad | None:
     return session.scalar(select(RegistryLoad).order_by(RegistryLoad.id.desc()).limit(1))
+
+
+def landscape_at(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    as_of: str | None,
+    registries: list[str] | None = None,
+) -> Census | None:
+    """The landscape registered by ``as_of`` (each trial once); None when no date is chosen."""
+    if as_of is None:
+        return None
+    items = stored_designs(session, actor, settings)
+    return census(items, dt.date.fromisoformat(as_of), registries)
 
 
 _figures_cache: dict[tuple[object, ...], tuple[Landscape, dict[str, str]]] = {}
@@ -289,7 +386,7 @@ def landscape(
     guidance = _guidance(settings)
     weights = settings.reference_weights_kg
     count, newest = session.execute(
-        select(func.count(RegistryStudy.nct_id), func.max(RegistryStudy.loaded_at))
+        select(func.count(RegistryStudy.trial_id), func.max(RegistryStudy.loaded_at))
     ).one()
     key = (count, str(newest), guidance.id, guidance.version, weights)
     if key not in _figures_cache:

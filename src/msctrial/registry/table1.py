@@ -62,7 +62,7 @@ class Table1Row(BaseModel):
 
 
 def describe_source(d: ExtractedDesign) -> str:
-    words = [] if d.donor is None else [d.donor]
+    words: list[str] = [] if d.donor is None else [d.donor]
     if d.cell_source and d.cell_source != "unspecified":
         words.append(_SOURCE_WORDS[d.cell_source])
     product = {
@@ -115,7 +115,7 @@ def describe_guidance(d: ExtractedDesign) -> str:
 
 def table1_row(study: Study, d: ExtractedDesign) -> Table1Row:
     return Table1Row(
-        trial=d.nct_id,
+        trial=d.trial_id,
         institution=study.institution,
         source=describe_source(d),
         dose=describe_dose(d),
@@ -162,14 +162,14 @@ def _dose_text(value: float | None, unit: str | None) -> str:
 
 def compare_seed(d: ExtractedDesign) -> list[SeedDifference]:
     """Each field where the seed's Table 1 says something other than the record."""
-    seed = SEED_TABLE1.get(d.nct_id)
+    seed = SEED_TABLE1.get(d.trial_id)
     if seed is None:
         return []
     out: list[SeedDifference] = []
 
     def differ(field: str, said: str, record: str) -> None:
         if said != record:
-            out.append(SeedDifference(trial=d.nct_id, field=field, seed=said, record=record))
+            out.append(SeedDifference(trial=d.trial_id, field=field, seed=said, record=record))
 
     differ("cell_source", seed["source"], d.cell_source or "not stated")
     if seed["donor"] is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from msctrial.core.db import Base, UTCDateTime, utcnow
@@ -37,9 +37,20 @@ class RegistryStudy(Base):
     """One MSC trial as last loaded: the normalised record, and columns to search and sort."""
 
     __tablename__ = "registry_study"
-    __table_args__ = (Index("ix_registry_study_start_date", "start_date"),)
+    __table_args__ = (
+        Index("ix_registry_study_start_date", "start_date"),
+        Index("ix_registry_study_registered_on", "registered_on"),
+    )
 
-    nct_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # the record's own id on its registry: NCT04252118, ChiCTR2000029990, EUCTR2020-001266-11-ES
+    trial_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # ("registry" is the column; the name is Declarative's own attribute)
+    registry_name: Mapped[str] = mapped_column("registry", String(64), default="ClinicalTrials.gov")
+    registered_on: Mapped[str | None] = mapped_column(String(10), default=None)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    combined: Mapped[bool] = mapped_column(Boolean, default=False)  # MSCs with another agent
+    linked_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
     title: Mapped[str] = mapped_column(Text)
     institution: Mapped[str | None] = mapped_column(Text, default=None)
     overall_status: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -5,9 +5,10 @@ Registry data is public: any logged-in user (or API token) may read it.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from msctrial.registry import service
@@ -36,15 +37,41 @@ def list_trials(
     actor: ApiActor,
     settings: Config,
     q: str | None = None,
-    sort: str = "nct_id",
+    sort: str = "trial_id",
     desc: bool = False,
+    registry: Annotated[list[str] | None, Query()] = None,
+    registered_from: dt.date | None = None,
+    registered_to: dt.date | None = None,
+    combination: bool | None = None,
 ) -> list[service.TrialSummary]:
-    return service.list_trials(db, actor, settings, q=q, sort=sort, descending=desc)
+    filters = service.TrialFilter(
+        registries=registry or [],
+        registered_from=registered_from.isoformat() if registered_from else None,
+        registered_to=registered_to.isoformat() if registered_to else None,
+        combination=combination,
+    )
+    return service.list_trials(
+        db, actor, settings, q=q, sort=sort, descending=desc, filters=filters
+    )
 
 
-@router.get("/trials/{nct_id}", response_model=service.TrialDetail)
-def get_trial(nct_id: str, db: Db, actor: ApiActor, settings: Config) -> service.TrialDetail:
-    return service.get_trial(db, actor, settings, nct_id)
+@router.get("/landscape-at")
+def get_landscape_at(
+    db: Db,
+    actor: ApiActor,
+    settings: Config,
+    as_of: dt.date,
+    registry: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    """The landscape registered by ``as_of``, each trial once: the CLI's ``landscape --json``."""
+    found = service.landscape_at(db, actor, settings, as_of.isoformat(), registry)
+    assert found is not None
+    return found.to_json()
+
+
+@router.get("/trials/{trial_id}", response_model=service.TrialDetail)
+def get_trial(trial_id: str, db: Db, actor: ApiActor, settings: Config) -> service.TrialDetail:
+    return service.get_trial(db, actor, settings, trial_id)
 
 
 @router.get("/landscape", response_model=LandscapePublic)
