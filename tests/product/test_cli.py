@@ -35,7 +35,7 @@ def test_spec_check_accepts_a_good_file_and_names_the_field_of_a_bad_one(cli):
     ok = cli("product", "spec", "check", SPECS / "bm-msc-2.0.yaml", "--json")
     assert ok.code == 0 and json.loads(ok.out)["name"] == "bm-msc"
     bad = cli("product", "spec", "check", SPECS / "bad-unknown-criterion.yaml")
-    assert_one_plain_error(bad, "tests.0.criterion.type")
+    assert_one_plain_error(bad, "tests[0].criterion.type")
 
 
 def test_qc_records_a_lot_enters_results_and_releases_it_from_the_terminal(

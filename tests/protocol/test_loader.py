@@ -226,7 +226,7 @@ def test_wrong_values_and_types_name_the_field_and_what_is_allowed(change, field
     err = refused(text_with(change))
     assert says in err.message
     if field == "(top level)":
-        assert err.message.startswith("(top level):")
+        assert err.message.startswith("(the whole input):")
     else:
         assert err.field == field
 

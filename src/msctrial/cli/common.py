@@ -18,6 +18,7 @@ from msctrial.core.db import make_engine
 from msctrial.core.errors import InvalidInput
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings, load_settings
+from msctrial.core.validation import parse_json, read_text
 
 DbOption = Annotated[
     str | None,
@@ -79,12 +80,7 @@ def print_json(data: Any) -> None:
 
 def read_json_file(path: Path, field: str = "input") -> Any:
     """A JSON file given on the command line, or InvalidInput naming the option."""
-    if not path.is_file():
-        raise InvalidInput(f"{field}: {path} does not exist", field=field)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{field}: {path} is not valid JSON ({exc})", field=field) from None
+    return parse_json(read_text(path, field), field)
 
 
 def terminal_reader() -> Actor:

@@ -27,9 +27,10 @@ from msctrial.cli.common import (
 )
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import InvalidInput, from_pydantic
+from msctrial.core.errors import InvalidInput
 from msctrial.core.settings import Settings
 from msctrial.core.users import authenticate
+from msctrial.core.validation import explain
 from msctrial.product import service, spec_store, trace
 from msctrial.product.specification import ResultInput, load_specification_text
 
@@ -216,7 +217,7 @@ def _results_file(file: Path) -> list[ResultInput]:
     try:
         return TypeAdapter(list[ResultInput]).validate_python(data)
     except ValidationError as exc:
-        raise from_pydantic(exc, prefix="results") from None
+        raise explain(exc, prefix="results") from None
 
 
 @result_app.command("add")
@@ -244,7 +245,7 @@ def result_add(
         try:
             results = [ResultInput(test=test, value=value, unit=unit, outcome=outcome)]  # type: ignore[arg-type]
         except ValidationError as exc:
-            raise from_pydantic(exc) from None
+            raise explain(exc) from None
     else:
         raise InvalidInput("--test or --file: say which result to enter", field="test")
     settings = settings_for(db)

@@ -90,25 +90,3 @@ class TooManyAttempts(MsctrialError):
 class IntegrityBroken(MsctrialError):
     code = "integrity_broken"
     status = 500
-
-
-def from_pydantic(exc: Any, prefix: str = "") -> InvalidInput:
-    """Turn a pydantic ``ValidationError`` into one InvalidInput naming every bad field.
-
-    Pydantic's own messages say what is allowed ("Input should be 'cells/kg' or ..."), so we
-    keep them and put the dotted field path in front, which is what a user needs to find it.
-    """
-    problems = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
-        if prefix:
-            loc = f"{prefix}.{loc}" if loc else prefix
-        msg = err.get("msg", "invalid value")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown key; check the spelling against the documented fields"
-        problems.append((loc, msg))
-    first_field = problems[0][0] if problems else prefix or None
-    text = "; ".join(f"{loc or '(top level)'}: {msg}" for loc, msg in problems)
-    return InvalidInput(
-        text, field=first_field, problems=[{"field": f, "message": m} for f, m in problems]
-    )

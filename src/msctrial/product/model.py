@@ -20,7 +20,8 @@ from typing import Self
 
 from pydantic import Field, ValidationError, model_validator
 
-from msctrial.core.errors import InvalidInput, from_pydantic
+from msctrial.core.errors import InvalidInput
+from msctrial.core.validation import explain, parse_yaml
 from msctrial.product.specification import (
     Level,
     LotKind,
@@ -30,7 +31,6 @@ from msctrial.product.specification import (
     Verdict,
     evaluate,
 )
-from msctrial.protocol.loader import parse_yaml
 from msctrial.protocol.model import Donor, TissueSource
 
 
@@ -148,7 +148,7 @@ def load_lot_sheet_text(text: str, what: str = "lot sheet") -> LotSheet:
     try:
         return LotSheet.model_validate(data)
     except ValidationError as exc:
-        raise from_pydantic(exc) from None
+        raise explain(exc, LotSheet) from None
 
 
 def expiry_date(sheet: LotSheet) -> dt.date:

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from msctrial.core.errors import InvalidInput, from_pydantic
+from msctrial.core.errors import InvalidInput
 from msctrial.core.units import parse_unit, registry
-from msctrial.protocol.loader import parse_yaml
+from msctrial.core.validation import explain, parse_yaml
 
 
 class Strict(BaseModel):
@@ -242,23 +241,7 @@ def load_specification_text(text: str, what: str = "specification") -> Specifica
     try:
         return Specification.model_validate(data)
     except ValidationError as exc:
-        raise _precise(from_pydantic(exc)) from None
-
-
-_NAMED = re.compile(r"^Value error, ([a-z_]+): ")
-
-
-def _precise(err: InvalidInput) -> InvalidInput:
-    """Point a cross-field error ('unit: ...' raised by a test's validator) at its field."""
-    problems = []
-    for p in err.details.get("problems", []):
-        m = _NAMED.match(p["message"])
-        field = f"{p['field']}.{m.group(1)}" if m else p["field"]
-        problems.append({"field": field, "message": p["message"].replace("Value error, ", "")})
-    if not problems:
-        return err
-    text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return InvalidInput(text, field=problems[0]["field"], problems=problems)
+        raise explain(exc, Specification, named_fields=True) from None
 
 
 # --- results -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from msctrial.core.errors import InvalidInput
-from msctrial.protocol.loader import explain, parse_yaml
+from msctrial.core.validation import explain, parse_yaml
 from msctrial.protocol.model import Measure, Severity
 
 Level = Literal["deviation", "advice"]

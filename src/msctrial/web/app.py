@@ -26,6 +26,7 @@ from msctrial.core.db import make_engine
 from msctrial.core.errors import MsctrialError
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
+from msctrial.core.validation import problems_of
 
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
 # The routers of the two web doors, in this order: a feature's JSON routes and pages, each
@@ -137,12 +138,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(
-                str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form")
-            )
-            problems.append({"field": loc, "message": err.get("msg", "invalid value")})
+        found = problems_of(list(exc.errors()))
+        problems = [
+            {"field": path.removeprefix("query.").removeprefix("path."), "message": msg}
+            for path, msg in found
+        ]
         message = "; ".join(f"{p['field'] or 'request'}: {p['message']}" for p in problems)
         body: dict[str, Any] = {"code": "invalid_input", "message": message}
         if problems and problems[0]["field"]:

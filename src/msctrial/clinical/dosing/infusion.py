@@ -31,9 +31,10 @@ from msctrial.clinical.subjects.consent import require_consent
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import InvalidInput, OutOfRange, RuleViolation, from_pydantic
+from msctrial.core.errors import InvalidInput, OutOfRange, RuleViolation
 from msctrial.core.localtime import site_local_date
 from msctrial.core.settings import Settings
+from msctrial.core.validation import explain
 
 BEDSIDE = ("investigator", "coordinator", "pharmacist")
 
@@ -72,7 +73,7 @@ def parse_vitals(data: Mapping[str, Any] | None, field: str) -> Vitals:
     try:
         return Vitals.model_validate(dict(data))
     except ValidationError as exc:
-        err = from_pydantic(exc, prefix=field)
+        err = explain(exc, prefix=field)
         cls = (
             OutOfRange
             if any(e["type"] in ("greater_than_equal", "less_than_equal") for e in exc.errors())

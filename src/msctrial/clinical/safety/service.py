@@ -48,7 +48,8 @@ from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from msctrial.core.errors import Conflict, InvalidInput, NotFound
+from msctrial.core.validation import explain
 
 
 def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
@@ -57,7 +58,7 @@ def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
     try:
         return AdverseEventInput.model_validate(data)
     except ValidationError as exc:
-        raise from_pydantic(exc) from None
+        raise explain(exc) from None
 
 
 def _check_dates(

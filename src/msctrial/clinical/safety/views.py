@@ -24,7 +24,8 @@ from msctrial.clinical.subjects.access import site_code_of, visible_sites
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import InvalidInput, NotFound, from_pydantic
+from msctrial.core.errors import InvalidInput, NotFound
+from msctrial.core.validation import explain
 
 FEVER = "fever"
 
@@ -124,7 +125,7 @@ def parse_reaction_check(data: Mapping[str, Any] | ReactionCheckInput) -> Reacti
     try:
         return ReactionCheckInput.model_validate(data)
     except ValidationError as exc:
-        raise from_pydantic(exc) from None
+        raise explain(exc) from None
 
 
 def report_public(

@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from msctrial.core.errors import InvalidInput, OutOfRange, from_pydantic
+from msctrial.core.errors import InvalidInput, OutOfRange
+from msctrial.core.validation import explain
 from msctrial.protocol.model import Severity
 
 # CLINICAL_FACTS §1.1 (NHC trial version 7, adults): any one of these makes a patient severe.
@@ -139,7 +140,7 @@ def parse_observations(data: Any) -> Observations:
     try:
         obs = Observations.model_validate(data)
     except ValidationError as exc:
-        raise from_pydantic(exc) from None
+        raise explain(exc) from None
     for name, (lo, hi, unit) in HARD_RANGES.items():
         value = getattr(obs, name)
         if value is None:

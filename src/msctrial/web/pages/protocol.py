@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.settings import Settings
+from msctrial.core.validation import MAX_BYTES
 from msctrial.protocol import service
-from msctrial.protocol.loader import MAX_BYTES
 from msctrial.web.deps import Config, Db, PageActor, check_csrf
 from msctrial.web.layout import render
 
