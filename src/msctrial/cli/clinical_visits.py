@@ -209,19 +209,13 @@ def simulate(
 ) -> None:
     """Fill a training or test database with simulated patients (refused if it has subjects)."""
     import numpy as np
-    from sqlalchemy import select
 
-    from msctrial.clinical.subjects.tables import Subject
     from msctrial.simulation.config import SimulationConfig
-    from msctrial.simulation.trial import simulate_trial
+    from msctrial.simulation.trial import simulate_training_trial
 
     config = SimulationConfig(subjects=subjects, treatment_effect=effect)
     with session_for(settings_for(db)) as session:
-        if session.scalar(select(Subject.id).limit(1)) is not None:
-            raise InvalidInput(
-                "db: this trial already has subjects; simulate into an empty trial", field="db"
-            )
-        result = simulate_trial(session, np.random.default_rng(seed), config)
+        result = simulate_training_trial(session, np.random.default_rng(seed), config)
     typer.echo(
         f"simulated {result.screened} screened, {result.randomised} randomised, {result.infusions} infusions, "
         f"{result.forms} forms, {result.adverse_events} adverse events ({result.serious} serious), "

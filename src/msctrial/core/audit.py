@@ -262,6 +262,20 @@ class ChainReport:
     problem: str | None = None
 
 
+# Who may verify the chain: the roles that answer for the trail's integrity.
+VERIFIERS = ("monitor", "admin", "qc", "dsmb")
+
+
+def can_verify(actor: Actor) -> bool:
+    return actor.has_role(*VERIFIERS)
+
+
+def verify_trail(session: Session, actor: Actor) -> ChainReport:
+    """Verify the chain on behalf of ``actor`` (monitor, admin, QC or DSMB)."""
+    actor.require(*VERIFIERS, to="verify the audit trail")
+    return verify_chain(session)
+
+
 def verify_chain(session: Session) -> ChainReport:
     """Recompute every link of the chain, streaming, and name the first broken entry."""
     head = session.get(AuditHead, 1)

@@ -26,8 +26,10 @@ from msctrial.clinical.subjects import exit as study_exit
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import screen_subject
+from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits import service as visits
 from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput
 from msctrial.core.localtime import local_moment, zone
 from msctrial.core.tables import Site
 from msctrial.protocol.model import ProductKind, Protocol
@@ -55,6 +57,21 @@ def _ensure_randomisation(
     ):
         seed = "sim-" + "".join(f"{int(x):02x}" for x in rng.integers(0, 256, 16))
         set_up_randomisation(session, staff.admin, seed=seed, per_stratum=max(24, config.subjects))
+
+
+def simulate_training_trial(
+    session: Session, rng: np.random.Generator, config: SimulationConfig | None = None
+) -> SimulationResult:
+    """Fill an empty trial (a training or test database) with simulated patients.
+
+    Refused when the trial already has subjects: simulated patients must never mix with real
+    ones (the demo, which is all simulated, calls ``simulate_trial`` itself).
+    """
+    if session.scalar(select(Subject.id).limit(1)) is not None:
+        raise InvalidInput(
+            "db: this trial already has subjects; simulate into an empty trial", field="db"
+        )
+    return simulate_trial(session, rng, config)
 
 
 def simulate_trial(

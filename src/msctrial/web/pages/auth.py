@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from msctrial.core.errors import NotAuthenticated, TooManyAttempts
 from msctrial.core.users import authenticate
-from msctrial.web.deps import Config, Db, check_csrf
+from msctrial.web.deps import Config, CsrfProtected, Db
 from msctrial.web.layout import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,10 +38,8 @@ def login(
     settings: Config,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    check_csrf(request, csrf_token)
     ip = request.client.host if request.client else ""
     try:
         actor = authenticate(db, settings, username, password, ip)
@@ -64,7 +62,6 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
+def logout(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

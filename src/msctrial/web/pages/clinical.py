@@ -27,13 +27,12 @@ from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.sites import list_sites
 from msctrial.protocol.service import get_protocol, only_trial
-from msctrial.web.deps import Config, Db, PageActor, check_csrf
+from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import form_number, local_time, zone_of
 from msctrial.web.pages.subject_view import subject_page_or_error, subject_page_with
 
-router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 NUMBER_FIELDS = (
     "respiratory_rate",
     "spo2_rest_pct",
@@ -123,7 +122,6 @@ def screen_form(request: Request, db: Db, actor: PageActor) -> Response:
 @router.post("/clinical/screen")
 async def screen(request: Request, db: Db, actor: PageActor) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
     protocol = _protocol(db)
     try:
         site = str(form.get("site") or "")
@@ -159,7 +157,6 @@ def consent(
     code: str,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf = "",
     form_version: Annotated[str, Form()] = "",
     consented_at: Annotated[str, Form()] = "",
     taken_by: Annotated[str, Form()] = "",
@@ -167,7 +164,6 @@ def consent(
     representative_name: Annotated[str, Form()] = "",
     representative_relationship: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     return subject_page_or_error(
         request,
         db,
@@ -193,20 +189,15 @@ def screen_failure(
     code: str,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     return subject_page_or_error(
         request, db, actor, code, lambda: record_screen_failure(db, actor, code, reason)
     )
 
 
 @router.post("/clinical/subjects/{code}/randomise")
-def randomise_subject(
-    request: Request, code: str, db: Db, actor: PageActor, csrf_token: Csrf = ""
-) -> Response:
-    check_csrf(request, csrf_token)
+def randomise_subject(request: Request, code: str, db: Db, actor: PageActor) -> Response:
     return subject_page_or_error(
         request, db, actor, code, lambda: randomisation.randomise_subject(db, actor, code)
     )
@@ -218,10 +209,8 @@ def unblind(
     code: str,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     try:
         result = emergency_unblind(db, actor, code, reason)
     except MsctrialError as exc:
@@ -241,12 +230,10 @@ def override(
     db: Db,
     actor: PageActor,
     settings: Config,
-    csrf_token: Csrf = "",
     planned_on: Annotated[str, Form()] = "",
     administration_no: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
 
     def action() -> None:
         try:

@@ -19,12 +19,12 @@ from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import Config, Db, PageActor, check_csrf
+from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import VITALS, form_number, local_time, zone_of
 from msctrial.web.pages.subject_view import subject_page_or_error
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 def _dispense_page(
@@ -69,7 +69,6 @@ async def dispense(
     request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
     try:
         dispense_administration(
             db,
@@ -132,7 +131,6 @@ async def infusion(
     request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
     try:
         zone = zone_of(db, actor, code)
         scanned = str(form.get("scanned") or "").replace(",", "\n").split()
@@ -185,7 +183,6 @@ async def void_dispensation(
     request: Request, code: str, number: int, db: Db, actor: PageActor
 ) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
     reason = str(form.get("reason") or "")
     return subject_page_or_error(
         request,

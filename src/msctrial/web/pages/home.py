@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from msctrial.protocol import service as protocols
-from msctrial.web.deps import Config, Db, PageActor
+from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 @router.get("/")

@@ -17,11 +17,10 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.product import documents, service, spec_store, trace
 from msctrial.product.specification import Level, ResultInput, symbol
-from msctrial.web.deps import Db, PageActor, check_csrf
+from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 
-router = APIRouter(include_in_schema=False)
-CsrfField = Annotated[str, Form()]
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 def _lot_page(
@@ -72,10 +71,7 @@ def lots_page(request: Request, db: Db, actor: PageActor, status: str | None = N
 
 
 @router.post("/product/lots")
-def add_lot(
-    request: Request, db: Db, actor: PageActor, csrf_token: CsrfField, yaml: Annotated[str, Form()]
-) -> Response:
-    check_csrf(request, csrf_token)
+def add_lot(request: Request, db: Db, actor: PageActor, yaml: Annotated[str, Form()]) -> Response:
     try:
         detail = service.register_lot(db, actor, yaml, now=utcnow())
     except MsctrialError as exc:
@@ -124,7 +120,6 @@ def _results_from_form(form: dict[str, str], codes: list[str]) -> list[ResultInp
 @router.post("/product/lots/{lot}/results")
 async def add_results(request: Request, lot: str, db: Db, actor: PageActor) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, form.get("csrf_token"))
     level = form.get("level", "")
     try:
         if level not in ("quality", "release"):
@@ -168,11 +163,9 @@ def decide(
     action: str,
     db: Db,
     actor: PageActor,
-    csrf_token: CsrfField,
     password: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     if action not in ("release", "reject", "recall"):
         raise InvalidInput("action: release, reject or recall", field="action")
     return _decide(request, db, actor, lot, action, password, reason)
@@ -228,10 +221,8 @@ def close_follow_up(
     follow_up: int,
     db: Db,
     actor: PageActor,
-    csrf_token: CsrfField,
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     trace.close_follow_up(db, actor, follow_up, note=note, now=utcnow())
     return RedirectResponse("/product/recalls", status_code=303)
 
@@ -244,8 +235,7 @@ def specifications_page(request: Request, db: Db, actor: PageActor) -> Response:
 
 @router.post("/product/specifications")
 def add_specification(
-    request: Request, db: Db, actor: PageActor, csrf_token: CsrfField, yaml: Annotated[str, Form()]
+    request: Request, db: Db, actor: PageActor, yaml: Annotated[str, Form()]
 ) -> Response:
-    check_csrf(request, csrf_token)
     spec_store.save_specification(db, actor, yaml)
     return RedirectResponse("/product/specifications", status_code=303)

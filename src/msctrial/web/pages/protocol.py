@@ -14,10 +14,10 @@ from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.settings import Settings
 from msctrial.core.validation import MAX_BYTES
 from msctrial.protocol import service
-from msctrial.web.deps import Config, Db, PageActor, check_csrf
+from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 @router.get("/protocol")
@@ -49,13 +49,11 @@ async def register_protocol(
     request: Request,
     db: Db,
     actor: PageActor,
-    csrf_token: Annotated[str, Form()] = "",
     trial: Annotated[str, Form()] = "",
     yaml_text: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Register the first protocol of a trial (admin)."""
-    check_csrf(request, csrf_token)
     try:
         text = await _uploaded_text(file, yaml_text)
         stored = service.save_protocol(db, actor, text, trial_code=trial.strip() or None)
@@ -76,13 +74,11 @@ async def upload_version(
     db: Db,
     actor: PageActor,
     settings: Config,
-    csrf_token: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     yaml_text: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Save a changed protocol as a new version; the reason is required and kept."""
-    check_csrf(request, csrf_token)
     service.get_trial(db, trial)  # an unknown trial is a 404, not a new trial
     try:
         text = await _uploaded_text(file, yaml_text)

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 
 from msctrial.core.errors import InvalidInput
 from msctrial.registry import service
-from msctrial.web.deps import Config, Db, PageActor
+from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 COLUMNS = [
     ("trial_id", "Trial"),

@@ -26,13 +26,12 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
 from msctrial.core.sites import list_sites
-from msctrial.web.deps import Db, PageActor, check_csrf
+from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.visits_safety import can_enter, refusal, see_other
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 # The adverse-event pages share this router.
-Csrf = Annotated[str, Form()]
 
 
 # --- overview and casebook -------------------------------------------------------------------
@@ -77,10 +76,8 @@ def not_done(
     request: Request,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     visits.mark_visit_not_done(db, actor, code, key, reason)
     return see_other(f"/casebook/{code}")
 
@@ -88,7 +85,6 @@ def not_done(
 @router.post("/casebook/{code}/exit")
 async def record_exit(code: str, request: Request, db: Db, actor: PageActor) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
     day = _date(form, "exit_date")
     study_exit.record_exit(
         db, actor, code, str(form.get("kind") or ""), day, str(form.get("reason") or "")
@@ -171,7 +167,6 @@ async def post_entry(
     request: Request, code: str, key: str, form: str, db: Db, actor: PageActor
 ) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     try:
         entry = visits.enter_form(
             db,
@@ -232,7 +227,6 @@ def _render_entry(request: Request, entry_id: int, db: Db, actor: Actor, **extra
 @router.post("/entries/{entry_id}/change")
 async def change_entry(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     entry = get_entry(db, actor, entry_id)
     current = {v.item: v for v in entry.values}
     posted = form_values(entry.form, data, keep_blank=True)
@@ -266,10 +260,8 @@ def void_entry(
     entry_id: int,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     visits.void_form(db, actor, entry_id, reason)
     return see_other(f"/entries/{entry_id}")
 
@@ -290,7 +282,6 @@ def query_list(request: Request, db: Db, actor: PageActor, status: str | None = 
 @router.post("/queries")
 async def raise_query(request: Request, db: Db, actor: PageActor) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     entry_id = str(data.get("entry_id") or "").strip()
     ae_id = str(data.get("ae_id") or "").strip()
     q = queries.raise_query(
@@ -326,7 +317,6 @@ async def query_step(
     request: Request, query_id: int, step: str, db: Db, actor: PageActor
 ) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     text = str(data.get("text") or "")
     if step == "answer":
         queries.answer_query(db, actor, query_id, text)

@@ -22,12 +22,11 @@ from msctrial.clinical.safety.schemas import AdverseEventPublic
 from msctrial.clinical.subjects.access import MONITOR_ROLES, SITE_STAFF, get_subject, site_by_id
 from msctrial.core.actors import Actor
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import Db, PageActor, check_csrf
+from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import local_time
 
-router = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form()]
+router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 def see_other(path: str) -> Response:
@@ -145,7 +144,6 @@ def new_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
 @router.post("/casebook/{code}/adverse-events/new")
 async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     try:
         ae = safety.report_ae(db, actor, code, ae_input(data, _zone(db, actor, code)))
     except MsctrialError as exc:
@@ -172,7 +170,6 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
 @router.post("/adverse-events/{ae_id}/change")
 async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     ae = safety_views.get_ae(db, actor, ae_id)
     data_in = ae_input(data, _zone(db, actor, ae.subject))
     safety.update_ae(db, actor, ae_id, data_in, str(data.get("reason") or ""))
@@ -185,10 +182,8 @@ def void_ae(
     ae_id: int,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     safety.void_ae(db, actor, ae_id, reason)
     return see_other(f"/adverse-events/{ae_id}")
 
@@ -199,10 +194,8 @@ def submit_report(
     report_id: int,
     db: Db,
     actor: PageActor,
-    csrf_token: Csrf,
     reference: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     report = safety.submit_report(db, actor, report_id, reference=reference)
     return see_other(f"/adverse-events/{report.ae_id}")
 
@@ -225,7 +218,6 @@ def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) 
 @router.post("/infusions/{infusion_id}/reactions")
 async def post_reactions(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
     data = await request.form()
-    check_csrf(request, str(data.get("csrf_token") or ""))
     try:
         events = safety.record_reaction_check(db, actor, infusion_id, reaction_input(data))
     except MsctrialError as exc:
