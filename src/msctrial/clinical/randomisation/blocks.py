@@ -45,6 +45,20 @@ class Slot:
     arm: str
 
 
+def randomisation_number(
+    seed: str, list_id: int, stratum: str, position: int, attempt: int = 0
+) -> str:
+    """A slot's printed number, derived from the secret seed so it says nothing of the list.
+
+    A sequential number (stratum index, position) would let anyone who sees a few numbers and
+    the block sizes reconstruct the blocks; a keyed hash of the seed, stratum and position gives
+    no order at all (ICH E9 §2.3.2: block length and membership stay unknown to the blinded).
+    ``attempt`` draws another number in the rare case of a collision.
+    """
+    digest = hashlib.sha256(f"{seed}|number|{stratum}|{position}|{attempt}".encode()).hexdigest()
+    return f"R{list_id}-{digest[:10].upper()}"
+
+
 def stratum_key(values: Mapping[str, str]) -> str:
     """A stratum's name from its factor values, in the protocol's factor order."""
     return "|".join(f"{k}={v}" for k, v in values.items()) or "all"

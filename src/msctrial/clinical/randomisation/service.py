@@ -130,24 +130,45 @@ def set_up_randomisation(
         )
     )
     mults = [size // sum(ratio.values()) for size in existing.block_sizes]
-    # Numbers already issued never change: new strata are numbered after the existing ones.
+    # Numbers already issued never change; a new stratum's slots get numbers none has had.
     new = [s for s in strata if s not in have]
-    index = {s: i for i, s in enumerate(new, start=len(have) + 1)}
+    issued = set(
+        session.scalars(
+            select(RandomisationSlot.randomisation_no).where(
+                RandomisationSlot.list_id == existing.id
+            )
+        )
+    )
+    rows = []
     for stratum in new:
         for slot in rnd.stratum_list(seed, stratum, ratio, existing.per_stratum, mults):
-            session.add(
+            number = _fresh_number(seed, existing.id, stratum, slot.position, issued)
+            rows.append(
                 RandomisationSlot(
                     list_id=existing.id,
                     stratum=stratum,
                     position=slot.position,
                     block_no=slot.block_no,
                     block_size=slot.block_size,
-                    randomisation_no=f"R{existing.id}-{index[stratum]:02d}-{slot.position:04d}",
+                    randomisation_no=number,
                     arm=slot.arm,
                 )
             )
+    # Rows go in in random order, so neither their ids nor the audit trail's order of entries
+    # gives a slot's place in the list.
+    secrets.SystemRandom().shuffle(rows)
+    session.add_all(rows)
     session.commit()
     return existing
+
+
+def _fresh_number(seed: str, list_id: int, stratum: str, position: int, issued: set[str]) -> str:
+    for attempt in range(100):
+        number = rnd.randomisation_number(seed, list_id, stratum, position, attempt)
+        if number not in issued:
+            issued.add(number)
+            return number
+    raise RuntimeError("randomisation: could not draw a unique randomisation number")
 
 
 def subject_stratum(session: Session, subject: Subject, factors: list[str]) -> str:

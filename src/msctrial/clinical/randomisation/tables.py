@@ -1,7 +1,8 @@
 """Randomisation tables: the list, its slots, each subject's allocation, emergency unblindings.
 
-The arm and a slot's block size are ``BLINDED``: the audit trail seals them from blinded
-readers.
+The arm and everything about the list's structure (a slot's position, block and block size,
+the list's block sizes) are ``BLINDED``: the audit trail seals them from blinded readers, and
+the printed randomisation number is a keyed hash that gives no order.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class RandomisationList(Audited, Base):
     algorithm: Mapped[str] = mapped_column(String(64))
     factors: Mapped[list[Any]] = mapped_column(JSON)
     ratio: Mapped[dict[str, Any]] = mapped_column(JSON)
-    block_sizes: Mapped[list[Any]] = mapped_column(JSON)
+    block_sizes: Mapped[list[Any]] = mapped_column(JSON, info=BLINDED)
     per_stratum: Mapped[int] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -46,8 +47,8 @@ class RandomisationSlot(Audited, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("randomisation_list.id"))
     stratum: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column()
-    block_no: Mapped[int] = mapped_column()
+    position: Mapped[int] = mapped_column(info=BLINDED)
+    block_no: Mapped[int] = mapped_column(info=BLINDED)
     block_size: Mapped[int] = mapped_column(info=BLINDED)
     randomisation_no: Mapped[str] = mapped_column(String(32), unique=True)
     arm: Mapped[str] = mapped_column(String(200), info=BLINDED)
