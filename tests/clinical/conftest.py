@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from msctrial.clinical.randomisation.service import set_up_randomisation
 from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import screen_subject
+from msctrial.clinical.subjects.screening import prescreen_patient, screen_subject
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.protocol.service import get_protocol, only_trial
@@ -33,6 +33,26 @@ def criteria(session: Session) -> tuple[dict[str, bool], dict[str, bool]]:
     return {c: True for c in elig.inclusion}, {c: False for c in elig.exclusion}
 
 
+def consent_and_screen(
+    session: Session,
+    actor: Actor,
+    site: str = "WUH",
+    *,
+    consented_at: dt.datetime | None = None,
+    **screening: object,
+):  # noqa: ANN201
+    """The order GCP asks for: the screening log, informed consent, then the screening."""
+    code = prescreen_patient(session, actor, site).subject_code
+    record_consent(
+        session,
+        actor,
+        code,
+        form_version="1.0",
+        consented_at=consented_at or dt.datetime.now(dt.UTC) - dt.timedelta(hours=6),
+    )
+    return screen_subject(session, actor, subject_code_text=code, **screening)  # type: ignore[arg-type]
+
+
 def enrol(
     session: Session,
     actor: Actor,
@@ -42,12 +62,25 @@ def enrol(
     weight_kg: float = 70.0,
     consent: bool = True,
 ) -> str:
-    """Screen an eligible patient (severe by default) and record consent; the subject code."""
-    inc, exc = criteria(session)
-    out = screen_subject(
+    """An eligible patient (severe by default): on the screening log, consented, screened.
+
+    With ``consent=False`` the patient is only on the screening log (no data before consent).
+    """
+    code = prescreen_patient(session, actor, site).subject_code
+    if not consent:
+        return code
+    record_consent(
         session,
         actor,
-        site_code=site,
+        code,
+        form_version="1.0",
+        consented_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2),
+    )
+    inc, exc = criteria(session)
+    screen_subject(
+        session,
+        actor,
+        subject_code_text=code,
         year_of_birth=1960,
         sex="female",
         weight_kg=weight_kg,
@@ -55,15 +88,6 @@ def enrol(
         inclusion_met=inc,
         exclusion_present=exc,
     )
-    code = out.subject.subject_code
-    if consent:
-        record_consent(
-            session,
-            actor,
-            code,
-            form_version="1.0",
-            consented_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2),
-        )
     return code
 
 
@@ -123,3 +147,10 @@ def stock(session) -> Stock:  # noqa: ANN001
 
 # The web fixtures (app, client, login, token) for the clinical page and API tests.
 from tests.web.conftest import app, client, csrf_of, login, token  # noqa: E402, F401
+
+
+@pytest.fixture
+def login_as(session, login):  # noqa: ANN001, ANN201, F811
+    """``login`` after ending the test session's read: SQLite would block the app's writes."""
+    session.rollback()
+    return login

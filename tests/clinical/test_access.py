@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 
 from msctrial.clinical.randomisation.service import randomise_subject
-from tests.clinical.conftest import criteria, enrol
+from msctrial.demo.spine import demo_password
+from tests.clinical.conftest import enrol
 
+OWN = "(the acting user's own password)"
 READ = ("GET", "/api/v1/clinical/subjects/{code}", None)
-SCREEN = ("POST", "/api/v1/clinical/subjects", "screen")
-RANDOMISE = ("POST", "/api/v1/clinical/subjects/{fresh}/randomise", None)
-UNBLIND = ("POST", "/api/v1/clinical/subjects/{code}/unblind", {"reason": "anaphylaxis"})
+SCREEN = ("POST", "/api/v1/clinical/subjects", {"site": "WUH"})  # the screening log
+RANDOMISE = ("POST", "/api/v1/clinical/subjects/{fresh}/randomise", {"password": OWN})
+UNBLIND = (
+    "POST",
+    "/api/v1/clinical/subjects/{code}/unblind",
+    {"reason": "anaphylaxis", "password": OWN},
+)
 PHARMACY = ("GET", "/api/v1/clinical/pharmacy", None)
 LIST_STATUS = ("GET", "/api/v1/clinical/randomisation", None)
 UNBLINDINGS = ("GET", "/api/v1/clinical/unblindings", None)
@@ -65,20 +71,11 @@ CASES = [
 def test_role_by_route(session, trial, client, token, rand_list, route, username, status):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code, password=demo_password("investigator"))
     fresh = enrol(session, inv)
     method, path, body = route
-    if body == "screen":
-        inc, exc = criteria(session)
-        body = {
-            "site": "WUH",
-            "year_of_birth": 1970,
-            "sex": "female",
-            "weight_kg": 60,
-            "observations": {"pneumonia_on_imaging": True, "spo2_rest_pct": 92},
-            "inclusion_met": inc,
-            "exclusion_present": exc,
-        }
+    if isinstance(body, dict) and body.get("password") == OWN:
+        body = {**body, "password": demo_password(username)}
     session.close()
     r = client.request(
         method, path.format(code=code, fresh=fresh), json=body, headers=token(username)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
-from msctrial.clinical.subjects.tables import Consent, Subject
+from msctrial.clinical.subjects.consent import record_consent
+from msctrial.clinical.subjects.screening import prescreen_patient
+from msctrial.clinical.subjects.tables import Consent, Screening, Subject
 from tests.clinical.conftest import criteria, enrol
 
 
@@ -15,7 +19,6 @@ from tests.clinical.conftest import criteria, enrol
         ({"weight_kg": 350}, "weight_kg", "invalid_input"),  # pounds, not kg
         ({"sex": "unknown"}, "sex", "invalid_input"),
         ({"year_of_birth": 1850}, "year_of_birth", "invalid_input"),
-        ({"site": "XYZ"}, "site", "not_found"),
         ({"observations": {"pao2_mmhg": 9.3, "fio2": 0.4}}, "pao2_mmhg", "out_of_range"),  # kPa
         ({"observations": {"fio2": 40, "pao2_mmhg": 60}}, "fio2", "out_of_range"),
         ({"observations": {"resp_rate": 20}}, "resp_rate", "invalid_input"),
@@ -30,8 +33,17 @@ def test_screening_refuses_bad_input_naming_the_field(
     session, trial, client, token, changes, field, code
 ):
     inc, exc = criteria(session)
+    inv = trial.actor("investigator")
+    subject = prescreen_patient(session, inv, "WUH")
+    record_consent(
+        session,
+        inv,
+        subject.subject_code,
+        form_version="1.0",
+        consented_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=6),
+    )
+    session.close()
     body = {
-        "site": "WUH",
         "year_of_birth": 1960,
         "sex": "male",
         "weight_kg": 70,
@@ -40,10 +52,24 @@ def test_screening_refuses_bad_input_naming_the_field(
         "exclusion_present": exc,
         **changes,
     }
-    r = client.post("/api/v1/clinical/subjects", json=body, headers=token("investigator"))
+    r = client.post(
+        f"/api/v1/clinical/subjects/{subject.subject_code}/screenings",
+        json=body,
+        headers=token("investigator"),
+    )
     assert r.status_code in (404, 422), r.text
     error = r.json()["error"]
     assert (error["field"], error["code"]) == (field, code)
+    assert session.scalar(select(func.count()).select_from(Screening)) == 0
+    assert session.scalar(select(Subject.year_of_birth)) is None
+
+
+def test_the_screening_log_refuses_an_unknown_site(session, trial, client, token):
+    session.close()
+    r = client.post(
+        "/api/v1/clinical/subjects", json={"site": "XYZ"}, headers=token("investigator")
+    )
+    assert r.status_code == 404 and r.json()["error"]["field"] == "site"
     assert session.scalar(select(func.count()).select_from(Subject)) == 0
 
 

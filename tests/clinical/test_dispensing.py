@@ -36,7 +36,7 @@ VITALS = {
 def randomised(session, trial):
     inv = trial.actor("investigator")
     code = enrol(session, inv, weight_kg=70.0)
-    randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code, password=trial.passwords["investigator"])
     arm = session.scalar(select(Allocation.arm))
     return code, arm
 

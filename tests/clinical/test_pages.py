@@ -5,25 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from sqlalchemy import select
 
 from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.subjects.tables import Subject
+from msctrial.demo.spine import demo_password
 from tests.clinical.conftest import criteria
-
-
-@pytest.fixture
-def login_as(session, login):  # noqa: ANN001, ANN201
-    """``login`` after ending the test session's read: SQLite would block the app's writes."""
-    session.rollback()
-    return login
 
 
 def screen_form(session, **changes):
     inc, exc = criteria(session)
     data = {
-        "site": "WUH",
         "year_of_birth": "1961",
         "sex": "female",
         "weight_kg": "64",
@@ -46,28 +38,13 @@ def post_form(client, path, data, form_path=None):
     return client.post(path, data={**data, "csrf_token": csrf_of(page.text)})
 
 
-def test_screening_form_shows_the_severity_and_its_reasons(session, login_as):
-    client = login_as("investigator")
-    r = post_form(client, "/clinical/screen", screen_form(session))
-    assert r.status_code == 303
-    page = client.get(r.headers["location"]).text
-    assert 'id="severity">severe' in page
-    assert "RR 31/min ≥ 30/min" in page
-
-
-def test_an_implausible_value_is_shown_on_the_form_and_nothing_is_saved(session, login_as):
-    client = login_as("investigator")
-    r = post_form(client, "/clinical/screen", screen_form(session, fio2="21"))
-    assert r.status_code == 422
-    assert "fio2" in r.text and "not a fraction" in r.text
-    assert session.scalar(select(Subject)) is None
-
-
-def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_list, stock):
-    client = login_as("investigator")
-    r = post_form(client, "/clinical/screen", screen_form(session))
+def log_and_consent(client) -> str:  # noqa: ANN001
+    """The page order: a number on the screening log, then consent; the subject's path."""
+    r = post_form(client, "/clinical/screen", {"site": "WUH"})
+    assert r.status_code == 303, r.text
     path = r.headers["location"]
-    code = path.rsplit("/", 1)[1]
+    page = client.get(path).text
+    assert 'id="awaiting-consent"' in page and 'id="screen-link"' not in page
     signed = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).astimezone(
         dt.timezone(dt.timedelta(hours=8))
     )
@@ -82,10 +59,51 @@ def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_lis
         form_path=path,
     )
     assert r.status_code == 303, r.text
-    r = post_form(client, f"{path}/randomise", {}, form_path=path)
+    return path
+
+
+def test_the_screening_form_opens_only_after_consent(session, login_as):
+    client = login_as("investigator")
+    r = post_form(client, "/clinical/screen", {"site": "WUH"})
+    path = r.headers["location"]
+    refused = post_form(client, f"{path}/screen", screen_form(session), form_path=path)
+    assert refused.status_code == 409 and "record informed consent" in refused.text
+    assert session.scalar(select(Subject.year_of_birth)) is None
+
+
+def test_screening_form_shows_the_severity_and_its_reasons(session, login_as):
+    client = login_as("investigator")
+    path = log_and_consent(client)
+    r = post_form(client, f"{path}/screen", screen_form(session))
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert 'id="severity">severe' in page
+    assert "RR 31/min ≥ 30/min" in page
+
+
+def test_an_implausible_value_is_shown_on_the_form_and_nothing_is_saved(session, login_as):
+    client = login_as("investigator")
+    path = log_and_consent(client)
+    r = post_form(client, f"{path}/screen", screen_form(session, fio2="21"))
+    assert r.status_code == 422
+    assert "fio2" in r.text and "not a fraction" in r.text
+    assert session.scalar(select(Subject.year_of_birth)) is None
+
+
+def test_consent_and_randomise_from_the_subject_page(session, login_as, rand_list, stock):
+    client = login_as("investigator")
+    path = log_and_consent(client)
+    code = path.rsplit("/", 1)[1]
+    r = post_form(client, f"{path}/screen", screen_form(session))
+    assert r.status_code == 303, r.text
+    confirm = client.get(f"{path}/randomise")
+    assert confirm.status_code == 200 and "Sign and randomise" in confirm.text
+    key = re.search(r'name="request_key" value="([0-9a-f]+)"', confirm.text).group(1)
+    fields = {"password": demo_password("investigator"), "request_key": key}
+    r = post_form(client, f"{path}/randomise", fields, form_path=f"{path}/randomise")
     assert r.status_code == 303, r.text
     page = client.get(path).text
-    assert re.search(r'id="randomisation-no">R\d+-\d+-\d+', page)
+    assert re.search(r'id="randomisation-no">R\d+-[0-9A-F]{10}', page)
     for secret in ("UC-MSC", "Placebo", "placebo"):
         assert secret not in page
     assert code in client.get("/clinical").text
@@ -101,7 +119,7 @@ def test_the_pharmacist_voids_a_dispensing_error_from_the_subject_page(
 
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    view = randomise_subject(session, inv, code)
+    view = randomise_subject(session, inv, code, password=trial.passwords["investigator"])
     arm = session.scalar(select(Allocation.arm))
     dispense(session, trial, code, units_for(arm, stock))
     session.rollback()

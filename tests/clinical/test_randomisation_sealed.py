@@ -24,7 +24,9 @@ BLINDED_READERS = ("monitor", "admin", "qc", "statistician", "investigator", "co
 def test_no_blinded_reader_finds_the_lists_structure_in_the_audit_trail(session, trial, rand_list):
     inv = trial.actor("investigator")
     for _ in range(3):
-        randomise_subject(session, inv, enrol(session, inv))
+        randomise_subject(
+            session, inv, enrol(session, inv), password=trial.passwords["investigator"]
+        )
     for who in BLINDED_READERS:
         entries = audit.read_trail(session, trial.actor(who), limit=1000)
         slot_entries = [e for e in entries if e["entity"] == "randomisation_slot"]

@@ -21,6 +21,7 @@ from msctrial.clinical.randomisation.service import randomise_subject, set_up_ra
 from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
 from msctrial.core import audit
 from msctrial.core.users import create_token, get_user
+from msctrial.demo.spine import demo_password
 from tests.clinical.conftest import CRITICAL, SEVERE, enrol
 
 N = 200
@@ -79,7 +80,9 @@ def test_200_concurrent_randomisations_through_the_service(pg_world):
         if code in codes[:40]:
             start.wait()  # the first wave starts together
         with factory() as session:
-            return randomise_subject(session, actor, code).randomisation_no
+            return randomise_subject(
+                session, actor, code, password=demo_password("investigator")
+            ).randomisation_no
 
     with ThreadPoolExecutor(max_workers=40) as pool:
         numbers = list(pool.map(one, codes))
@@ -117,7 +120,13 @@ def test_200_concurrent_randomisations_through_the_http_api(pg_world, engine):
                 limits=httpx.Limits(max_connections=N),
             ) as client:
                 return await asyncio.gather(
-                    *(client.post(f"/api/v1/clinical/subjects/{c}/randomise") for c in codes)
+                    *(
+                        client.post(
+                            f"/api/v1/clinical/subjects/{c}/randomise",
+                            json={"password": demo_password("investigator")},
+                        )
+                        for c in codes
+                    )
                 )
 
         responses = asyncio.run(all_at_once())

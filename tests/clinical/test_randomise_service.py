@@ -16,13 +16,16 @@ from msctrial.clinical.randomisation.tables import (
 from msctrial.clinical.randomisation.unblinding import emergency_unblind, list_unblindings
 from msctrial.core import audit
 from msctrial.core.errors import Conflict, PermissionDenied, ReasonRequired, RuleViolation
+from msctrial.demo.spine import demo_password
 from tests.clinical.conftest import CRITICAL, SEED, enrol
+
+PW = demo_password("investigator")
 
 
 def test_randomising_takes_the_first_free_slot_of_the_subjects_stratum(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    view = randomise_subject(session, inv, code)
+    view = randomise_subject(session, inv, code, password=PW)
     assert view.arm is None  # the investigator is blinded
     slot = session.scalar(
         select(RandomisationSlot).where(RandomisationSlot.randomisation_no == view.randomisation_no)
@@ -36,7 +39,7 @@ def test_a_subject_without_consent_cannot_be_randomised(session, trial, rand_lis
     inv = trial.actor("investigator")
     code = enrol(session, inv, consent=False)
     with pytest.raises(RuleViolation) as err:
-        randomise_subject(session, inv, code)
+        randomise_subject(session, inv, code, password=PW)
     assert err.value.field == "consent"
     assert session.scalar(select(Allocation)) is None
 
@@ -45,7 +48,7 @@ def test_allocations_follow_the_concealed_list_and_blocks_balance(session, trial
     inv = trial.actor("investigator")
     codes = [enrol(session, inv, obs=CRITICAL) for _ in range(12)]
     for code in codes:
-        randomise_subject(session, inv, code)
+        randomise_subject(session, inv, code, password=PW)
     slots = session.scalars(
         select(RandomisationSlot)
         .where(RandomisationSlot.stratum == "site=WUH|severity=critical")
@@ -80,23 +83,23 @@ def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
 ):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise_subject(session, inv, code)
+    randomise_subject(session, inv, code, password=PW)
     with pytest.raises(ReasonRequired):
-        emergency_unblind(session, inv, code, "")
-    result = emergency_unblind(session, inv, code, "anaphylaxis, need to know")
+        emergency_unblind(session, inv, code, "", password=PW)
+    result = emergency_unblind(session, inv, code, "anaphylaxis, need to know", password=PW)
     assert result.arm in ("UC-MSC", "Placebo")
     events = list_unblindings(session, trial.actor("monitor"))
     assert [(e.subject_code, e.reason) for e in events] == [(code, "anaphylaxis, need to know")]
     assert not hasattr(events[0], "arm")
     with pytest.raises(PermissionDenied):
-        emergency_unblind(session, trial.actor("coordinator"), code, "curious")
+        emergency_unblind(session, trial.actor("coordinator"), code, "curious", password=PW)
 
 
 def test_the_audit_trail_seals_the_arm_from_blinded_readers(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    randomise_subject(session, inv, code)
-    emergency_unblind(session, inv, code, "suspected SUSAR")
+    randomise_subject(session, inv, code, password=PW)
+    emergency_unblind(session, inv, code, "suspected SUSAR", password=PW)
     monitor_view = audit.read_trail(session, trial.actor("monitor"), entity="allocation")
     assert monitor_view[0]["changes"]["arm"] == [None, "[blinded]"]
     assert "sealed_changes" not in monitor_view[0]

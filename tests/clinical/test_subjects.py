@@ -9,9 +9,10 @@ import pytest
 from msctrial.clinical.subjects.access import get_subject, list_subjects
 from msctrial.clinical.subjects.consent import record_consent, require_consent
 from msctrial.clinical.subjects.model import SubjectStatus
-from msctrial.clinical.subjects.screening import screen_subject
+from msctrial.clinical.subjects.screening import prescreen_patient
 from msctrial.core import audit
 from msctrial.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from tests.clinical.conftest import consent_and_screen
 
 SEVERE = {
     "pneumonia_on_imaging": True,
@@ -33,10 +34,10 @@ def screen(session, actor, site="WUH", obs=SEVERE, **kw):
     inc, exc = all_criteria(session)
     kw.setdefault("inclusion_met", inc)
     kw.setdefault("exclusion_present", exc)
-    return screen_subject(
+    return consent_and_screen(
         session,
         actor,
-        site_code=site,
+        site,
         year_of_birth=1960,
         sex="male",
         weight_kg=70.0,
@@ -104,7 +105,7 @@ def test_consent_by_a_legal_representative_needs_name_and_relationship(session, 
 
 def test_no_study_procedure_before_consent(session, trial):
     inv = trial.actor("investigator")
-    subject = screen(session, inv).subject
+    subject = prescreen_patient(session, inv, "WUH")
     with pytest.raises(RuleViolation):
         require_consent(session, subject)
     now = dt.datetime.now(dt.UTC)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from msctrial.demo.spine import demo_password
 from tests.clinical.conftest import SEVERE, criteria
 from tests.clinical.test_dispensing import VITALS
 
 
-def screen_body(session, site="WUH"):
+def screen_body(session):
     inc, exc = criteria(session)
     return {
-        "site": site,
         "year_of_birth": 1958,
         "sex": "male",
         "weight_kg": 72,
@@ -25,10 +25,9 @@ def test_the_api_screens_consents_randomises_dispenses_and_infuses(
     session, client, token, rand_list, stock
 ):
     inv, pharm, coord = token("investigator"), token("pharmacist"), token("coordinator")
-    r = client.post("/api/v1/clinical/subjects", json=screen_body(session), headers=inv)
+    r = client.post("/api/v1/clinical/subjects", json={"site": "WUH"}, headers=coord)
     assert r.status_code == 201, r.text
-    code = r.json()["subject"]["subject_code"]
-    assert r.json()["screening"]["severity"] == "severe"
+    code = r.json()["subject_code"]
     now = dt.datetime.now(dt.UTC)
     r = client.post(
         f"/api/v1/clinical/subjects/{code}/consents",
@@ -36,7 +35,16 @@ def test_the_api_screens_consents_randomises_dispenses_and_infuses(
         headers=coord,
     )
     assert r.status_code == 201, r.text
-    r = client.post(f"/api/v1/clinical/subjects/{code}/randomise", headers=inv)
+    r = client.post(
+        f"/api/v1/clinical/subjects/{code}/screenings", json=screen_body(session), headers=inv
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["screening"]["severity"] == "severe"
+    r = client.post(
+        f"/api/v1/clinical/subjects/{code}/randomise",
+        json={"password": demo_password("investigator")},
+        headers=inv,
+    )
     assert r.status_code == 200, r.text
     assert "arm" not in r.json() and r.json()["status"] == "randomised"
     tasks = client.get("/api/v1/clinical/pharmacy", headers=pharm).json()

@@ -6,7 +6,7 @@ import datetime as dt
 
 from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import screen_subject
+from msctrial.clinical.subjects.screening import prescreen_patient, screen_subject
 from tests.clinical.conftest import SEVERE, criteria
 
 VITALS = {"respiratory_rate": 24, "heart_rate": 92, "temperature": 37.4, "spo2": 94}
@@ -27,10 +27,14 @@ def consented_subject(session, trial, site: str = "WUH", *, days_ago: float = 0)
     actor = trial.actor("investigator" if site == "WUH" else f"investigator.{site.lower()}")
     inc, exc = criteria(session)
     start = now() - dt.timedelta(days=days_ago, hours=3)
-    out = screen_subject(
+    code = prescreen_patient(session, actor, site).subject_code
+    record_consent(
+        session, actor, code, form_version="1.0", consented_at=start - dt.timedelta(hours=1)
+    )
+    screen_subject(
         session,
         actor,
-        site_code=site,
+        subject_code_text=code,
         year_of_birth=1962,
         sex="male",
         weight_kg=72.0,
@@ -38,10 +42,6 @@ def consented_subject(session, trial, site: str = "WUH", *, days_ago: float = 0)
         inclusion_met=inc,
         exclusion_present=exc,
         observed_at=start,
-    )
-    code = out.subject.subject_code
-    record_consent(
-        session, actor, code, form_version="1.0", consented_at=start + dt.timedelta(hours=1)
     )
     return code
 
@@ -54,5 +54,5 @@ def randomised_subject(session, trial, site: str = "WUH", *, days_ago: float = 0
     code = consented_subject(session, trial, site, days_ago=days_ago)
     actor = trial.actor("investigator" if site == "WUH" else f"investigator.{site.lower()}")
     at = now() - dt.timedelta(days=days_ago, hours=1)
-    randomise_subject(session, actor, code, at=at)
+    randomise_subject(session, actor, code, password=trial.passwords[actor.username], at=at)
     return code

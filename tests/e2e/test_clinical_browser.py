@@ -16,6 +16,7 @@ from msctrial.core.db import make_engine
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
+from msctrial.demo.spine import demo_password
 from tests.e2e.conftest import LiveServer, log_in
 
 pytestmark = pytest.mark.browser
@@ -54,11 +55,24 @@ def log_out(page) -> None:  # noqa: ANN001
 def test_a_patient_is_screened_consented_randomised_dispensed_and_infused(page, trial_server):
     url = trial_server.url
 
-    # Screening by the investigator at Wuhan: severe by SpO2 and RR, eligible.
+    # Consent first: a number on the screening log, informed consent, then the screening.
     log_in(page, url, "investigator")
     page.click("nav >> text=Subjects")
-    page.click("text=Screen a patient")
+    page.click("text=New patient on the screening log")
     page.select_option("#site", "WUH")
+    page.click("#prescreen-form button[type=submit]")
+    page.wait_for_url("**/clinical/subjects/*")
+    code = page.url.rsplit("/", 1)[1]
+    assert "before any screening data" in page.locator("#awaiting-consent").inner_text()
+    assert page.locator("#screen-link").count() == 0
+    page.fill("#form_version", "1.0 (2026-01-10)")
+    page.fill("#consented_at", site_time(90))
+    page.click("#consent-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "Form version 1.0 (2026-01-10)" in page.locator("#consent").inner_text()
+
+    # Screening by the investigator at Wuhan: severe by SpO2 and RR, eligible.
+    page.click("#screen-link")
     page.fill("#year_of_birth", "1962")
     page.select_option("#sex", "male")
     page.fill("#weight_kg", "70")
@@ -70,18 +84,16 @@ def test_a_patient_is_screened_consented_randomised_dispensed_and_infused(page, 
     for select_ in page.locator("select[id^=exc_]").all():
         select_.select_option("no")
     page.click("#screen-form button[type=submit]")
-    page.wait_for_url("**/clinical/subjects/*")
-    code = page.url.rsplit("/", 1)[1]
+    page.wait_for_url(f"**/clinical/subjects/{code}")
     assert page.locator("#severity").inner_text() == "severe"
     assert page.locator("#eligible").inner_text() == "yes"
     assert "RR 32/min ≥ 30/min" in page.locator("#reasons").inner_text()
 
-    # Consent, then randomisation: the investigator sees a number, never the arm.
-    page.fill("#form_version", "1.0 (2026-01-10)")
-    page.fill("#consented_at", site_time(90))
-    page.click("#consent-form button[type=submit]")
+    # Randomisation, signed: the investigator checks the stratum and sees a number, never the arm.
+    page.click("#randomise-link")
     page.wait_for_load_state()
-    assert "Form version 1.0 (2026-01-10)" in page.locator("#consent").inner_text()
+    assert "severity" in page.locator("#strata").inner_text().lower()
+    page.fill("#password", demo_password("investigator"))
     page.click("#randomise-form button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("#randomisation-no").inner_text().startswith("R")

@@ -17,12 +17,12 @@ from msctrial.clinical.dosing.infusion import record_infusion
 from msctrial.clinical.randomisation.allocation import allocation_of
 from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.subjects.access import get_subject
-from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core.db import make_engine
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
+from msctrial.demo.spine import demo_password
+from tests.clinical.conftest import consent_and_screen
 from tests.e2e.conftest import LiveServer, log_in
 
 pytestmark = pytest.mark.browser
@@ -42,10 +42,11 @@ def _infused_patient(settings: Settings) -> str:
         )
         elig = get_protocol(s, only_trial(s).code).protocol.eligibility
         now = dt.datetime.now(dt.UTC)
-        code = screen_subject(
+        code = consent_and_screen(
             s,
             inv,
-            site_code="WUH",
+            "WUH",
+            consented_at=now - dt.timedelta(hours=5),
             year_of_birth=1964,
             sex="female",
             weight_kg=64,
@@ -58,8 +59,9 @@ def _infused_patient(settings: Settings) -> str:
             exclusion_present={c: False for c in elig.exclusion},
             observed_at=now - dt.timedelta(hours=4),
         ).subject.subject_code
-        record_consent(s, coord, code, form_version="1.0", consented_at=now - dt.timedelta(hours=3))
-        randomise_subject(s, inv, code, at=now - dt.timedelta(hours=2))
+        randomise_subject(
+            s, inv, code, password=demo_password(inv.username), at=now - dt.timedelta(hours=2)
+        )
         subject = get_subject(s, pharm, code)
         arm = allocation_of(s, subject).arm
         kind = "cells" if arm == "UC-MSC" else "placebo"

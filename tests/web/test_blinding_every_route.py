@@ -32,8 +32,6 @@ from msctrial.clinical.randomisation.service import randomise_subject, set_up_ra
 from msctrial.clinical.randomisation.tables import Allocation, RandomisationList, RandomisationSlot
 from msctrial.clinical.randomisation.unblinding import emergency_unblind
 from msctrial.clinical.subjects.access import get_subject, list_subjects
-from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import screen_subject
 from msctrial.core.db import make_engine, utcnow
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
@@ -42,6 +40,7 @@ from msctrial.demo import build_demo
 from msctrial.demo.spine import USERS, demo_password
 from msctrial.protocol.service import get_protocol, only_trial
 from msctrial.web.app import create_app
+from tests.clinical.conftest import consent_and_screen
 from tests.conftest import TEST_SECRET
 from tests.web.conftest import log_in
 
@@ -94,10 +93,10 @@ class World:
 def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
     actor = load_actor(session, get_user(session, username))
     elig = get_protocol(session, only_trial(session).code).protocol.eligibility
-    out = screen_subject(
+    out = consent_and_screen(
         session,
         actor,
-        site_code=site,
+        site,
         year_of_birth=1955,
         sex="male",
         weight_kg=70.0,
@@ -106,10 +105,7 @@ def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
         exclusion_present={c: False for c in elig.exclusion},
     )
     code = out.subject.subject_code
-    record_consent(
-        session, actor, code, form_version="1.0", consented_at=utcnow() - dt.timedelta(hours=3)
-    )
-    randomise_subject(session, actor, code)
+    randomise_subject(session, actor, code, password=demo_password(actor.username))
     return code
 
 
@@ -165,7 +161,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         bjs = [_enrol(session, "investigator.bjs", "BJS")]
         units = [u for code in wuh[:2] for u in _dose(session, code)]
         investigator = load_actor(session, get_user(session, "investigator"))
-        emergency_unblind(session, investigator, wuh[0], "anaphylaxis, need to know")
+        emergency_unblind(
+            session,
+            investigator,
+            wuh[0],
+            "anaphylaxis, need to know",
+            password=demo_password("investigator"),
+        )
         from msctrial.product.tables import Lot
 
         lots = list(session.scalars(select(Lot.code)))

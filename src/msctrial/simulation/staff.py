@@ -38,6 +38,13 @@ class Staff:
             self._cache[key] = load_actor(self.session, user) if user else Actor.system_actor(name)
         return self._cache[key]
 
+    def signer_for(self, actor: Actor) -> Actor:
+        """Who signs a signed act (randomising) in a simulation: the simulator, on the user's
+        behalf and named so on the trail, since a simulation never holds anyone's password."""
+        if actor.system:
+            return actor
+        return Actor.system_actor(f"simulator for {actor.username}")
+
     def investigator(self, site: str) -> Actor:
         return self._find("investigator", site)
 

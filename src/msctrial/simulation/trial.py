@@ -25,12 +25,12 @@ from msctrial.clinical.randomisation.tables import RandomisationList
 from msctrial.clinical.subjects import exit as study_exit
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import screen_subject
+from msctrial.clinical.subjects.screening import prescreen_patient, screen_subject
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits import service as visits
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput
-from msctrial.core.localtime import local_moment, zone
+from msctrial.core.localtime import local_moment, site_local_date, zone
 from msctrial.core.tables import Site
 from msctrial.protocol.model import ProductKind, Protocol
 from msctrial.protocol.service import get_protocol, only_trial
@@ -152,25 +152,13 @@ class _SubjectRun:
         if p.screen_failure and elig.exclusion:
             exclusion[elig.exclusion[int(rng.integers(len(elig.exclusion)))]] = True
         pressure = air_of_site(self.site)
-        out = screen_subject(
-            self.s,
-            self.inv,
-            site_code=self.site.code,
-            year_of_birth=p.year_of_birth,
-            sex=p.sex,
-            weight_kg=p.weight_kg,
-            observations=screening_observations(p, rng, pressure),
-            inclusion_met={c: True for c in elig.inclusion},
-            exclusion_present=exclusion,
-            observed_at=screen_at,
-        )
-        self.result.screened += 1
-        self.code = out.subject.subject_code
-        if out.screen_failure is not None or not out.eligibility.eligible:
-            self.result.screen_failures += 1
-            return
+        # Consent comes first: the patient is on the screening log (a number), consents, and
+        # only then is screened; screen failures have consented too.
+        self.code = prescreen_patient(
+            self.s, self.coord, self.site.code, prescreened_on=site_local_date(screen_at, self.site)
+        ).subject_code
         representative = p.severity == "critical"
-        consent_at = screen_at + dt.timedelta(hours=float(rng.uniform(0.5, 2.5)))
+        consent_at = screen_at - dt.timedelta(minutes=45)
         record_consent(
             self.s,
             self.coord,
@@ -182,8 +170,32 @@ class _SubjectRun:
             representative_name="(spouse, name on the paper form)" if representative else None,
             representative_relationship="spouse" if representative else None,
         )
-        self.randomised_at = consent_at + dt.timedelta(hours=float(rng.uniform(0.5, 2)))
-        randomise_subject(self.s, self.inv, self.code, at=self.randomised_at)
+        out = screen_subject(
+            self.s,
+            self.inv,
+            subject_code_text=self.code,
+            year_of_birth=p.year_of_birth,
+            sex=p.sex,
+            weight_kg=p.weight_kg,
+            observations=screening_observations(p, rng, pressure),
+            inclusion_met={c: True for c in elig.inclusion},
+            exclusion_present=exclusion,
+            observed_at=screen_at,
+        )
+        self.result.screened += 1
+        if out.screen_failure is not None or not out.eligibility.eligible:
+            self.result.screen_failures += 1
+            return
+        # The same draw as when consent followed screening, so a seed gives the same trial.
+        gap = dt.timedelta(hours=float(rng.uniform(0.5, 2.5)))
+        self.randomised_at = screen_at + gap + dt.timedelta(hours=float(rng.uniform(0.5, 2)))
+        randomise_subject(
+            self.s,
+            self.staff.signer_for(self.inv),
+            self.code,
+            password=None,
+            at=self.randomised_at,
+        )
         self.result.randomised += 1
         subject = get_subject(self.s, self.inv, self.code)
         arm = allocation_of(self.s, subject)

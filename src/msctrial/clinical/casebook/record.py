@@ -71,6 +71,7 @@ def subject_public(
         year_of_birth=subject.year_of_birth,
         sex=subject.sex,
         weight_kg=subject.weight_kg,
+        prescreened_on=subject.prescreened_on,
         status=subject.status,
         severity=subject.severity,
         eligible=subject.eligible,

@@ -56,8 +56,8 @@ class SubjectHeader(BaseModel):
     status: str
     severity: str | None
     day0_date: dt.date | None
-    sex: str
-    year_of_birth: int
+    sex: str | None  # None on the screening log, before consent
+    year_of_birth: int | None
 
 
 class CasebookPublic(BaseModel):

@@ -145,7 +145,7 @@ def dispense_administration(
             field="thawed_at",
         )
     if kind == "cells":
-        cells, volume = _cells_to_give(protocol, allocation.arm, subject.weight_kg, issued)
+        cells, volume = _cells_to_give(protocol, allocation.arm, subject.dosing_weight_kg, issued)
     else:
         cells, volume = 0.0, sum(u.volume_ml for u in issued)
     audit.attach(session, actor)

@@ -50,7 +50,7 @@ def pharmacy_worklist(session: Session, actor: Actor) -> list[PharmacyTask]:
             low = high = None
             arm = arm_named(protocol, allocation.arm)
             if kind == "cells" and arm.dosing and arm.dosing.dose:
-                low, high = dose_cells_range(arm.dosing.dose, subject.weight_kg)
+                low, high = dose_cells_range(arm.dosing.dose, subject.dosing_weight_kg)
             v = views[a.number]
             out.append(
                 PharmacyTask(
@@ -60,7 +60,7 @@ def pharmacy_worklist(session: Session, actor: Actor) -> list[PharmacyTask]:
                     target=v.target,
                     earliest=v.earliest,
                     latest=v.latest,
-                    weight_kg=subject.weight_kg,
+                    weight_kg=subject.dosing_weight_kg,
                     kind=kind,
                     cells_low=low,
                     cells_high=high,

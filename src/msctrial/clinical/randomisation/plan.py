@@ -43,7 +43,7 @@ def plan_administrations(session: Session, subject: Subject, arm: Arm, protocol:
     if schedule is None:
         return
     dose = nominal_dose(protocol)
-    cells = dosing.target_cells(dose, subject.weight_kg) if dose else None
+    cells = dosing.target_cells(dose, subject.dosing_weight_kg) if dose else None
     for planned in dosing.planned_schedule(schedule):
         session.add(
             PlannedAdministration(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +44,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, RuleViolation
 from msctrial.core.localtime import site_local_date
 from msctrial.core.tables import Site
+from msctrial.core.users import reauthenticate
 from msctrial.protocol.model import Allocation as AllocationKind
 from msctrial.protocol.model import Protocol, Severity
 from msctrial.protocol.service import get_protocol
@@ -185,20 +187,32 @@ def subject_stratum(session: Session, subject: Subject, factors: list[str]) -> s
         elif f == "age_group":
             values[f] = rnd.age_group(int(obs.get("age_years", 0)))
         elif f == "sex":
-            values[f] = subject.sex
+            values[f] = subject.sex or "unknown"
         elif f == "mechanical_ventilation":
             values[f] = "yes" if obs.get("mechanical_ventilation") else "no"
     return rnd.stratum_key(values)
 
 
-def randomise_subject(
-    session: Session, actor: Actor, subject_code: str, *, at: dt.datetime | None = None
-) -> AllocationView:
-    """Allocate the next slot of the subject's stratum and plan its administrations."""
+@dataclass(frozen=True)
+class RandomisationPreview:
+    """What randomising will do, shown before the user signs: the stratum and who learns what."""
+
+    subject_code: str
+    site_code: str
+    strata: dict[str, str]  # factor → this subject's value, in the protocol's order
+    stratum: str
+    blinded: bool
+    told: tuple[str, ...]
+
+
+def _randomisable(session: Session, actor: Actor, subject_code: str, at: dt.datetime) -> Subject:
     subject = get_subject(session, actor, subject_code, for_update=True)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="randomise subjects")
-    now = utcnow()
-    at = at or now
+    if subject.status == SubjectStatus.prescreening:
+        raise RuleViolation(
+            f"consent: {subject.subject_code} has not consented and is not screened",
+            field="consent",
+        )
     if subject.status != SubjectStatus.screening:
         raise RuleViolation(
             f"subject: {subject.subject_code} is {subject.status}; only an eligible subject in "
@@ -211,7 +225,10 @@ def randomise_subject(
             field="subject",
         )
     require_consent(session, subject, at)
-    stored = protocol_for(session, subject)
+    return subject
+
+
+def _list_of(session: Session, subject: Subject) -> RandomisationList:
     plist = session.scalar(
         select(RandomisationList).where(RandomisationList.trial_id == subject.trial_id)
     )
@@ -221,6 +238,89 @@ def randomise_subject(
             "with `msctrial clinical randomisation-setup`",
             field="randomisation",
         )
+    return plist
+
+
+def randomisation_preview(
+    session: Session, actor: Actor, subject_code: str, *, at: dt.datetime | None = None
+) -> RandomisationPreview:
+    """Check everything randomising checks, write nothing, and say what it will do."""
+    subject = _randomisable(session, actor, subject_code, at or utcnow())
+    plist = _list_of(session, subject)
+    factors = list(plist.factors)
+    stratum = subject_stratum(session, subject, factors)
+    values = dict(part.split("=", 1) for part in stratum.split("|")) if factors else {}
+    protocol = protocol_for(session, subject).protocol
+    blinded = protocol.is_blinded
+    told = (
+        (
+            "you and the site's blinded staff see the randomisation number only",
+            "the pharmacist sees the arm, to prepare the product",
+            "the DSMB sees arms in its closed reports",
+        )
+        if blinded
+        else ("everyone at the site sees the arm (open-label trial)",)
+    )
+    session.rollback()  # release the row lock taken for the checks
+    return RandomisationPreview(
+        subject.subject_code, site_of(session, subject).code, values, stratum, blinded, told
+    )
+
+
+def _replayed(
+    session: Session, actor: Actor, subject: Subject, request_key: str | None
+) -> AllocationView | None:
+    """The allocation an earlier request with this key made, for a reload or double click."""
+    if not request_key:
+        return None
+    earlier = session.scalar(select(Allocation).where(Allocation.request_key == request_key))
+    if earlier is None:
+        return None
+    if earlier.subject_id != subject.id:
+        raise Conflict(
+            "request_key: this key was used for another subject; send a new key",
+            field="request_key",
+        )
+    return _view(earlier, actor, protocol_for(session, subject).protocol)
+
+
+def check_request_key(request_key: str | None) -> str | None:
+    if request_key is None or request_key == "":
+        return None
+    key = request_key.strip()
+    if not 8 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
+        raise InvalidInput(
+            "request_key: 8 to 64 printable ASCII characters (e.g. a UUID)", field="request_key"
+        )
+    return key
+
+
+def randomise_subject(
+    session: Session,
+    actor: Actor,
+    subject_code: str,
+    *,
+    password: str | None,
+    request_key: str | None = None,
+    at: dt.datetime | None = None,
+) -> AllocationView:
+    """Allocate the next slot of the subject's stratum and plan its administrations.
+
+    A signed act (the user's password again, 21 CFR 11.200), and idempotent: a request that
+    repeats an earlier ``request_key`` gets that allocation back instead of a second one.
+    """
+    key = check_request_key(request_key)
+    now = utcnow()
+    at = at or now
+    subject = get_subject(session, actor, subject_code, for_update=True)
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="randomise subjects")
+    replay = _replayed(session, actor, subject, key)
+    if replay is not None:
+        return replay
+    reauthenticate(session, actor, password or "")
+    subject = _randomisable(session, actor, subject_code, at)
+    stored = protocol_for(session, subject)
+    plist = _list_of(session, subject)
     stratum = subject_stratum(session, subject, list(plist.factors))
     slot = session.scalar(
         select(RandomisationSlot)
@@ -246,7 +346,7 @@ def randomise_subject(
         )
     audit.attach(session, actor)
     site = site_of(session, subject)
-    with audit.because(session, f"randomised {subject.subject_code}", action="allocate"):
+    with audit.because(session, f"randomised {subject.subject_code} (signed)", action="allocate"):
         slot.used_at = now
         slot.subject_id = subject.id
         subject.status = SubjectStatus.randomised.value
@@ -261,6 +361,7 @@ def randomise_subject(
         arm=slot.arm,
         allocated_by=actor.audit_name,
         allocated_at=now,
+        request_key=key,
     )
     session.add(allocation)
     plan_administrations(session, subject, arm_named(stored.protocol, slot.arm), stored.protocol)

@@ -72,6 +72,8 @@ class Allocation(Audited, Base):
     arm: Mapped[str] = mapped_column(String(200), info=BLINDED)
     allocated_by: Mapped[str] = mapped_column(String(100))
     allocated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The client's idempotency key: a reload or double click returns this allocation.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
 
 class EmergencyUnblinding(Audited, Base):
@@ -85,6 +87,8 @@ class EmergencyUnblinding(Audited, Base):
     reason: Mapped[str] = mapped_column(Text)
     unblinded_by: Mapped[str] = mapped_column(String(100))
     unblinded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The client's idempotency key: a reload or double click never breaks the blind twice.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
 
 class PlannedAdministration(Audited, Voidable, Base):

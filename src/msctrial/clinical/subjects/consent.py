@@ -40,7 +40,8 @@ def record_consent(
     """Informed consent by the patient or a legally authorised representative (ICH E6 4.8)."""
     subject = get_subject(session, actor, subject_code_text, for_update=True)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="record consent")
-    if not SubjectStatus(subject.status).is_active:
+    status = SubjectStatus(subject.status)
+    if not (status.is_active or status == SubjectStatus.prescreening):
         raise RuleViolation(
             f"subject: {subject.subject_code} is {subject.status}; consent cannot be recorded",
             field="subject",
@@ -89,6 +90,9 @@ def record_consent(
         recorded_by=actor.audit_name,
     )
     session.add(consent)
+    if status == SubjectStatus.prescreening:
+        with audit.because(session, "consented: screening may begin", action="consent"):
+            subject.status = SubjectStatus.screening.value
     session.commit()
     return consent
 

@@ -13,11 +13,13 @@ from enum import StrEnum
 class SubjectStatus(StrEnum):
     """Where a subject stands in the trial.
 
-    screening → screen_failure (ends), or → randomised → completed | withdrawn | died.
-    Consent is its own record (``Consent``), not a status, so a subject can be consented
-    while still being screened.
+    prescreening → (informed consent) → screening → screen_failure (ends), or → randomised →
+    completed | withdrawn | died. A pre-screened patient is an anonymous number on the
+    site's screening log (ICH E6(R2) 4.8.8: nothing identifiable or clinical is recorded
+    before consent); prescreening can also end in screen_failure (declined, not eligible).
     """
 
+    prescreening = "prescreening"
     screening = "screening"
     screen_failure = "screen_failure"
     randomised = "randomised"

@@ -19,9 +19,11 @@ class Public(BaseModel):
 class SubjectPublic(Public):
     subject_code: str
     site: str
-    year_of_birth: int
-    sex: str
-    weight_kg: float
+    # None while the patient is only on the screening log (before consent and screening).
+    year_of_birth: int | None
+    sex: str | None
+    weight_kg: float | None
+    prescreened_on: dt.date | None = None
     status: str
     severity: str | None
     eligible: bool | None

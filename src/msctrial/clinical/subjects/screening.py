@@ -1,9 +1,10 @@
-"""Screening a patient: severity, eligibility, screen failures.
+"""Screening a patient: the screening log, severity, eligibility, screen failures.
 
-``screen_subject`` registers the patient under the next code of the site (WUH-001, ...) or
-re-screens one; classifies severity (``severity``), checks eligibility (``eligibility``), and
-records a screen failure when a criterion is not met. ``record_screen_failure`` records one
-for another reason (e.g. the patient declined).
+``prescreen_patient`` enters a patient on the site's log under the next code (WUH-001, ...):
+an anonymous number and a date. After informed consent, ``screen_subject`` records the
+demographics and observations, classifies severity (``severity``), checks eligibility
+(``eligibility``), and records a screen failure when a criterion is not met.
+``record_screen_failure`` records one for another reason (e.g. the patient declined).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from msctrial.clinical.subjects.access import (
     site_of,
     trial_for,
 )
+from msctrial.clinical.subjects.consent import require_consent
 from msctrial.clinical.subjects.eligibility import EligibilityResult, age_at, check_eligibility
 from msctrial.clinical.subjects.model import Sex, SubjectStatus, subject_code
 from msctrial.clinical.subjects.severity import (
@@ -33,7 +35,9 @@ from msctrial.clinical.subjects.severity import (
 from msctrial.clinical.subjects.tables import ScreenFailure, Screening, Subject
 from msctrial.core import audit
 from msctrial.core.actors import Actor
+from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, NotFound, RuleViolation
+from msctrial.core.localtime import site_local_date
 from msctrial.core.tables import Site
 from msctrial.protocol.service import get_protocol
 from msctrial.protocol.tables import Trial
@@ -75,73 +79,132 @@ def _next_sequence(session: Session, trial_id: int, site: Site) -> int:
     return (last or 0) + 1
 
 
+def prescreen_patient(
+    session: Session,
+    actor: Actor,
+    site_code: str | None,
+    *,
+    prescreened_on: dt.date | None = None,
+    trial_code: str | None = None,
+) -> Subject:
+    """Enter a patient on the site's screening log: an anonymous number and the date, no more.
+
+    GCP allows nothing identifiable or clinical before informed consent (ICH E6(R2) 4.8.8), so
+    the log holds only what a site must keep of everyone it approached: the number, the date,
+    and (``record_screen_failure``) the reason a patient was not enrolled.
+    """
+    if not site_code:
+        raise InvalidInput("site: name the site that screens the patient", field="site")
+    trial = trial_for(session, trial_code)
+    site = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
+    if site is None:
+        raise NotFound(f"site: unknown site code {site_code!r}", field="site")
+    actor.require(*SITE_STAFF, site_id=site.id, to="enter patients on the screening log")
+    today = site_local_date(utcnow(), site)
+    day = prescreened_on or today
+    if day > today:
+        raise InvalidInput(
+            f"prescreened_on: {day} is in the future (today is {today} at {site.code})",
+            field="prescreened_on",
+        )
+    audit.attach(session, actor)
+    seq = _next_sequence(session, trial.id, site)
+    subject = Subject(
+        trial_id=trial.id,
+        site_id=site.id,
+        sequence=seq,
+        subject_code=subject_code(site.code, seq),
+        status=SubjectStatus.prescreening.value,
+        prescreened_on=day,
+        created_by=actor.audit_name,
+    )
+    session.add(subject)
+    session.commit()
+    return subject
+
+
+def _screenable(
+    session: Session, actor: Actor, code: str | None, trial_code: str | None
+) -> Subject:
+    if not code:
+        raise RuleViolation(
+            "subject: consent comes first: enter the patient on the screening log, record "
+            "informed consent, then screen that subject",
+            field="subject",
+        )
+    subject = get_subject(session, actor, code, trial_code=trial_code, for_update=True)
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="screen patients")
+    if subject.status == SubjectStatus.prescreening:
+        raise RuleViolation(
+            f"consent: {subject.subject_code} has not consented; record informed consent "
+            "before any screening data",
+            field="consent",
+        )
+    if subject.status != SubjectStatus.screening:
+        raise RuleViolation(
+            f"subject: {subject.subject_code} is {subject.status}; only a subject still in "
+            "screening can be screened",
+            field="subject",
+        )
+    return subject
+
+
+def _demographics(
+    subject: Subject,
+    year_of_birth: int | None,
+    sex: str | None,
+    weight_kg: float | None,
+    year: int,
+) -> None:
+    """Set a first screening's demographics; a re-screen keeps those recorded."""
+    if subject.year_of_birth is not None:
+        return
+    given = (("year_of_birth", year_of_birth), ("sex", sex), ("weight_kg", weight_kg))
+    missing = [n for n, v in given if v is None]
+    if missing:
+        raise InvalidInput(f"{missing[0]}: required at the first screening", field=missing[0])
+    assert year_of_birth is not None and sex is not None and weight_kg is not None
+    _check_demographics(year_of_birth, sex, weight_kg, year)
+    subject.year_of_birth, subject.sex, subject.weight_kg = year_of_birth, sex, float(weight_kg)
+
+
 def screen_subject(
     session: Session,
     actor: Actor,
     *,
     observations: Mapping[str, Any],
-    site_code: str | None = None,
+    subject_code_text: str | None,
     year_of_birth: int | None = None,
     sex: str | None = None,
     weight_kg: float | None = None,
-    subject_code_text: str | None = None,
     inclusion_met: Mapping[str, bool] | None = None,
     exclusion_present: Mapping[str, bool] | None = None,
     observed_at: dt.datetime | None = None,
     trial_code: str | None = None,
 ) -> ScreeningOutcome:
-    """Register (or re-screen) a patient, classify severity and check eligibility.
+    """Screen a consented subject: classify severity and check eligibility.
 
-    A new patient needs ``site_code``, ``year_of_birth``, ``sex`` and ``weight_kg``; a
-    re-screen names ``subject_code_text``. The site's altitude and pressure fill the P/F
-    altitude correction unless the observations give them.
+    The first screening also records year of birth, sex and weight; all of it is refused
+    until informed consent covers the time of the observations. The site's altitude and
+    pressure fill the P/F altitude correction unless the observations give them.
     """
     observed = check_time(observed_at, "observed_at")
+    subject = _screenable(session, actor, subject_code_text, trial_code)
+    require_consent(session, subject, observed)
     audit.attach(session, actor)
-    if subject_code_text:
-        subject = get_subject(
-            session, actor, subject_code_text, trial_code=trial_code, for_update=True
-        )
-        actor.require(*SITE_STAFF, site_id=subject.site_id, to="screen patients")
-        if subject.status != SubjectStatus.screening:
-            raise RuleViolation(
-                f"subject: {subject.subject_code} is {subject.status}; only a subject still in "
-                "screening can be re-screened",
-                field="subject",
-            )
-        site = site_of(session, subject)
-        trial = session.get(Trial, subject.trial_id)
-        assert trial is not None
-    else:
-        if not site_code:
-            raise InvalidInput("site: name the site that screens the patient", field="site")
-        trial = trial_for(session, trial_code)
-        found = session.scalar(select(Site).where(Site.code == site_code.strip().upper()))
-        if found is None:
-            raise NotFound(f"site: unknown site code {site_code!r}", field="site")
-        site = found
-        if not actor.has_role(*SITE_STAFF, site_id=site.id):
-            actor.require(*SITE_STAFF, site_id=site.id, to="screen patients")
-        if year_of_birth is None or sex is None or weight_kg is None:
-            missing = [
-                n
-                for n, v in (
-                    ("year_of_birth", year_of_birth),
-                    ("sex", sex),
-                    ("weight_kg", weight_kg),
-                )
-                if v is None
-            ]
-            raise InvalidInput(f"{missing[0]}: required for a new patient", field=missing[0])
-        _check_demographics(year_of_birth, sex, weight_kg, observed.year)
-        subject = None
+    site = site_of(session, subject)
+    trial = session.get(Trial, subject.trial_id)
+    assert trial is not None
+    first = subject.year_of_birth is None
+    with audit.because(session, "screened" if first else "re-screened", action="screen"):
+        _demographics(subject, year_of_birth, sex, weight_kg, observed.year)
     protocol = get_protocol(session, trial.code).protocol
     data = dict(observations)
     if site.altitude_m is not None:
         data.setdefault("altitude_m", site.altitude_m)
     if site.barometric_pressure_mmhg is not None:
         data.setdefault("barometric_pressure_mmhg", site.barometric_pressure_mmhg)
-    yob = subject.year_of_birth if subject else year_of_birth
+    yob = subject.year_of_birth
     assert yob is not None
     age = age_at(yob, observed.year)
     if "age_years" in data and data["age_years"] is not None:
@@ -161,27 +224,9 @@ def screen_subject(
         inclusion_met=inclusion_met,
         exclusion_present=exclusion_present,
     )
-    if subject is None:
-        seq = _next_sequence(session, trial.id, site)
-        subject = Subject(
-            trial_id=trial.id,
-            site_id=site.id,
-            sequence=seq,
-            subject_code=subject_code(site.code, seq),
-            year_of_birth=year_of_birth,
-            sex=sex,
-            weight_kg=float(weight_kg or 0),
-            status=SubjectStatus.screening.value,
-            severity=result.severity.value,
-            eligible=elig.eligible,
-            created_by=actor.audit_name,
-        )
-        session.add(subject)
-        session.flush()
-    else:
-        with audit.because(session, "re-screened", action="screen"):
-            subject.severity = result.severity.value
-            subject.eligible = elig.eligible
+    with audit.because(session, "screened" if first else "re-screened", action="screen"):
+        subject.severity = result.severity.value
+        subject.eligible = elig.eligible
     screening = Screening(
         subject_id=subject.id,
         site_id=subject.site_id,
@@ -228,11 +273,11 @@ def _fail(
 def record_screen_failure(
     session: Session, actor: Actor, subject_code_text: str, reason: str | None
 ) -> ScreenFailure:
-    """Record that a patient in screening will not be enrolled, and why (e.g. declined)."""
+    """Record that a patient on the screening log will not be enrolled, and why (e.g. declined)."""
     subject = get_subject(session, actor, subject_code_text, for_update=True)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="record screen failures")
     why = audit.require_reason(reason, "record a screen failure")
-    if subject.status != SubjectStatus.screening:
+    if subject.status not in (SubjectStatus.prescreening, SubjectStatus.screening):
         raise RuleViolation(
             f"subject: {subject.subject_code} is {subject.status}, not in screening",
             field="subject",

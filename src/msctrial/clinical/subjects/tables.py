@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from msctrial.core.db import Base, UTCDateTime, utcnow
+from msctrial.core.errors import RuleViolation
 from msctrial.core.tables import Audited, Voidable
 
 
@@ -30,9 +31,12 @@ class Subject(Audited, Voidable, Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id"), index=True)
     sequence: Mapped[int] = mapped_column()
     subject_code: Mapped[str] = mapped_column(String(24))
-    year_of_birth: Mapped[int] = mapped_column()
-    sex: Mapped[str] = mapped_column(String(8))
-    weight_kg: Mapped[float] = mapped_column()
+    # Empty until the patient has consented and is screened: the pre-screening log holds none.
+    year_of_birth: Mapped[int | None] = mapped_column(default=None)
+    sex: Mapped[str | None] = mapped_column(String(8), default=None)
+    weight_kg: Mapped[float | None] = mapped_column(default=None)
+    # The day the patient entered the site's screening log (site calendar).
+    prescreened_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     # model.SubjectStatus
     status: Mapped[str] = mapped_column(String(20), default="screening")
     # Severity of the latest screening: a stratification factor of the reference protocol.
@@ -42,6 +46,17 @@ class Subject(Audited, Voidable, Base):
     day0_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def dosing_weight_kg(self) -> float:
+        """The screening weight every dose is computed from; refused before screening."""
+        if self.weight_kg is None:
+            raise RuleViolation(
+                f"weight_kg: {self.subject_code} has no screening weight yet; screen the "
+                "subject first",
+                field="weight_kg",
+            )
+        return self.weight_kg
 
 
 class Screening(Audited, Base):

@@ -8,9 +8,9 @@ route for a blinded user simply has no arm to return.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +55,7 @@ from msctrial.clinical.subjects.schemas import (
 )
 from msctrial.clinical.subjects.screening import (
     ScreeningOutcome,
+    prescreen_patient,
     record_screen_failure,
     screen_subject,
 )
@@ -68,19 +69,27 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PrescreenRequest(Body):
+    """The screening log's entry: nothing identifiable or clinical before consent."""
+
+    site: str = Field(description="site code")
+    prescreened_on: dt.date | None = Field(default=None, description="default: today at the site")
+
+
+class PrescreenPublic(BaseModel):
+    subject_code: str
+    site: str
+    status: str
+    prescreened_on: dt.date | None
+
+
 class ScreenRequest(Body):
-    site: str | None = Field(default=None, description="site code; for a new patient")
-    year_of_birth: int | None = None
-    sex: str | None = Field(default=None, description="female or male")
-    weight_kg: float | None = None
+    """A consented subject's screening; the first one also gives the demographics."""
+
+    year_of_birth: int | None = Field(default=None, description="required at the first screening")
+    sex: str | None = Field(default=None, description="female or male; at the first screening")
+    weight_kg: float | None = Field(default=None, description="at the first screening")
     observations: dict[str, Any] = Field(description="see `msctrial clinical severity`")
-    inclusion_met: dict[str, bool] = Field(default_factory=dict)
-    exclusion_present: dict[str, bool] = Field(default_factory=dict)
-    observed_at: dt.datetime | None = None
-
-
-class RescreenRequest(Body):
-    observations: dict[str, Any]
     inclusion_met: dict[str, bool] = Field(default_factory=dict)
     exclusion_present: dict[str, bool] = Field(default_factory=dict)
     observed_at: dt.datetime | None = None
@@ -163,21 +172,16 @@ def export_subjects(db: Db, actor: ApiActor, site: str | None = None) -> Respons
     )
 
 
-@router.post("/subjects", response_model=ScreeningOutcomePublic, status_code=201)
-def screen(body: ScreenRequest, db: Db, actor: ApiActor) -> ScreeningOutcomePublic:
-    out = screen_subject(
-        db,
-        actor,
-        site_code=body.site,
-        year_of_birth=body.year_of_birth,
-        sex=body.sex,
-        weight_kg=body.weight_kg,
-        observations=body.observations,
-        inclusion_met=body.inclusion_met,
-        exclusion_present=body.exclusion_present,
-        observed_at=body.observed_at,
+@router.post("/subjects", response_model=PrescreenPublic, status_code=201)
+def prescreen(body: PrescreenRequest, db: Db, actor: ApiActor) -> PrescreenPublic:
+    """Enter a patient on the screening log; consent, then ``/screenings``, follow."""
+    subject = prescreen_patient(db, actor, body.site, prescreened_on=body.prescreened_on)
+    return PrescreenPublic(
+        subject_code=subject.subject_code,
+        site=body.site.strip().upper(),
+        status=subject.status,
+        prescreened_on=subject.prescreened_on,
     )
-    return _outcome(db, actor, out)
 
 
 @router.get("/subjects/{code}", response_model=SubjectDetail)
@@ -186,11 +190,15 @@ def subject(code: str, db: Db, actor: ApiActor) -> SubjectDetail:
 
 
 @router.post("/subjects/{code}/screenings", response_model=ScreeningOutcomePublic)
-def rescreen(code: str, body: RescreenRequest, db: Db, actor: ApiActor) -> ScreeningOutcomePublic:
+def screen(code: str, body: ScreenRequest, db: Db, actor: ApiActor) -> ScreeningOutcomePublic:
+    """Screen a consented subject (refused before consent, naming ``consent``)."""
     out = screen_subject(
         db,
         actor,
         subject_code_text=code,
+        year_of_birth=body.year_of_birth,
+        sex=body.sex,
+        weight_kg=body.weight_kg,
         observations=body.observations,
         inclusion_met=body.inclusion_met,
         exclusion_present=body.exclusion_present,
@@ -209,9 +217,50 @@ def consent(code: str, body: ConsentRequest, db: Db, actor: ApiActor) -> Consent
     return ConsentPublic.model_validate(record_consent(db, actor, code, **body.model_dump()))
 
 
+class RandomiseRequest(Body):
+    password: str = Field(description="your password again: the e-signature")
+
+
+class UnblindRequest(Body):
+    reason: str = Field(description="why the blind must be broken (audited, shown to monitors)")
+    password: str = Field(description="your password again: the e-signature")
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a fresh key per act (e.g. a UUID); repeating it returns the first result",
+    ),
+]
+
+
+class RandomisationPreviewPublic(BaseModel):
+    subject_code: str
+    site_code: str
+    strata: dict[str, str]
+    stratum: str
+    told: list[str]
+
+
+@router.get("/subjects/{code}/randomise", response_model=RandomisationPreviewPublic)
+def randomise_preview(code: str, db: Db, actor: ApiActor) -> RandomisationPreviewPublic:
+    """What randomising this subject will do (its stratum, who is told); writes nothing."""
+    p = randomisation.randomisation_preview(db, actor, code)
+    return RandomisationPreviewPublic(
+        subject_code=p.subject_code,
+        site_code=p.site_code,
+        strata=p.strata,
+        stratum=p.stratum,
+        told=list(p.told),
+    )
+
+
 @router.post("/subjects/{code}/randomise", response_model=AllocationUnblinded | AllocationPublic)
-def randomise_subject(code: str, db: Db, actor: ApiActor) -> AllocationPublic:
-    view = randomisation.randomise_subject(db, actor, code)
+def randomise_subject(
+    code: str, body: RandomiseRequest, db: Db, actor: ApiActor, key: IdempotencyKey = None
+) -> AllocationPublic:
+    view = randomisation.randomise_subject(db, actor, code, password=body.password, request_key=key)
     fields: dict[str, Any] = dict(
         subject_code=code.strip().upper(),
         randomisation_no=view.randomisation_no,
@@ -224,9 +273,14 @@ def randomise_subject(code: str, db: Db, actor: ApiActor) -> AllocationPublic:
 
 
 @router.post("/subjects/{code}/unblind", response_model=UnblindingResult)
-def unblind(code: str, body: ReasonRequest, db: Db, actor: ApiActor) -> UnblindingResult:
+def unblind(
+    code: str, body: UnblindRequest, db: Db, actor: ApiActor, key: IdempotencyKey = None
+) -> UnblindingResult:
     """Emergency unblinding by the subject's investigator: the one route that returns an arm."""
-    return UnblindingResult.model_validate(emergency_unblind(db, actor, code, body.reason))
+    result = emergency_unblind(
+        db, actor, code, body.reason, password=body.password, request_key=key
+    )
+    return UnblindingResult.model_validate(result)
 
 
 @router.get("/unblindings", response_model=list[UnblindingPublic])

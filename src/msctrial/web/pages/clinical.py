@@ -1,4 +1,6 @@
-"""Clinical pages: subjects, screening, consent, randomisation, unblinding, pharmacy, bedside.
+"""Clinical pages: subjects, screening, consent, schedule overrides, unblinding list.
+
+Randomising and breaking the blind, the signed acts, are in ``signed_acts``.
 
 Each page calls the same service as its API route. A form whose input is refused is shown
 again with the message and the field, never half-saved. Date-time fields of a form are read
@@ -16,12 +18,14 @@ from starlette.datastructures import FormData
 
 from msctrial.clinical.casebook import record
 from msctrial.clinical.dosing import schedule
-from msctrial.clinical.randomisation import service as randomisation
-from msctrial.clinical.randomisation.unblinding import emergency_unblind
 from msctrial.clinical.randomisation.views import unblinding_list
 from msctrial.clinical.subjects.access import SITE_STAFF
 from msctrial.clinical.subjects.consent import record_consent
-from msctrial.clinical.subjects.screening import record_screen_failure, screen_subject
+from msctrial.clinical.subjects.screening import (
+    prescreen_patient,
+    record_screen_failure,
+    screen_subject,
+)
 from msctrial.clinical.subjects.severity import FIELDS, OxygenSupport
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
@@ -114,23 +118,63 @@ def subject_list(
 
 
 @router.get("/clinical/screen")
-def screen_form(request: Request, db: Db, actor: PageActor) -> Response:
-    actor.require(*SITE_STAFF, to="screen patients")
-    return render(request, "clinical/screen.html", _screen_context(db, actor), actor=actor)
+def prescreen_form(request: Request, db: Db, actor: PageActor) -> Response:
+    actor.require(*SITE_STAFF, to="enter patients on the screening log")
+    return render(request, "clinical/prescreen.html", _screen_context(db, actor), actor=actor)
 
 
 @router.post("/clinical/screen")
-async def screen(request: Request, db: Db, actor: PageActor) -> Response:
+def prescreen(
+    request: Request,
+    db: Db,
+    actor: PageActor,
+    site: Annotated[str, Form()] = "",
+    prescreened_on: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        try:
+            day = dt.date.fromisoformat(prescreened_on) if prescreened_on.strip() else None
+        except ValueError:
+            raise InvalidInput(
+                "prescreened_on: give a date, e.g. 2026-03-10", field="prescreened_on"
+            ) from None
+        subject = prescreen_patient(db, actor, site, prescreened_on=day)
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403):
+            raise
+        form = {"site": site, "prescreened_on": prescreened_on}
+        ctx = _screen_context(db, actor, error=exc.message, field=exc.field, form=form)
+        return render(request, "clinical/prescreen.html", ctx, actor=actor, status=exc.status)
+    return RedirectResponse(f"/clinical/subjects/{subject.subject_code}", status_code=303)
+
+
+def _screening_page(
+    request: Request, db: Db, actor: Actor, code: str, status: int = 200, **extra: Any
+) -> Response:
+    subject = record.subject_detail(db, actor, code).subject
+    first = subject.year_of_birth is None
+    ctx = _screen_context(db, actor, subject=subject, first=first, **extra)
+    return render(request, "clinical/screen.html", ctx, actor=actor, status=status)
+
+
+@router.get("/clinical/subjects/{code}/screen")
+def screen_form(request: Request, code: str, db: Db, actor: PageActor) -> Response:
+    actor.require(*SITE_STAFF, to="screen patients")
+    return _screening_page(request, db, actor, code)
+
+
+@router.post("/clinical/subjects/{code}/screen")
+async def screen(request: Request, code: str, db: Db, actor: PageActor) -> Response:
     form = await request.form()
     protocol = _protocol(db)
     try:
-        site = str(form.get("site") or "")
-        tz = next((s.timezone for s in list_sites(db) if s.code == site), None)
+        tz = zone_of(db, actor, code)
         yob = form_number(form, "year_of_birth")
         out = screen_subject(
             db,
             actor,
-            site_code=site,
+            subject_code_text=code,
             year_of_birth=int(yob) if yob is not None else None,
             sex=str(form.get("sex") or "") or None,
             weight_kg=form_number(form, "weight_kg"),
@@ -141,8 +185,10 @@ async def screen(request: Request, db: Db, actor: PageActor) -> Response:
         )
     except MsctrialError as exc:
         db.rollback()
-        ctx = _screen_context(db, actor, error=exc.message, field=exc.field, form=dict(form))
-        return render(request, "clinical/screen.html", ctx, actor=actor, status=exc.status)
+        if exc.status in (401, 403, 404):
+            raise
+        extra = {"error": exc.message, "field": exc.field, "form": dict(form)}
+        return _screening_page(request, db, actor, code, status=exc.status, **extra)
     return RedirectResponse(f"/clinical/subjects/{out.subject.subject_code}", status_code=303)
 
 
@@ -194,33 +240,6 @@ def screen_failure(
     return subject_page_or_error(
         request, db, actor, code, lambda: record_screen_failure(db, actor, code, reason)
     )
-
-
-@router.post("/clinical/subjects/{code}/randomise")
-def randomise_subject(request: Request, code: str, db: Db, actor: PageActor) -> Response:
-    return subject_page_or_error(
-        request, db, actor, code, lambda: randomisation.randomise_subject(db, actor, code)
-    )
-
-
-@router.post("/clinical/subjects/{code}/unblind")
-def unblind(
-    request: Request,
-    code: str,
-    db: Db,
-    actor: PageActor,
-    reason: Annotated[str, Form()] = "",
-) -> Response:
-    try:
-        result = emergency_unblind(db, actor, code, reason)
-    except MsctrialError as exc:
-        db.rollback()
-        if exc.status in (401, 403, 404):
-            raise
-        return subject_page_with(
-            request, db, actor, code, status=exc.status, error=exc.message, field=exc.field
-        )
-    return render(request, "clinical/unblinded.html", {"u": result}, actor=actor)
 
 
 @router.post("/clinical/subjects/{code}/override")
