@@ -205,9 +205,14 @@ class RandomisationPreview:
     told: tuple[str, ...]
 
 
-def _randomisable(session: Session, actor: Actor, subject_code: str, at: dt.datetime) -> Subject:
+def _subject_to_randomise(session: Session, actor: Actor, subject_code: str) -> Subject:
+    """The subject, locked, when the actor may randomise at its site."""
     subject = get_subject(session, actor, subject_code, for_update=True)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="randomise subjects")
+    return subject
+
+
+def _check_randomisable(session: Session, subject: Subject, at: dt.datetime) -> None:
     if subject.status == SubjectStatus.prescreening:
         raise RuleViolation(
             f"consent: {subject.subject_code} has not consented and is not screened",
@@ -225,7 +230,6 @@ def _randomisable(session: Session, actor: Actor, subject_code: str, at: dt.date
             field="subject",
         )
     require_consent(session, subject, at)
-    return subject
 
 
 def _list_of(session: Session, subject: Subject) -> RandomisationList:
@@ -245,7 +249,8 @@ def randomisation_preview(
     session: Session, actor: Actor, subject_code: str, *, at: dt.datetime | None = None
 ) -> RandomisationPreview:
     """Check everything randomising checks, write nothing, and say what it will do."""
-    subject = _randomisable(session, actor, subject_code, at or utcnow())
+    subject = _subject_to_randomise(session, actor, subject_code)
+    _check_randomisable(session, subject, at or utcnow())
     plist = _list_of(session, subject)
     factors = list(plist.factors)
     stratum = subject_stratum(session, subject, factors)
@@ -312,13 +317,12 @@ def randomise_subject(
     key = check_request_key(request_key)
     now = utcnow()
     at = at or now
-    subject = get_subject(session, actor, subject_code, for_update=True)
-    actor.require(*SITE_STAFF, site_id=subject.site_id, to="randomise subjects")
+    subject = _subject_to_randomise(session, actor, subject_code)
     replay = _replayed(session, actor, subject, key)
     if replay is not None:
         return replay
     reauthenticate(session, actor, password or "")
-    subject = _randomisable(session, actor, subject_code, at)
+    _check_randomisable(session, subject, at)
     stored = protocol_for(session, subject)
     plist = _list_of(session, subject)
     stratum = subject_stratum(session, subject, list(plist.factors))
