@@ -88,6 +88,9 @@ class World:
     lots: list[str]
     trial: str
     units: list[str] = field(default_factory=list)
+    # The one page that shows an arm to a blinded role: an emergency unblinding's result, to
+    # the investigator who made it (issue 9, hole 5). (username, path)
+    unblinded_page: tuple[str, str] = ("", "")
 
 
 def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
@@ -161,7 +164,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         bjs = [_enrol(session, "investigator.bjs", "BJS")]
         units = [u for code in wuh[:2] for u in _dose(session, code)]
         investigator = load_actor(session, get_user(session, "investigator"))
-        emergency_unblind(
+        unblinding = emergency_unblind(
             session,
             investigator,
             wuh[0],
@@ -177,7 +180,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         codes["WUH"] = [wuh[0], *(c for c in codes["WUH"] if c != wuh[0])]
     engine.dispose()
     assert set(wuh) <= set(codes["WUH"]) and set(bjs) <= set(codes["BJS"])
-    return World(settings, codes, lots, ctx.trial_code, units)
+    page = f"/clinical/subjects/{wuh[0]}/unblindings/{unblinding.id}"
+    return World(settings, codes, lots, ctx.trial_code, units, ("investigator", page))
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +252,9 @@ def _is_design_page(path: str) -> bool:
 
 
 def _normalise(body: str) -> str:
-    return re.sub(r'value="\d{4}-\d\d-\d\dT\d\d:\d\d"', 'value="NOW"', body)
+    """Hide what differs between two renders of one page: the clock and a signed act's key."""
+    body = re.sub(r'value="\d{4}-\d\d-\d\dT\d\d:\d\d"', 'value="NOW"', body)
+    return re.sub(r'name="request_key" value="[^"]*"', 'name="request_key" value="KEY"', body)
 
 
 def _bodies(clients: dict[str, TestClient], users: tuple[str, ...], world: World) -> dict:
@@ -267,6 +273,8 @@ def test_no_route_shows_a_blinded_user_an_allocation(world, clients):
     leaks = []
     for username in BLINDED:
         for path, _ in paths:
+            if (username, path) == world.unblinded_page:
+                continue
             r = clients[username].get(path)
             found = _leaks(r.text, path, world)
             if found:
@@ -278,6 +286,17 @@ def test_the_pharmacist_is_unblinded_so_the_check_can_see_an_arm(world, clients)
     wuh = world.codes_by_site["WUH"][0]
     body = clients["pharmacist"].get(f"/api/v1/clinical/subjects/{wuh}").text
     assert FIELD_LEAK.search(body) and any(arm in body for arm in ARMS)
+
+
+def test_only_the_unblinder_sees_the_arm_on_an_unblinding_result(world, clients):
+    username, path = world.unblinded_page
+    shown = clients[username].get(path)
+    assert shown.status_code == 200 and 'id="unblinded-arm"' in shown.text
+    assert any(arm in shown.text for arm in ARMS)
+    for other in ("coordinator", "monitor", "statistician", "investigator.bjs"):
+        r = clients[other].get(path)
+        assert r.status_code in (403, 404), other
+        assert not _leaks(r.text, path, world), other
 
 
 def test_swapping_every_arm_changes_no_blinded_users_page(world, clients):
@@ -297,7 +316,8 @@ def test_swapping_every_arm_changes_no_blinded_users_page(world, clients):
                     conn.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
         engine.dispose()
     changed = sorted({key for key in before if before[key] != after[key]})
-    assert [k for k in changed if k[0] != "pharmacist"] == []
+    assert [k for k in changed if k[0] != "pharmacist" and k != world.unblinded_page] == []
+    assert world.unblinded_page in changed
     assert any(k[0] == "pharmacist" for k in changed)
 
 
