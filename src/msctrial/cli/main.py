@@ -24,7 +24,19 @@ app = typer.Typer(
 
 # Command groups, one module each under msctrial.cli, each exposing ``app`` (a group) or
 # ``register(app)`` (top-level commands).
-GROUPS = ["db", "user", "site", "protocol", "product", "clinical", "registry", "audit"]
+GROUPS = [
+    "db",
+    "user",
+    "site",
+    "protocol",
+    "product",
+    "clinical",
+    "registry",
+    "audit",
+    "design",
+    "analysis",
+    "monitor",
+]
 TOP_LEVEL = ["serve", "demo"]
 
 
