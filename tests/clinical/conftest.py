@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -89,6 +90,39 @@ def enrol(
         exclusion_present=exc,
     )
     return code
+
+
+def check_and_infuse(
+    session: Session,
+    actor: Actor,
+    code: str,
+    number: int,
+    *,
+    scanned_unit_codes: list[str],
+    started_at: dt.datetime,
+    **infusion: Any,
+) -> Any:
+    """The bedside's two steps: verify the units a minute before starting, then record.
+
+    A refused check raises ``RuleViolation`` with its reasons, as the page shows them.
+    """
+    from msctrial.clinical.dosing.bedside import verify_at_bedside
+    from msctrial.clinical.dosing.infusion import record_infusion
+    from msctrial.core.errors import RuleViolation
+
+    check = verify_at_bedside(
+        session,
+        actor,
+        code,
+        number,
+        scanned_unit_codes=scanned_unit_codes,
+        now=started_at - dt.timedelta(minutes=1),
+    )
+    if not check.passed:
+        raise RuleViolation("; ".join(check.reasons), field="scanned_unit_codes")
+    return record_infusion(
+        session, actor, code, number, bedside_check_id=check.id, started_at=started_at, **infusion
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from msctrial.clinical.dosing import schedule
 from msctrial.clinical.dosing.dispensing import dispense_administration, void_dispensation
-from msctrial.clinical.dosing.infusion import record_infusion
 from msctrial.clinical.dosing.tables import ProtocolDeviation
 from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.randomisation.tables import Allocation
@@ -21,7 +20,7 @@ from msctrial.core.errors import (
     ReasonRequired,
     RuleViolation,
 )
-from tests.clinical.conftest import enrol
+from tests.clinical.conftest import check_and_infuse, enrol
 
 VITALS = {
     "heart_rate": 88,
@@ -64,7 +63,7 @@ def dispense(session, trial, code, units, thawed_minutes=60, no=1, minutes_ago=0
 
 def infuse(session, trial, code, scanned, no=1, minutes_ago=5, duration=30):
     now = dt.datetime.now(dt.UTC)
-    return record_infusion(
+    return check_and_infuse(
         session,
         trial.actor("coordinator"),
         code,
@@ -218,7 +217,7 @@ def test_a_malformed_infusion_record_names_the_field(
         vitals_after=VITALS,
     )
     with pytest.raises(InvalidInput) as err:
-        record_infusion(session, trial.actor("coordinator"), code, 1, **{**record, **changes})
+        check_and_infuse(session, trial.actor("coordinator"), code, 1, **{**record, **changes})
     assert err.value.field == field
 
 

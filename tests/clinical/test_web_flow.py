@@ -49,7 +49,11 @@ def test_the_api_screens_consents_randomises_dispenses_and_infuses(
     assert "arm" not in r.json() and r.json()["status"] == "randomised"
     tasks = client.get("/api/v1/clinical/pharmacy", headers=pharm).json()
     kind = tasks[0]["kind"]
-    units = (stock.cells if kind == "cells" else stock.placebo)[:3]
+    plan = client.get(
+        f"/api/v1/clinical/subjects/{code}/administrations/1/dispensing-plan", headers=pharm
+    ).json()
+    assert (plan["units"], plan["unit_volume_ml"]) == (3, 50.0)  # 70 kg, 5×10^7 per 50 mL
+    units = plan["proposed"]
     r = client.post(
         f"/api/v1/clinical/subjects/{code}/administrations/1/dispense",
         json={"unit_codes": units, "thawed_at": (now - dt.timedelta(minutes=50)).isoformat()},
@@ -58,11 +62,19 @@ def test_the_api_screens_consents_randomises_dispenses_and_infuses(
     assert r.status_code == 201, r.text
     assert r.json()["product_kind"] == kind
     r = client.post(
+        f"/api/v1/clinical/subjects/{code}/administrations/1/bedside-check",
+        json={"scanned_unit_codes": units},
+        headers=coord,
+    )
+    assert r.status_code == 201 and r.json()["passed"], r.text
+    check = r.json()["id"]
+    started = dt.datetime.now(dt.UTC)
+    r = client.post(
         f"/api/v1/clinical/subjects/{code}/administrations/1/infusion",
         json={
-            "scanned_unit_codes": units,
-            "started_at": (now - dt.timedelta(minutes=40)).isoformat(),
-            "stopped_at": (now - dt.timedelta(minutes=10)).isoformat(),
+            "bedside_check_id": check,
+            "started_at": started.isoformat(),
+            "stopped_at": (started + dt.timedelta(minutes=1)).isoformat(),
             "volume_ml": 100,
             "vitals_before": VITALS,
             "vitals_after": VITALS,

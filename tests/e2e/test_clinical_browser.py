@@ -106,21 +106,36 @@ def test_a_patient_is_screened_consented_randomised_dispensed_and_infused(page, 
     log_in(page, url, "pharmacist")
     page.click("nav >> text=Pharmacy")
     page.click(f"#tasks tr:has-text('{code}') >> text=Dispense")
-    kind = page.locator("#kind").inner_text()
-    boxes = page.locator("input[name=unit]")
-    units = [boxes.nth(i).get_attribute("value") for i in range(2 if kind == "cells" else 1)]
-    for unit in units:
-        page.check(f"input[value='{unit}']")
+    # 70 kg × 2×10^6/kg from 10^8 cells per 50 mL: two bags, whichever the arm.
+    assert "exactly 2 unit(s) of 50.0 mL" in page.locator("#plan").inner_text()
+    checked = page.locator("input[name=unit]:checked")
+    units = [checked.nth(i).get_attribute("value") for i in range(checked.count())]
+    assert len(units) == 2
     page.fill("#thawed_at", site_time(45))
     page.click("#dispense-form button[type=submit]")
     page.wait_for_url(f"**/clinical/subjects/{code}")
     assert page.locator("#administrations .state").first.inner_text() == "dispensed"
     log_out(page)
 
-    # At the bedside: a unit not dispensed for this patient is refused, the right ones accepted.
+    # At the bedside, before the infusion: a unit not dispensed for this patient is refused
+    # (and the refusal recorded), the right ones pass; only then is the infusion recorded.
     log_in(page, url, "coordinator")
     page.goto(f"{url}/clinical/subjects/{code}")
-    page.click("text=Record infusion")
+    page.click("text=Verify at bedside, then infuse")
+    assert page.locator("#infusion-form").count() == 0
+    assert "only after a passed bedside check" in page.locator("#infusion-waits").inner_text()
+
+    def verify(scanned: list[str]) -> None:
+        page.fill("#scanned", "\n".join(scanned))
+        page.click("#bedside-check-form button[type=submit]")
+        page.wait_for_load_state()
+
+    verify([*units[:-1], "U-AAAAAAAAAAAA"])
+    refused = page.locator("#check-refused").inner_text()
+    assert "Do not infuse" in refused and "U-AAAAAAAAAAAA was not dispensed" in refused
+    assert page.locator("#infusion-form").count() == 0
+    verify(units)
+    assert "Check passed" in page.locator("#check-passed").inner_text()
     vitals = {
         "heart_rate": "88",
         "systolic_bp": "124",
@@ -130,10 +145,9 @@ def test_a_patient_is_screened_consented_randomised_dispensed_and_infused(page, 
         "spo2_pct": "94",
     }
 
-    def fill_infusion(scanned: list[str]) -> None:
-        page.fill("#scanned", "\n".join(scanned))
-        page.fill("#started_at", site_time(35))
-        page.fill("#stopped_at", site_time(5))
+    def fill_infusion() -> None:
+        page.fill("#started_at", site_time(0))
+        page.fill("#stopped_at", site_time(0))
         page.fill("#volume_ml", "100")
         for when in ("before", "after"):
             for name, value in vitals.items():
@@ -141,9 +155,7 @@ def test_a_patient_is_screened_consented_randomised_dispensed_and_infused(page, 
         page.click("#infusion-form button[type=submit]")
         page.wait_for_load_state()
 
-    fill_infusion([*units[:-1], "U-AAAAAAAAAAAA"])
-    assert "U-AAAAAAAAAAAA was not dispensed" in page.locator("[role=alert]").inner_text()
-    fill_infusion(units)
+    fill_infusion()
     page.wait_for_url(f"**/clinical/subjects/{code}")
     assert page.locator("#administrations .state").first.inner_text() == "given"
     assert units[0] in page.locator("#infusions").inner_text()

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from msctrial.clinical.dosing.dispensing import dispense_administration
-from msctrial.clinical.dosing.infusion import record_infusion
 from msctrial.clinical.randomisation.allocation import allocation_of
 from msctrial.clinical.randomisation.service import randomise_subject
 from msctrial.clinical.subjects.access import get_subject
@@ -22,7 +21,7 @@ from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.demo import build_demo
 from msctrial.demo.spine import demo_password
-from tests.clinical.conftest import consent_and_screen
+from tests.clinical.conftest import check_and_infuse, consent_and_screen
 from tests.e2e.conftest import LiveServer, log_in
 
 pytestmark = pytest.mark.browser
@@ -76,7 +75,7 @@ def _infused_patient(settings: Settings) -> str:
             thawed_at=now - dt.timedelta(minutes=80),
             now=now - dt.timedelta(minutes=70),
         )
-        record_infusion(
+        check_and_infuse(
             s,
             coord,
             code,

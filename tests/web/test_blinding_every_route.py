@@ -26,12 +26,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from starlette.routing import Route
 
-from msctrial.clinical.dosing.dispensing import dispense_administration
-from msctrial.clinical.dosing.infusion import record_infusion
+from msctrial.clinical.dosing.dispensing import dispense_administration, plan_dispensing
 from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
 from msctrial.clinical.randomisation.tables import Allocation, RandomisationList, RandomisationSlot
 from msctrial.clinical.randomisation.unblinding import emergency_unblind
-from msctrial.clinical.subjects.access import get_subject, list_subjects
+from msctrial.clinical.subjects.access import list_subjects
 from msctrial.core.db import make_engine, utcnow
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
@@ -40,7 +39,7 @@ from msctrial.demo import build_demo
 from msctrial.demo.spine import USERS, demo_password
 from msctrial.protocol.service import get_protocol, only_trial
 from msctrial.web.app import create_app
-from tests.clinical.conftest import consent_and_screen
+from tests.clinical.conftest import check_and_infuse, consent_and_screen
 from tests.conftest import TEST_SECRET
 from tests.web.conftest import log_in
 
@@ -113,15 +112,10 @@ def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
 
 
 def _dose(session, code: str) -> list[str]:  # noqa: ANN001
-    from msctrial.product import service as product
-
     pharmacist = load_actor(session, get_user(session, "pharmacist"))
-    subject = get_subject(session, pharmacist, code)
-    arm = session.scalar(select(Allocation.arm).where(Allocation.subject_id == subject.id))
-    kind = "cells" if arm == "UC-MSC" else "placebo"
     now = utcnow()
-    available = product.available_units(session, pharmacist, kind=kind, now=now)
-    units = [u.code for u in available[: 2 if kind == "cells" else 1]]
+    # The service sizes the administration alike in both arms and proposes the units.
+    units = list(plan_dispensing(session, pharmacist, code, 1, now=now).proposed)
     dispense_administration(
         session,
         pharmacist,
@@ -132,7 +126,7 @@ def _dose(session, code: str) -> list[str]:  # noqa: ANN001
         now=now - dt.timedelta(minutes=50),
     )
     coordinator = load_actor(session, get_user(session, "coordinator"))
-    record_infusion(
+    check_and_infuse(
         session,
         coordinator,
         code,

@@ -12,36 +12,37 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
 from msctrial.core.actors import Actor
-from msctrial.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from msctrial.core.users import reauthenticate
+from msctrial.core.errors import Conflict, InvalidInput, NotFound
 from msctrial.product import views
 from msctrial.product.inventory import (  # noqa: F401  (the contract, re-exported)
     available_units,
     issue_units,
     issued_units_for,
-    record_unit_use,
-    void_issue,
 )
 from msctrial.product.model import (
     LotSheet,
     LotStatus,
-    ReleaseDecision,
-    can_move,
     expiry_date,
     load_lot_sheet_text,
     unit_code,
 )
 from msctrial.product.schemas import (
-    DecisionPublic,
     LotDetail,
     LotSummary,
+)
+from msctrial.product.signatures import (  # noqa: F401  (re-exported)
+    MEANINGS,
+    SignedDecision,
+    decision_for,
+    recall_lot,
+    reject_lot,
+    release_lot,
 )
 from msctrial.product.spec_store import (
     BUILTIN,
@@ -60,20 +61,17 @@ from msctrial.product.specification import Specification as SpecModel
 from msctrial.product.tables import (
     Inspection,
     Lot,
-    LotSignature,
     Product,
     Specification,
     TestResult,
     Unit,
 )
-
-MEANINGS = {
-    "release": "Released for clinical use: the quality and release inspections passed and "
-    "the lot is within its shelf life.",
-    "reject": "Rejected: the lot must not be used.",
-    "recall": "Recalled: the lot is withdrawn and its recipients are to be followed up.",
-}
-
+from msctrial.product.unit_use import (  # noqa: F401  (the contract, re-exported)
+    record_unit_use,
+    unit_problems,
+    void_issue,
+)
+from msctrial.product.views import get_lot
 
 # --- lots ----------------------------------------------------------------------------------
 
@@ -186,16 +184,10 @@ def register_lot(
     return views.lot_detail(session, lot, now)
 
 
-def get_lot(session: Session, code: str) -> Lot:
-    lot = session.scalar(select(Lot).where(Lot.code == code))
-    if lot is None:
-        raise NotFound(f"lot: no lot {code!r}", field="lot")
-    return lot
-
-
 def list_lots(
     session: Session, actor: Actor, *, now: dt.datetime, status: str | None = None
 ) -> list[LotSummary]:
+    """Every lot, first expiry first, optionally of one status."""
     require_lot_reader(actor)
     stmt = select(Lot).order_by(Lot.expires_on, Lot.code)
     if status is not None:
@@ -210,6 +202,7 @@ def list_lots(
 
 
 def lot_detail(session: Session, actor: Actor, code: str, *, now: dt.datetime) -> LotDetail:
+    """One lot: its units, inspections, results, signatures and release decision."""
     require_lot_reader(actor)
     return views.lot_detail(session, get_lot(session, code), now)
 
@@ -323,110 +316,6 @@ def record_results(
             )
     session.commit()
     return views.lot_detail(session, lot, now)
-
-
-# --- decisions -----------------------------------------------------------------------------
-
-
-def decision_for(
-    session: Session, actor: Actor, lot_code: str, *, now: dt.datetime
-) -> DecisionPublic:
-    require_lot_reader(actor)
-    return views.decision_public(views.decide(session, get_lot(session, lot_code), now))
-
-
-def _sign(session: Session, actor: Actor, password: str, action: str) -> None:
-    """The e-signature: a named QC user, password typed again (21 CFR 11.200)."""
-    actor.require(QC, to=f"{action} lots")
-    if actor.user_id is None:
-        raise PermissionDenied(
-            f"a {action} is signed by a named QC user; the operator account cannot sign",
-            field="user",
-        )
-    reauthenticate(session, actor, password)
-
-
-@dataclass(frozen=True)
-class SignedDecision:
-    lot: LotDetail
-    follow_ups: int = 0
-
-
-def _move(
-    session: Session,
-    actor: Actor,
-    lot: Lot,
-    target: LotStatus,
-    *,
-    reason: str | None,
-    now: dt.datetime,
-    meaning: str | None = None,
-) -> None:
-    current = LotStatus(lot.status)
-    if not can_move(current, target):
-        raise Conflict(
-            f"lot {lot.code} is {current.value}; it cannot become {target.value}", field="lot"
-        )
-    action = {"released": "release", "rejected": "reject", "recalled": "recall"}[target.value]
-    audit.attach(session, actor)
-    with audit.because(session, reason or MEANINGS[action], action=action):
-        lot.status = target.value
-        session.add(
-            LotSignature(
-                lot_id=lot.id,
-                action=action,
-                meaning=meaning or MEANINGS[action],
-                reason=reason,
-                signed_by=actor.audit_name,
-                signer_name=actor.full_name,
-                signed_at=now,
-            )
-        )
-
-
-def release_lot(
-    session: Session, actor: Actor, lot_code: str, *, password: str, now: dt.datetime
-) -> SignedDecision:
-    """Release a lot, e-signed, when nothing blocks it; otherwise refuse with every reason."""
-    _sign(session, actor, password, "release")
-    lot = get_lot(session, lot_code)
-    decision: ReleaseDecision = views.decide(session, lot, now)
-    if not decision.releasable:
-        raise RuleViolation(
-            f"lot {lot.code} cannot be released: " + "; ".join(decision.reasons),
-            field="lot",
-            reasons=decision.reasons,
-        )
-    _move(session, actor, lot, LotStatus.released, reason=None, now=now)
-    session.commit()
-    return SignedDecision(views.lot_detail(session, lot, now))
-
-
-def reject_lot(
-    session: Session, actor: Actor, lot_code: str, *, password: str, reason: str, now: dt.datetime
-) -> SignedDecision:
-    """Reject a lot in quarantine, e-signed, with a reason."""
-    reason = audit.require_reason(reason, "reject a lot")
-    _sign(session, actor, password, "reject")
-    lot = get_lot(session, lot_code)
-    _move(session, actor, lot, LotStatus.rejected, reason=reason, now=now)
-    session.commit()
-    return SignedDecision(views.lot_detail(session, lot, now))
-
-
-def recall_lot(
-    session: Session, actor: Actor, lot_code: str, *, password: str, reason: str, now: dt.datetime
-) -> SignedDecision:
-    """Recall a released lot, e-signed: every recipient gets a follow-up record."""
-    from msctrial.product.trace import open_follow_ups
-
-    reason = audit.require_reason(reason, "recall a lot")
-    _sign(session, actor, password, "recall")
-    lot = get_lot(session, lot_code)
-    _move(session, actor, lot, LotStatus.recalled, reason=reason, now=now)
-    count = open_follow_ups(session, actor, lot, now=now)
-    session.commit()
-    return SignedDecision(views.lot_detail(session, lot, now), count)
 
 
 def lot_specification(session: Session, actor: Actor, lot_code: str) -> SpecModel:

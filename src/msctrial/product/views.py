@@ -11,6 +11,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from msctrial.core.errors import NotFound
 from msctrial.core.settings import Settings
 from msctrial.product.inventory import max_hold_h, out_of_stock
 from msctrial.product.model import (
@@ -277,3 +278,11 @@ def lot_detail(
         decision=decision_public(decide(session, lot, now)),
         signatures=signatures(session, lot),
     )
+
+
+def get_lot(session: Session, code: str) -> Lot:
+    """The lot with this code, or NotFound naming it."""
+    lot = session.scalar(select(Lot).where(Lot.code == code))
+    if lot is None:
+        raise NotFound(f"lot: no lot {code!r}", field="lot")
+    return lot

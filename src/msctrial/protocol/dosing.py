@@ -157,3 +157,37 @@ def dose_cells_range(dose: Dose, weight_kg: float) -> tuple[float, float]:
 def target_cells(dose: Dose, weight_kg: float) -> float:
     """The cells to give: the protocol dose (the lower end of a range) for this weight."""
     return total_cells(dose, weight_kg)
+
+
+@dataclass(frozen=True)
+class AdministrationSize:
+    """What one administration looks like at the bedside: bags, bag volume, volume to give.
+
+    Both arms of a blinded trial get the size a cells patient of the same weight would get
+    (issue 9): the same number of bags of the same volume, and the same volume infused.
+    """
+
+    units: int
+    unit_volume_ml: float
+    volume_ml: float
+    cells: float
+
+
+def size_administration(
+    dose: Dose, weight_kg: float, cells_per_unit: float, unit_volume_ml: float
+) -> AdministrationSize:
+    """Bags for the protocol dose at this weight from units of this presentation.
+
+    As few whole bags as hold the lower end of the protocol's range (``dose_cells_range``);
+    all of them are given when they hold no more than its upper end, otherwise only the
+    volume that holds the target dose.
+    """
+    low, high = dose_cells_range(dose, weight_kg)
+    prep = units_needed(low, cells_per_unit, unit_volume_ml)
+    if prep.cells_supplied <= high:
+        return AdministrationSize(
+            prep.units, unit_volume_ml, prep.volume_supplied_ml, prep.cells_supplied
+        )
+    target = target_cells(dose, weight_kg)
+    volume = target * unit_volume_ml / cells_per_unit
+    return AdministrationSize(prep.units, unit_volume_ml, volume, target)

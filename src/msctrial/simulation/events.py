@@ -9,7 +9,6 @@ adverse events in about a quarter of patients in both arms and almost never rela
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any, Protocol
 
 import numpy as np
@@ -17,15 +16,14 @@ from sqlalchemy.orm import Session
 
 from msctrial.clinical.data_queries import service as queries
 from msctrial.clinical.dosing import schedule
-from msctrial.clinical.dosing.dispensing import dispense_administration
+from msctrial.clinical.dosing.bedside import verify_at_bedside
+from msctrial.clinical.dosing.dispensing import dispense_administration, plan_dispensing
 from msctrial.clinical.dosing.infusion import record_infusion
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
 from msctrial.core.tables import Site
-from msctrial.protocol.dosing import dose_cells_range
-from msctrial.protocol.model import ProductKind
 from msctrial.protocol.model import Protocol as TrialProtocol
 from msctrial.simulation.config import SimulationResult
 from msctrial.simulation.patients import SAE_RISK, Patient
@@ -112,31 +110,10 @@ class EventWriter:
 
     # --- infusions ----------------------------------------------------------------------------
 
-    def _units_needed(self) -> int:
-        """Bags per administration: what the cell dose needs, the same count in both arms."""
-        from msctrial.product import service as product
-
-        r = self.run
-        arm = next(
-            a
-            for a in r.protocol.arms
-            if a.product is ProductKind.cells and a.dosing and a.dosing.dose
-        )
-        assert arm.dosing is not None and arm.dosing.dose is not None
-        low, _ = dose_cells_range(arm.dosing.dose, r.p.weight_kg)
-        stock = product.available_units(
-            r.s, r.staff.pharmacist(r.site.code), kind="cells", now=r.now
-        )
-        per_unit = stock[0].cells if stock and stock[0].cells else 1.0e8
-        return max(1, math.ceil(low / per_unit))
-
     def infusions(self) -> None:
-        from msctrial.product import service as product
-
         r, rng = self.run, self.rng
         subject = get_subject(r.s, r.inv, r.code)
         pharmacist = r.staff.pharmacist(r.site.code)
-        needed = self._units_needed()
         for adm in schedule.administrations_of(r.s, subject):
             day = adm.study_day
             on = r.day0 + dt.timedelta(days=day)
@@ -146,14 +123,15 @@ class EventWriter:
             stop = dispensed_at + dt.timedelta(minutes=25 + self._u(30, 50))
             if day > r.horizon or not r.alive_on(day) or stop >= r.now:
                 continue
-            kind = "cells" if r.msc else "placebo"
-            stock = product.available_units(r.s, pharmacist, kind=kind, now=dispensed_at)
-            if len(stock) < needed:
+            # The service sizes the administration (the same units and volume in both arms)
+            # and proposes the first-expiry units.
+            plan = plan_dispensing(r.s, pharmacist, r.code, adm.number, now=dispensed_at)
+            if len(plan.proposed) < plan.units:
                 r.result.notes.append(
-                    f"{r.code}: no {kind} units left for administration {adm.number}"
+                    f"{r.code}: no {plan.kind} units left for administration {adm.number}"
                 )
                 return
-            units = [u.code for u in stock[:needed]]
+            units = list(plan.proposed)
             dispense_administration(
                 r.s,
                 pharmacist,
@@ -162,6 +140,15 @@ class EventWriter:
                 unit_codes=units,
                 thawed_at=dispensed_at - dt.timedelta(minutes=20),
                 now=dispensed_at,
+            )
+            started = dispensed_at + dt.timedelta(minutes=25)
+            check = verify_at_bedside(
+                r.s,
+                r.coord,
+                r.code,
+                adm.number,
+                scanned_unit_codes=units,
+                now=started - dt.timedelta(minutes=5),
             )
             reactions = [
                 k
@@ -173,10 +160,10 @@ class EventWriter:
                 r.coord,
                 r.code,
                 adm.number,
-                scanned_unit_codes=units,
-                started_at=dispensed_at + dt.timedelta(minutes=25),
+                bedside_check_id=check.id,
+                started_at=started,
                 stopped_at=stop,
-                volume_ml=100,
+                volume_ml=plan.volume_ml,
                 vitals_before=VITALS,
                 vitals_after={**VITALS, "temperature_c": 38.4 if "fever" in reactions else 37.2},
                 reactions=reactions,

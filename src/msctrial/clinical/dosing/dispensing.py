@@ -1,18 +1,22 @@
 """Dispensing (pharmacist, unblinded): issuing units of the subject's arm for one administration.
 
-``dispense_administration`` issues the units through ``msctrial.product.service.issue_units``.
-Whether they must be cells or placebo is decided here from the concealed allocation, never by
-the caller; for cells the total must cover the protocol's dose range for the subject's weight
-(``rules.dose_cells_range``). ``void_dispensation`` undoes a dispensing error before the
-infusion. Both refuse a subject without consent and a schedule rule broken without an
-investigator's override (``schedule.override_schedule``).
+``plan_dispensing`` sizes one administration: how many units of what volume, and which units
+(first expiry first). ``dispense_administration`` issues exactly that many units through
+``msctrial.product.service.issue_units`` and refuses any other count or bag volume. Whether
+they must be cells or placebo is decided here from the concealed allocation, never by the
+caller. The size is the one a cells patient of the same weight gets, in both arms
+(``protocol.dosing.size_administration`` on the first-expiry cells units in stock): a placebo
+patient gets the same number of bags of the same volume, and the same volume is infused, so
+ward staff cannot tell the arms apart (issue 9, hole 1). ``void_dispensation`` undoes a
+dispensing error before the infusion. Both refuse a subject without consent and a schedule
+rule broken without an investigator's override (``schedule.override_schedule``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,8 +40,9 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import RuleViolation
 from msctrial.core.settings import Settings
+from msctrial.product.schemas import IssuedUnit
 from msctrial.protocol import dosing
-from msctrial.protocol.model import ProductKind, Protocol
+from msctrial.protocol.model import Dose, ProductKind, Protocol
 
 
 def product_kind_for(protocol: Protocol, arm_name: str) -> str:
@@ -54,8 +59,8 @@ def product_kind_for(protocol: Protocol, arm_name: str) -> str:
     )
 
 
-def _randomised(session: Session, actor: Actor, subject_code: str) -> Subject:
-    subject = get_subject(session, actor, subject_code, for_update=True)
+def _randomised(session: Session, actor: Actor, subject_code: str, *, lock: bool = True) -> Subject:
+    subject = get_subject(session, actor, subject_code, for_update=lock)
     if subject.status != SubjectStatus.randomised:
         raise RuleViolation(
             f"subject: {subject.subject_code} is {subject.status}; only a randomised subject "
@@ -65,34 +70,135 @@ def _randomised(session: Session, actor: Actor, subject_code: str) -> Subject:
     return subject
 
 
-def _cells_to_give(
-    protocol: Protocol, arm_name: str, weight_kg: float, issued: Sequence[Any]
-) -> tuple[float, float]:
-    """Cells and volume to give from the issued units, within the protocol's dose range."""
-    arm = arm_named(protocol, arm_name)
-    dose = arm.dosing.dose if arm.dosing else None
-    if dose is None or not dose.counts_cells:
-        raise RuleViolation(f"arm {arm.name!r} states no cell dose to dispense", field="dose")
-    low, high = dosing.dose_cells_range(dose, weight_kg)
-    per_unit = [(u.cells_per_unit or 0.0, u.volume_ml) for u in issued]
-    supplied = sum(c for c, _ in per_unit)
-    volume = sum(v for _, v in per_unit)
-    if supplied < low:
+def cells_dose(protocol: Protocol) -> Dose:
+    """The dose of the trial's cells arm: what sizes every administration, placebo too."""
+    for arm in protocol.arms:
+        dose = arm.dosing.dose if arm.dosing else None
+        if arm.product is ProductKind.cells and dose is not None and dose.counts_cells:
+            return dose
+    raise RuleViolation("the protocol's cells arm states no cell dose to dispense", field="dose")
+
+
+@dataclass(frozen=True)
+class DispensingPlan:
+    """One administration as the pharmacy prepares it (pharmacist only: it names the kind)."""
+
+    subject_code: str
+    administration_no: int
+    kind: str
+    weight_kg: float
+    units: int
+    unit_volume_ml: float
+    volume_ml: float
+    cells: float  # zero for placebo
+    cells_per_unit: float | None  # the presentation the size assumes; None for placebo
+    proposed: tuple[str, ...]  # first-expiry units of the subject's kind, `units` of them
+
+
+def _size(
+    session: Session,
+    actor: Actor,
+    protocol: Protocol,
+    weight_kg: float,
+    now: dt.datetime,
+    settings: Settings | None,
+) -> tuple[dosing.AdministrationSize, float]:
+    """The size a cells patient of this weight gets now, and the cells per unit it assumes.
+
+    Sized from the first-expiry cells units in stock: the units a cells patient is given.
+    """
+    from msctrial.product import service as product
+
+    cells = product.available_units(session, actor, kind="cells", now=now, settings=settings)
+    reference = next((u for u in cells if u.cells), None)
+    if reference is None or reference.cells is None:
+        # Placebo is refused too: dosing only placebo patients would tell the ward the arm.
         raise RuleViolation(
-            f"unit_codes: the units hold {supplied:.3g} cells; the dose for "
-            f"{weight_kg:g} kg needs at least {low:.3g}",
+            "no released cells units are in stock to size this administration; placebo "
+            "administrations are sized from them as well",
             field="unit_codes",
         )
-    smallest = min(c for c, _ in per_unit)
-    if len(per_unit) > 1 and supplied - smallest >= low:
+    size = dosing.size_administration(
+        cells_dose(protocol), weight_kg, reference.cells, reference.volume_ml
+    )
+    return size, reference.cells
+
+
+def _plan(
+    session: Session,
+    actor: Actor,
+    subject: Subject,
+    administration_no: int,
+    now: dt.datetime,
+    settings: Settings | None,
+) -> DispensingPlan:
+    from msctrial.product import service as product
+
+    allocation = allocation_of(session, subject)
+    assert allocation is not None
+    protocol = protocol_for(session, subject).protocol
+    kind = product_kind_for(protocol, allocation.arm)
+    weight = subject.dosing_weight_kg
+    size, per_unit = _size(session, actor, protocol, weight, now, settings)
+    stock = product.available_units(session, actor, kind=kind, now=now, settings=settings)
+    matching = [
+        u.code
+        for u in stock
+        if u.volume_ml == size.unit_volume_ml and (kind != "cells" or u.cells == per_unit)
+    ]
+    return DispensingPlan(
+        subject_code=subject.subject_code,
+        administration_no=administration_no,
+        kind=kind,
+        weight_kg=weight,
+        units=size.units,
+        unit_volume_ml=size.unit_volume_ml,
+        volume_ml=round(size.volume_ml, 1),
+        cells=size.cells if kind == "cells" else 0.0,
+        cells_per_unit=per_unit if kind == "cells" else None,
+        proposed=tuple(matching[: size.units]),
+    )
+
+
+def plan_dispensing(
+    session: Session,
+    actor: Actor,
+    subject_code: str,
+    administration_no: int,
+    *,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> DispensingPlan:
+    """What the pharmacy must prepare for one administration, with the units to take."""
+    subject = _randomised(session, actor, subject_code, lock=False)
+    actor.require("pharmacist", site_id=subject.site_id, to="dispense at this site")
+    get_administration(session, subject, administration_no)
+    return _plan(session, actor, subject, administration_no, check_time(now, "now"), settings)
+
+
+def _check_units(plan: DispensingPlan, issued: Sequence[IssuedUnit]) -> None:
+    """Exactly the planned count of units of the planned volume; cells of one presentation."""
+    if len(issued) != plan.units:
         raise RuleViolation(
-            "unit_codes: one unit fewer would still cover the dose; issue only what is needed",
+            f"unit_codes: this administration needs exactly {plan.units} unit(s) of "
+            f"{plan.unit_volume_ml:g} mL for {plan.weight_kg:g} kg; {len(issued)} given",
             field="unit_codes",
         )
-    if supplied <= high:
-        return supplied, volume
-    target = dosing.target_cells(dose, weight_kg)
-    return target, volume * target / supplied
+    odd = [u.unit_code for u in issued if u.volume_ml != plan.unit_volume_ml]
+    if odd:
+        raise RuleViolation(
+            f"unit_codes: unit {', '.join(odd)} is not a {plan.unit_volume_ml:g} mL unit; "
+            "every administration uses units of that volume so the arms look alike",
+            field="unit_codes",
+        )
+    other = [u.unit_code for u in issued if u.cells_per_unit != plan.cells_per_unit]
+    if plan.kind == "cells" and other:
+        raise RuleViolation(
+            f"unit_codes: unit {', '.join(other)} holds another number of cells than the "
+            f"first-expiry units ({plan.cells_per_unit:.3g} per unit) the dose was sized on; "
+            "take the proposed units",
+            field="unit_codes",
+        )
 
 
 def dispense_administration(
@@ -101,12 +207,15 @@ def dispense_administration(
     subject_code: str,
     administration_no: int,
     *,
-    unit_codes: Sequence[str],
+    unit_codes: Sequence[str] | None = None,
     thawed_at: dt.datetime,
     now: dt.datetime | None = None,
     settings: Settings | None = None,
 ) -> Dispensation:
-    """Issue units for one scheduled administration of a randomised subject."""
+    """Issue the planned units for one scheduled administration of a randomised subject.
+
+    Without ``unit_codes`` the plan's proposed (first-expiry) units are issued.
+    """
     from msctrial.product import service as product
 
     subject = _randomised(session, actor, subject_code)
@@ -123,41 +232,41 @@ def dispense_administration(
     refuse_unless_overridden(
         unresolved_problems(session, subject, administration, now, guidance_limits(settings))
     )
-    allocation = allocation_of(session, subject)
-    assert allocation is not None
-    protocol = protocol_for(session, subject).protocol
-    kind = product_kind_for(protocol, allocation.arm)
+    plan = _plan(session, actor, subject, administration_no, now, settings)
+    codes = list(unit_codes) if unit_codes else list(plan.proposed)
+    if not codes:
+        raise RuleViolation(
+            f"unit_codes: no {plan.unit_volume_ml:g} mL {plan.kind} units are in stock",
+            field="unit_codes",
+        )
     issued = product.issue_units(
         session,
         actor,
-        list(unit_codes),
-        kind=kind,
+        codes,
+        kind=plan.kind,
         subject_code=subject.subject_code,
         site_id=subject.site_id,
         administration_no=administration_no,
         now=now,
         settings=settings,
     )
+    _check_units(plan, issued)
     hold = min(u.max_hold_h for u in issued)
     if (now - thawed).total_seconds() / 3600 > hold:
         raise RuleViolation(
             "thawed_at: the units are already past their post-thaw window; thaw new units",
             field="thawed_at",
         )
-    if kind == "cells":
-        cells, volume = _cells_to_give(protocol, allocation.arm, subject.dosing_weight_kg, issued)
-    else:
-        cells, volume = 0.0, sum(u.volume_ml for u in issued)
     audit.attach(session, actor)
     dispensation = Dispensation(
         subject_id=subject.id,
         site_id=subject.site_id,
         administration_id=administration.id,
         unit_codes=[u.unit_code for u in issued],
-        product_kind=kind,
+        product_kind=plan.kind,
         lot_codes=sorted({u.lot_code for u in issued}),
-        cells_total=cells,
-        volume_ml=round(volume, 1),
+        cells_total=plan.cells,
+        volume_ml=plan.volume_ml,
         thawed_at=thawed,
         max_hold_h=hold,
         dispensed_by=actor.audit_name,

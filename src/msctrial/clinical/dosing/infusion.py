@@ -1,9 +1,9 @@
 """The infusion record at the bedside: the chain of identity from dispensed unit to patient.
 
-``record_infusion`` (investigator, coordinator or pharmacist of the site): every scanned unit
-must be one dispensed for this subject and administration and every dispensed unit must be
-scanned; the infusion must end within the post-thaw window (CLINICAL_FACTS §5.4) and obey the
-schedule unless overridden. What the bedside sees has unit codes and times only: no product
+``record_infusion`` (investigator, coordinator or pharmacist of the site) is recorded after
+the infusion, against the passed bedside check it started after (``bedside.verify_at_bedside``:
+every dispensed unit scanned and checked before the bag was hung); the infusion must end
+within the post-thaw window (CLINICAL_FACTS §5.4) and obey the schedule unless overridden. What the bedside sees has unit codes and times only: no product
 kind, lot or cell count.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from msctrial.clinical.dosing.bedside import BEDSIDE, check_to_infuse
 from msctrial.clinical.dosing.dispensing import _randomised
 from msctrial.clinical.dosing.schedule import (
     active_dispensation,
@@ -36,7 +37,7 @@ from msctrial.core.localtime import site_local_date
 from msctrial.core.settings import Settings
 from msctrial.core.validation import explain
 
-BEDSIDE = ("investigator", "coordinator", "pharmacist")
+__all__ = ["BEDSIDE", "REACTIONS", "Vitals", "parse_vitals", "record_infusion"]
 
 
 # An infusion of 100 mL runs in well under an hour; a record longer than this is an entry error.
@@ -103,7 +104,7 @@ def record_infusion(
     subject_code: str,
     administration_no: int,
     *,
-    scanned_unit_codes: Sequence[str],
+    bedside_check_id: int | None,
     started_at: dt.datetime,
     stopped_at: dt.datetime,
     volume_ml: float,
@@ -114,7 +115,7 @@ def record_infusion(
     reaction_notes: str | None = None,
     settings: Settings | None = None,
 ) -> Infusion:
-    """Record an infusion after checking the scanned units against the dispensation."""
+    """Record an infusion given after a passed bedside check of its units."""
     from msctrial.product import service as product
 
     subject = _randomised(session, actor, subject_code)
@@ -151,26 +152,10 @@ def record_infusion(
             "dispensed; the pharmacy dispenses it first",
             field="administration",
         )
-    scanned = [c.strip().upper() for c in scanned_unit_codes if c and c.strip()]
-    if not scanned:
-        raise InvalidInput(
-            "scanned_unit_codes: scan the unit's barcode", field="scanned_unit_codes"
-        )
-    dispensed = list(dispensation.unit_codes)
-    wrong = [c for c in scanned if c not in dispensed]
-    if wrong:
-        raise RuleViolation(
-            f"scanned_unit_codes: unit {', '.join(wrong)} was not dispensed for "
-            f"{subject.subject_code} administration {administration_no}; do not infuse it",
-            field="scanned_unit_codes",
-        )
-    missing = [c for c in dispensed if c not in scanned]
-    if missing:
-        raise RuleViolation(
-            f"scanned_unit_codes: scan every unit dispensed for this administration; "
-            f"not scanned: {', '.join(missing)}",
-            field="scanned_unit_codes",
-        )
+    check = check_to_infuse(
+        session, subject, administration.id, dispensation, bedside_check_id, start
+    )
+    scanned = list(check.scanned_unit_codes)
     if start < dispensation.thawed_at:
         raise InvalidInput(
             "started_at: the infusion cannot start before the units were thawed "
@@ -209,6 +194,7 @@ def record_infusion(
         site_id=subject.site_id,
         administration_id=administration.id,
         dispensation_id=dispensation.id,
+        bedside_check_id=check.id,
         scanned_unit_codes=scanned,
         started_at=start,
         stopped_at=stop,

@@ -47,6 +47,7 @@ class DispensationUnblinded(DispensationPublic):
 
 class InfusionPublic(Public):
     administration_no: int
+    bedside_check_id: int | None
     scanned_unit_codes: list[str]
     started_at: dt.datetime
     stopped_at: dt.datetime
@@ -82,3 +83,29 @@ class PharmacyTask(Public):
     kind: str
     cells_low: float | None
     cells_high: float | None
+
+
+class DispensingPlanPublic(Public):
+    """What the pharmacy prepares for one administration (pharmacist only: it names the kind)."""
+
+    subject_code: str
+    administration_no: int
+    kind: str
+    weight_kg: float
+    units: int
+    unit_volume_ml: float
+    volume_ml: float
+    cells: float
+    proposed: list[str]
+
+
+class BedsideCheckPublic(Public):
+    """A bedside check as the bedside sees it: units, result and reasons, nothing of the arm."""
+
+    id: int
+    administration_no: int
+    scanned_unit_codes: list[str]
+    passed: bool
+    reasons: list[str]
+    checked_by: str
+    checked_at: dt.datetime

@@ -42,6 +42,28 @@ class Dispensation(Audited, Voidable, Base):
     dispensed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class BedsideCheck(Audited, Base):
+    """The check at the bedside before an infusion: every unit scanned against the patient.
+
+    Recorded whether it passes or not; a refusal keeps its reasons (issue 9, hole 2).
+    """
+
+    __tablename__ = "bedside_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    administration_id: Mapped[int] = mapped_column(
+        ForeignKey("planned_administration.id"), index=True
+    )
+    dispensation_id: Mapped[int | None] = mapped_column(ForeignKey("dispensation.id"), default=None)
+    scanned_unit_codes: Mapped[list[Any]] = mapped_column(JSON)
+    passed: Mapped[bool] = mapped_column()
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    checked_by: Mapped[str] = mapped_column(String(100))
+    checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Infusion(Audited, Voidable, Base):
     """What happened at the bedside: the scanned units, times, volume, vitals and reactions."""
 
@@ -54,6 +76,11 @@ class Infusion(Audited, Voidable, Base):
         ForeignKey("planned_administration.id"), index=True
     )
     dispensation_id: Mapped[int] = mapped_column(ForeignKey("dispensation.id"))
+    # The passed check it was given after; null only for infusions recorded before the check
+    # was its own step.
+    bedside_check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bedside_check.id"), default=None
+    )
     scanned_unit_codes: Mapped[list[Any]] = mapped_column(JSON)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     stopped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,4 @@
-"""JSON API for clinical operations part 1: screening, consent, randomisation, dosing.
+"""JSON API for clinical operations: screening, consent, randomisation, unblinding.
 
 Each route parses its body, calls one service and returns a public schema. Blinding and site
 isolation are decided by the services (``msctrial.clinical.casebook.record`` and friends), so the
@@ -22,17 +22,6 @@ from msctrial.clinical.casebook.record import (
     subject_public,
 )
 from msctrial.clinical.casebook.schemas import SubjectDetail
-from msctrial.clinical.dosing import dispensing, schedule
-from msctrial.clinical.dosing.dispensing import dispense_administration
-from msctrial.clinical.dosing.infusion import record_infusion
-from msctrial.clinical.dosing.schemas import (
-    AdministrationPublic,
-    DeviationPublic,
-    DispensationUnblinded,
-    InfusionPublic,
-    PharmacyTask,
-)
-from msctrial.clinical.dosing.views import pharmacy_worklist
 from msctrial.clinical.randomisation import service as randomisation
 from msctrial.clinical.randomisation import views as randomisation_views
 from msctrial.clinical.randomisation.schemas import (
@@ -60,7 +49,7 @@ from msctrial.clinical.subjects.screening import (
     screen_subject,
 )
 from msctrial.clinical.subjects.severity import classify_severity, parse_observations
-from msctrial.web.deps import ApiActor, Config, Db
+from msctrial.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1/clinical", tags=["clinical"])
 
@@ -106,31 +95,6 @@ class ConsentRequest(Body):
     signer: str = "subject"
     representative_name: str | None = None
     representative_relationship: str | None = None
-
-
-class OverrideRequest(Body):
-    planned_on: dt.date
-    reason: str | None = None
-    administration_no: int | None = Field(
-        default=None, description="omit to add an unscheduled administration"
-    )
-
-
-class DispenseRequest(Body):
-    unit_codes: list[str]
-    thawed_at: dt.datetime
-
-
-class InfusionRequest(Body):
-    scanned_unit_codes: list[str]
-    started_at: dt.datetime
-    stopped_at: dt.datetime
-    volume_ml: float
-    vitals_before: dict[str, Any]
-    vitals_after: dict[str, Any]
-    premedication: str | None = None
-    reactions: list[str] = Field(default_factory=list)
-    reaction_notes: str | None = None
 
 
 class SetupRequest(Body):
@@ -286,106 +250,6 @@ def unblind(
 @router.get("/unblindings", response_model=list[UnblindingPublic])
 def unblindings(db: Db, actor: ApiActor) -> list[UnblindingPublic]:
     return unblinding_list(db, actor)
-
-
-@router.get("/subjects/{code}/administrations", response_model=list[AdministrationPublic])
-def administrations(code: str, db: Db, actor: ApiActor) -> list[AdministrationPublic]:
-    return [
-        AdministrationPublic.model_validate(a)
-        for a in schedule.administration_schedule(db, actor, code)
-    ]
-
-
-@router.post(
-    "/subjects/{code}/administrations/override",
-    response_model=list[DeviationPublic],
-    status_code=201,
-)
-def override(
-    code: str, body: OverrideRequest, db: Db, actor: ApiActor, settings: Config
-) -> list[DeviationPublic]:
-    records = schedule.override_schedule(
-        db,
-        actor,
-        code,
-        planned_on=body.planned_on,
-        reason=body.reason,
-        administration_no=body.administration_no,
-        settings=settings,
-    )
-    detail = subject_detail(db, actor, code)
-    ids = {(r.kind, r.description) for r in records}
-    return [d for d in detail.deviations if (d.kind, d.description) in ids]
-
-
-@router.post(
-    "/subjects/{code}/administrations/{number}/dispense",
-    response_model=DispensationUnblinded,
-    status_code=201,
-)
-def dispense(
-    code: str, number: int, body: DispenseRequest, db: Db, actor: ApiActor, settings: Config
-) -> DispensationUnblinded:
-    """Pharmacist only (unblinded): the response names the kind, lots and cells."""
-    d = dispense_administration(
-        db,
-        actor,
-        code,
-        number,
-        unit_codes=body.unit_codes,
-        thawed_at=body.thawed_at,
-        settings=settings,
-    )
-    return _dispensation_public(d, number, voided=False)
-
-
-def _dispensation_public(d: Any, number: int, *, voided: bool) -> DispensationUnblinded:
-    """The pharmacist's (unblinded) view of a dispensation, as made or as voided."""
-    return DispensationUnblinded(
-        administration_no=number,
-        unit_codes=list(d.unit_codes),
-        thawed_at=d.thawed_at,
-        dispensed_by=d.dispensed_by,
-        dispensed_at=d.dispensed_at,
-        voided=voided,
-        product_kind=d.product_kind,
-        lot_codes=list(d.lot_codes),
-        cells_total=d.cells_total,
-        volume_ml=d.volume_ml,
-        max_hold_h=d.max_hold_h,
-    )
-
-
-@router.post(
-    "/subjects/{code}/administrations/{number}/dispense/void",
-    response_model=DispensationUnblinded,
-)
-def void_dispensation(
-    code: str, number: int, body: ReasonRequest, db: Db, actor: ApiActor
-) -> DispensationUnblinded:
-    """Pharmacist only: undo a dispensing error before the infusion (the units are discarded)."""
-    d = dispensing.void_dispensation(db, actor, code, number, reason=body.reason)
-    return _dispensation_public(d, number, voided=True)
-
-
-@router.post(
-    "/subjects/{code}/administrations/{number}/infusion",
-    response_model=InfusionPublic,
-    status_code=201,
-)
-def infusion(
-    code: str, number: int, body: InfusionRequest, db: Db, actor: ApiActor, settings: Config
-) -> InfusionPublic:
-    i = record_infusion(db, actor, code, number, settings=settings, **body.model_dump())
-    return InfusionPublic(
-        administration_no=number,
-        **{k: getattr(i, k) for k in InfusionPublic.model_fields if k != "administration_no"},
-    )
-
-
-@router.get("/pharmacy", response_model=list[PharmacyTask])
-def pharmacy(db: Db, actor: ApiActor) -> list[PharmacyTask]:
-    return pharmacy_worklist(db, actor)
 
 
 @router.get("/randomisation", response_model=RandomisationListPublic)

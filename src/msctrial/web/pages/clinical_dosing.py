@@ -1,7 +1,9 @@
-"""Clinical pages for dosing: the pharmacy's work list, dispensing, the bedside infusion record.
+"""Clinical pages for dosing: the pharmacy's work list, dispensing, the bedside check, the infusion.
 
-Included by ``pages/clinical.py``. The pharmacist's pages name cells or placebo; the bedside
-page shows unit codes only, and a scanned unit must be one dispensed for that administration.
+The pharmacist's pages name cells or placebo and show the computed number of units (the same
+in both arms for a weight). The bedside page is two steps, in the order they happen: verify
+the scanned units before the infusion, then record the infusion against the passed check.
+It shows unit codes, times and reasons only.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from msctrial.clinical.dosing import dispensing
-from msctrial.clinical.dosing.dispensing import dispense_administration
-from msctrial.clinical.dosing.infusion import BEDSIDE, REACTIONS, record_infusion
+from msctrial.clinical.dosing.bedside import (
+    BEDSIDE,
+    CHECK_VALID_FOR,
+    latest_check,
+    verify_at_bedside,
+)
+from msctrial.clinical.dosing.dispensing import dispense_administration, plan_dispensing
+from msctrial.clinical.dosing.infusion import REACTIONS, record_infusion
 from msctrial.clinical.dosing.views import pharmacy_worklist
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
@@ -42,15 +50,27 @@ def _dispense_page(
         ),
         None,
     )
-    units = (
-        product.available_units(db, actor, kind=task.kind, now=utcnow(), settings=settings)
-        if task
-        else []
-    )
+    units: list[Any] = []
+    plan = None
+    if task:
+        units = product.available_units(db, actor, kind=task.kind, now=utcnow(), settings=settings)
+        try:
+            plan = plan_dispensing(db, actor, code, number, settings=settings)
+        except MsctrialError as exc:
+            db.rollback()
+            extra.setdefault("error", exc.message)
+            extra.setdefault("field", exc.field)
     return render(
         request,
         "clinical/dispense.html",
-        {"task": task, "units": units, "code": code.upper(), "number": number, **extra},
+        {
+            "task": task,
+            "plan": plan,
+            "units": units,
+            "code": code.upper(),
+            "number": number,
+            **extra,
+        },
         actor=actor,
         status=status,
     )
@@ -105,12 +125,16 @@ def _infusion_page(
     subject = get_subject(db, actor, code)
     actor.require(*BEDSIDE, site_id=subject.site_id, to="record infusions")
     status = extra.pop("status", 200)
+    check = latest_check(db, subject, number)
+    fresh = check is not None and utcnow() - check.checked_at <= CHECK_VALID_FOR
     return render(
         request,
         "clinical/infusion.html",
         {
             "code": subject.subject_code,
             "number": number,
+            "check": check,
+            "passed": check is not None and check.passed and fresh,
             "vitals": VITALS,
             "reactions": REACTIONS,
             "form": {},
@@ -126,6 +150,32 @@ def infusion_form(request: Request, code: str, number: int, db: Db, actor: PageA
     return _infusion_page(request, db, actor, code, number)
 
 
+def _check_id(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@router.post("/clinical/subjects/{code}/administrations/{number}/bedside-check")
+async def bedside_check(
+    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+) -> Response:
+    form = await request.form()
+    scanned = str(form.get("scanned") or "").replace(",", "\n").split()
+    try:
+        verify_at_bedside(db, actor, code, number, scanned_unit_codes=scanned, settings=settings)
+    except MsctrialError as exc:
+        db.rollback()
+        if exc.status in (401, 403, 404):
+            raise
+        return _infusion_page(
+            request, db, actor, code, number, error=exc.message, field=exc.field, status=exc.status
+        )
+    # Passed or refused, the check is recorded; the page shows which (POST-redirect-GET).
+    return RedirectResponse(
+        f"/clinical/subjects/{code.upper()}/administrations/{number}/infusion", status_code=303
+    )
+
+
 @router.post("/clinical/subjects/{code}/administrations/{number}/infusion")
 async def infusion(
     request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
@@ -133,13 +183,12 @@ async def infusion(
     form = await request.form()
     try:
         zone = zone_of(db, actor, code)
-        scanned = str(form.get("scanned") or "").replace(",", "\n").split()
         record_infusion(
             db,
             actor,
             code,
             number,
-            scanned_unit_codes=scanned,
+            bedside_check_id=_check_id(form.get("bedside_check_id")),
             started_at=local_time(str(form.get("started_at") or ""), "started_at", zone),  # type: ignore[arg-type]
             stopped_at=local_time(str(form.get("stopped_at") or ""), "stopped_at", zone),  # type: ignore[arg-type]
             volume_ml=form_number(form, "volume_ml"),  # type: ignore[arg-type]
