@@ -99,7 +99,7 @@ def test_the_text_report_counts_and_lists_the_deviations(cli):
 def test_json_prints_findings_with_rule_level_message_field_and_source(cli):
     result = cli("protocol", "check", EXAMPLES / "NCT04273646.yaml", "--json")
     data = json.loads(result.out)
-    assert list(data) == ["findings"]
+    assert list(data) == ["findings"] and data["findings"]
     for f in data["findings"]:
         assert list(f) == ["rule", "level", "message", "field", "source"]
         assert f["level"] in ("deviation", "advice") and f["source"].startswith("seed §3")

@@ -272,7 +272,9 @@ def test_site_staff_read_only_their_sites_entries(session, trial):
     )
     kmg = trial.sites["KMG"].id
     coordinator = trial.actor("coordinator")  # at WUH
-    for e in audit.read_trail(session, coordinator, limit=1000):
+    own_view = audit.read_trail(session, coordinator, limit=1000)
+    assert own_view
+    for e in own_view:
         assert e["site_id"] == trial.sites["WUH"].id
     monitor_view = audit.read_trail(session, trial.actor("monitor"), limit=1000)
     assert any(e["site_id"] == kmg for e in monitor_view)

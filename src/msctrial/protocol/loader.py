@@ -13,6 +13,7 @@ from msctrial.protocol.model import Protocol
 
 
 def load_protocol_text(text: str, what: str = "protocol") -> Protocol:
+    """A protocol from YAML text, validated; errors name the field and what is allowed."""
     data = parse_yaml(text, what)
     if not isinstance(data, dict):
         raise InvalidInput(
@@ -26,10 +27,12 @@ def load_protocol_text(text: str, what: str = "protocol") -> Protocol:
 
 
 def load_protocol(path: str | Path) -> Protocol:
+    """A protocol YAML file, validated; errors name the field (``arms[0].dosing.dose``)."""
     p = Path(path)
     return load_protocol_text(read_text(p, "file"), what=p.name)
 
 
 def dump_protocol(protocol: Protocol) -> str:
+    """The protocol as YAML, without defaults: what `load_protocol_text` reads back."""
     data = protocol.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

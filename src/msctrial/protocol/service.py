@@ -113,6 +113,7 @@ def only_trial(session: Session) -> Trial:
 
 
 def list_trials(session: Session) -> list[tuple[Trial, int]]:
+    """Every stored trial with its latest protocol version number."""
     rows = session.execute(
         select(Trial, func.max(ProtocolVersion.version_no))
         .join(ProtocolVersion, ProtocolVersion.trial_id == Trial.id)
@@ -123,6 +124,7 @@ def list_trials(session: Session) -> list[tuple[Trial, int]]:
 
 
 def get_protocol(session: Session, code: str, version_no: int | None = None) -> StoredProtocol:
+    """A trial's protocol: the latest version, or the one numbered ``version_no``."""
     trial = get_trial(session, code)
     if version_no is None:
         version = _latest(session, trial.id)

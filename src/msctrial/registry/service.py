@@ -325,6 +325,7 @@ def list_trials(
 
 
 def get_trial(session: Session, actor: Actor, settings: Settings, trial_id: str) -> TrialDetail:
+    """One registered trial: its record's summary, extracted design and guidance findings."""
     wanted = trial_id.strip()
     row = session.get(RegistryStudy, wanted) or session.scalar(
         select(RegistryStudy).where(func.lower(RegistryStudy.trial_id) == wanted.lower())

@@ -99,6 +99,7 @@ def subject_list(
     status: str | None = None,
     trial_code: str | None = None,
 ) -> list[SubjectPublic]:
+    """The subjects the actor may see (their sites only for site staff), filtered."""
     rows = list_subjects(session, actor, trial_code=trial_code, site_code=site_code, status=status)
     sites = _sites(session)
     protocols: dict[int, Protocol] = {}
@@ -115,6 +116,7 @@ def screening_public(row: Screening) -> ScreeningPublic:
 
 
 def subject_detail(session: Session, actor: Actor, subject_code: str) -> SubjectDetail:
+    """One subject's record as the actor may see it: the arm only for unblinded readers."""
     subject = get_subject(session, actor, subject_code)
     protocol = protocol_for(session, subject).protocol
     unblinded = arm_visible(actor, protocol)

@@ -21,7 +21,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,12 +30,10 @@ from msctrial.clinical.subjects.access import (
     air_of,
     get_subject,
     local_today,
-    protocol_of,
     require_open_subject,
 )
 from msctrial.clinical.subjects.consent import require_consent
-from msctrial.clinical.subjects.tables import Subject
-from msctrial.clinical.visits.edit_checks import Finding, check_form
+from msctrial.clinical.visits.edit_checks import check_form
 from msctrial.clinical.visits.entries import (
     apply_value,
     as_input,
@@ -51,12 +48,17 @@ from msctrial.clinical.visits.entries import (
 from msctrial.clinical.visits.forms import get_form
 from msctrial.clinical.visits.schemas import EntryPublic
 from msctrial.clinical.visits.tables import FormEntry, VisitRecord
-from msctrial.clinical.visits.windows import find_visit, windows
+from msctrial.clinical.visits.visit_record import (
+    check_record,
+    record_stmt,
+    scheduled_visit,
+    visit_moment,
+    window_findings,
+)
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
-from msctrial.protocol.model import Visit
 
 
 def enter_form(
@@ -115,7 +117,7 @@ def _enter(
     now = now or utcnow()
     subject = get_subject(session, actor, subject_code)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="enter visit forms")
-    visit = _scheduled_visit(session, subject, visit_name)
+    visit = scheduled_visit(session, subject, visit_name)
     form = get_form(form_name)
     if form.name not in visit.forms:
         raise InvalidInput(
@@ -125,10 +127,10 @@ def _enter(
         )
     require_open_subject(subject, visit)
     today = local_today(session, subject, now)
-    visit_date, at = _when(visit_date, collected_at, today, session, subject, now)
+    visit_date, at = visit_moment(visit_date, collected_at, today, session, subject, now)
     require_consent(session, subject, at)
     air = air_of(session, subject)
-    record = session.scalar(_record_stmt(subject.id, visit.name))
+    record = session.scalar(record_stmt(subject.id, visit.name))
     created = record is None
     if record is None:
         record = VisitRecord(
@@ -141,7 +143,7 @@ def _enter(
             recorded_at=now,
         )
     else:
-        _check_record(record, visit, visit_date)
+        check_record(record, visit, visit_date)
         if live_entry(session, record.id, form.name) is not None:
             raise Conflict(
                 f"form: {form.name} of {visit.name} is already entered; change it with a reason",
@@ -161,7 +163,7 @@ def _enter(
     )
     findings = list(checked.findings)
     if created:
-        findings += _window_findings(subject, visit, visit_date)
+        findings += window_findings(subject, visit, visit_date)
     queries = query_service.edit_check_queries(subject, record, entry, findings, now)
     audit.attach(session, actor)
     session.add(entry)
@@ -250,9 +252,9 @@ def mark_visit_not_done(
     reason = audit.require_reason(reason, "declare a visit not done")
     subject = get_subject(session, actor, subject_code)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="declare visits not done")
-    visit = _scheduled_visit(session, subject, visit_name)
+    visit = scheduled_visit(session, subject, visit_name)
     audit.attach(session, actor)
-    record = session.scalar(_record_stmt(subject.id, visit.name).with_for_update())
+    record = session.scalar(record_stmt(subject.id, visit.name).with_for_update())
     if record is not None and has_live_entries(session, record.id):
         raise Conflict(
             f"visit: {visit.name} has entered forms; void them first if the visit did not happen",
@@ -286,8 +288,8 @@ def change_visit_date(
     reason = audit.require_reason(reason, "change a visit date")
     subject = get_subject(session, actor, subject_code)
     actor.require(*SITE_STAFF, site_id=subject.site_id, to="change visit dates")
-    visit = _scheduled_visit(session, subject, visit_name)
-    record = session.scalar(_record_stmt(subject.id, visit.name))
+    visit = scheduled_visit(session, subject, visit_name)
+    record = session.scalar(record_stmt(subject.id, visit.name))
     if record is None:
         raise NotFound(f"visit: {visit.name} has not been recorded yet", field="visit")
     today = local_today(session, subject, utcnow())
@@ -298,90 +300,6 @@ def change_visit_date(
         record.visit_date = visit_date
         record.not_done_reason = None
     session.commit()
-
-
-def _scheduled_visit(session: Session, subject: Subject, visit_name: str) -> Visit:
-    protocol = protocol_of(session, subject)
-    visit = find_visit(protocol.visits, visit_name)
-    if visit is None:
-        from msctrial.clinical.visits.windows import visit_by_key
-
-        visit = visit_by_key(protocol.visits, visit_name)
-    if visit is None:
-        names = ", ".join(v.name for v in protocol.visits) or "none"
-        raise NotFound(
-            f"visit: {visit_name!r} is not a visit of the protocol ({names})", field="visit"
-        )
-    return visit
-
-
-def _when(
-    visit_date: dt.date | None,
-    collected_at: dt.datetime | None,
-    today: dt.date,
-    session: Session,
-    subject: Subject,
-    now: dt.datetime,
-) -> tuple[dt.date, dt.datetime]:
-    """The visit date and the moment the consent must precede."""
-    from msctrial.clinical.subjects.access import end_of_local_day, subject_local_date
-
-    if collected_at is not None:
-        if collected_at.tzinfo is None:
-            raise InvalidInput(
-                "collected_at: give the time zone, e.g. 2026-03-02T09:30+08:00",
-                field="collected_at",
-            )
-        if collected_at > now + dt.timedelta(minutes=5):
-            raise InvalidInput(
-                "collected_at: the sample cannot be taken in the future", field="collected_at"
-            )
-    day = visit_date or (
-        subject_local_date(session, subject, collected_at) if collected_at else today
-    )
-    if day > today:
-        raise InvalidInput(f"visit_date: {day} is in the future", field="visit_date")
-    at = collected_at or min(end_of_local_day(session, subject, day), now)
-    return day, at
-
-
-def _record_stmt(subject_id: int, visit_name: str) -> Any:
-    return select(VisitRecord).where(
-        VisitRecord.subject_id == subject_id, VisitRecord.visit_name == visit_name
-    )
-
-
-def _window_findings(subject: Subject, visit: Visit, visit_date: dt.date) -> list[Finding]:
-    """A visit outside its window is recorded, and queried as a possible protocol deviation."""
-    if subject.day0_date is None:
-        return []
-    window = windows([visit], subject.day0_date)[0]
-    if window.contains(visit_date):
-        return []
-    return [
-        Finding(
-            "visit_date",
-            f"{visit.name} on {visit_date} is outside its window {window.earliest} to "
-            f"{window.latest} (day {visit.day} ± {visit.window_days}); confirm the date or "
-            "explain the deviation",
-        )
-    ]
-
-
-def _check_record(record: VisitRecord, visit: Visit, visit_date: dt.date) -> None:
-    """A visit declared not done, or dated otherwise, takes no more forms for that date."""
-    if record.not_done_reason:
-        raise Conflict(
-            f"visit: {visit.name} was declared not done ({record.not_done_reason}); change its "
-            "date with a reason to reopen it",
-            field="visit",
-        )
-    if record.visit_date != visit_date:
-        raise InvalidInput(
-            f"visit_date: {visit.name} took place on {record.visit_date}; enter its forms with "
-            "that date, or change the visit date with a reason",
-            field="visit_date",
-        )
 
 
 def _rederive_who_scale(session: Session, record: VisitRecord, air: Any, today: dt.date) -> None:
