@@ -61,14 +61,14 @@ def test_overdue_and_incomplete_visits_are_listed_with_their_missing_forms(
 
 def test_a_visit_declared_not_done_leaves_the_list(session, trial, ten_days_in):
     coord = trial.actor("coordinator")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"a reason is required to declare a"):
         vs.mark_visit_not_done(session, coord, ten_days_in, "Day 6", reason="")
     vs.mark_visit_not_done(
         session, coord, ten_days_in, "Day 6", reason="patient transferred for 48 h"
     )
     visits = {r.visit for r in casebook.missing_and_overdue(session, coord)}
     assert "Day 6" not in visits
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"visit: Day 0 has entered forms; void"):
         vs.mark_visit_not_done(session, coord, ten_days_in, "Day 0", reason="forms entered")
 
 
@@ -86,7 +86,7 @@ def test_after_a_withdrawal_later_visits_are_not_expected(session, trial, ten_da
     assert schedule["Day 6"] == "overdue"  # its window opened before the withdrawal
     assert schedule["Day 10"] == schedule["Day 180"] == "not_expected"
     assert get_subject(session, inv, ten_days_in).status == "withdrawn"
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"subject: WUH-001 has already left the trial"):
         study_exit.record_exit(
             session, inv, ten_days_in, "died", day(session, trial, ten_days_in, 7), "x"
         )
@@ -140,5 +140,5 @@ def test_the_trial_matrix_and_lists_keep_to_the_readers_sites(session, trial, te
     )
     assert wuh.visits[0] == "Screening"
     assert casebook.missing_and_overdue(session, trial.actor("investigator.kmg")) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"subject: no subject 'WUH-001'"):
         casebook.casebook(session, trial.actor("investigator.bjs"), ten_days_in)

@@ -89,7 +89,7 @@ def test_the_pharmacist_dispenses_the_units_of_the_subjects_arm(session, trial, 
 
 def test_units_of_the_other_arm_are_refused(session, trial, rand_list, stock):
     code, arm = randomised(session, trial)
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match=r"the units cannot be issued: unit U-\w+:"):
         dispense(session, trial, code, wrong_units_for(arm, stock))
 
 
@@ -98,7 +98,7 @@ def test_a_scanned_unit_that_was_not_dispensed_is_refused(session, trial, rand_l
     units = units_for(arm, stock)
     dispense(session, trial, code, units)
     other = (stock.cells + stock.placebo)[-1]
-    with pytest.raises(RuleViolation) as err:
+    with pytest.raises(RuleViolation, match=r"unit U-\w+ was not dispensed for WUH-001") as err:
         infuse(session, trial, code, [*units[:-1], other])
     assert other in err.value.message
     infusion = infuse(session, trial, code, units)
@@ -112,7 +112,7 @@ def test_an_infusion_ending_past_the_post_thaw_window_is_refused(session, trial,
     # Thawed 4 h 30 min ago, dispensed an hour ago (3 h 30 min after thaw, still in time);
     # an infusion ending now is past the 4 h default window (CLINICAL_FACTS §5.4).
     dispense(session, trial, code, units, thawed_minutes=270, minutes_ago=60)
-    with pytest.raises(RuleViolation) as err:
+    with pytest.raises(RuleViolation, match=r"unit U-\w+ was thawed [0-9.]+ h before") as err:
         infuse(session, trial, code, units, minutes_ago=0, duration=20)
     assert "post-thaw" in err.value.message
 
@@ -124,7 +124,7 @@ def test_a_second_administration_too_soon_needs_an_investigators_override(
     pool = units_for(arm, stock, n=6)
     dispense(session, trial, code, pool[:3])
     infuse(session, trial, code, pool[:3])
-    with pytest.raises(RuleViolation) as err:
+    with pytest.raises(RuleViolation, match=r"administration 2 is due on day 3") as err:
         dispense(session, trial, code, pool[3:], no=2)
     kinds = {p["kind"] for p in err.value.details["problems"]}
     assert kinds == {"out_of_window", "interval_too_short"}
@@ -150,10 +150,12 @@ def test_a_fourth_infusion_needs_an_override_that_adds_it_as_a_deviation(
 
     code, arm = randomised(session, trial)
     subject = session.scalar(select(Subject).where(Subject.subject_code == code))
-    with pytest.raises(NotFound):  # the schedule has three; there is no fourth to dispense
+    with pytest.raises(
+        NotFound, match=r"administration: WUH-001 has no administration 4"
+    ):  # the schedule has three; there is no fourth to dispense
         dispense(session, trial, code, units_for(arm, stock), no=4)
     inv = trial.actor("investigator")
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"a reason is required to override the"):
         schedule.override_schedule(session, inv, code, planned_on=subject.day0_date, reason=" ")
     records = schedule.override_schedule(
         session,
@@ -169,7 +171,7 @@ def test_a_fourth_infusion_needs_an_override_that_adds_it_as_a_deviation(
 
 def test_a_pharmacist_cannot_override_the_schedule(session, trial, rand_list):
     code, _ = randomised(session, trial)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role investigator at this"):
         schedule.override_schedule(
             session, trial.actor("pharmacist"), code, planned_on=dt.date.today(), reason="x"
         )
@@ -178,7 +180,9 @@ def test_a_pharmacist_cannot_override_the_schedule(session, trial, rand_list):
 def test_dispensing_dated_before_consent_is_refused(session, trial, rand_list, stock):
     code, arm = randomised(session, trial)
     now = dt.datetime.now(dt.UTC)
-    with pytest.raises(RuleViolation) as err:  # consent was taken 2 h ago (conftest.enrol)
+    with pytest.raises(
+        RuleViolation, match=r"consent: WUH-001 has no informed consent before"
+    ) as err:  # consent was taken 2 h ago (conftest.enrol)
         dispense_administration(
             session,
             trial.actor("pharmacist"),
@@ -228,17 +232,19 @@ def test_a_dispensing_error_is_voided_with_a_reason_and_dispensed_again(
     pool = units_for(arm, stock, n=6)
     dispense(session, trial, code, pool[:3])
     pharmacist = trial.actor("pharmacist")
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"a reason is required to void a"):
         void_dispensation(session, pharmacist, code, 1, reason="")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role pharmacist at this"):
         void_dispensation(session, trial.actor("coordinator"), code, 1, reason="x")
     voided = void_dispensation(session, pharmacist, code, 1, reason="bag label torn")
     assert voided.is_voided and voided.void_reason == "bag label torn"
     again = dispense(session, trial, code, pool[3:])
     assert again.unit_codes == pool[3:]
-    with pytest.raises(RuleViolation):  # a voided unit is not scanned in at the bedside
+    with pytest.raises(
+        RuleViolation, match=r"unit U-\w+ was not dispensed for WUH-001"
+    ):  # a voided unit is not scanned in at the bedside
         infuse(session, trial, code, pool[:3])
     infuse(session, trial, code, pool[3:])
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match=r"the units were infused; record what happened"):
         void_dispensation(session, pharmacist, code, 1, reason="too late")
     assert audit.verify_chain(session).ok

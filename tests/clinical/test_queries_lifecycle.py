@@ -84,7 +84,7 @@ def test_each_step_belongs_to_its_role_and_its_state(session, trial, entry, step
     monitor, coord = trial.actor("monitor"), trial.actor("coordinator")
     actor = trial.actor(role)
     if step == "raise":
-        with pytest.raises(error):
+        with pytest.raises(error, match=r"you need the role monitor to raise"):
             queries.raise_query(session, actor, subject_code=entry.subject, text="?")
         return
     q = queries.raise_query(session, monitor, subject_code=entry.subject, text="Please check")
@@ -119,7 +119,7 @@ def test_a_query_needs_text_and_must_point_at_the_subjects_own_data(
 
 
 def test_a_query_on_an_item_the_form_does_not_have_is_refused(session, trial, entry):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"item: 'crp' is not an item of"):
         queries.raise_query(
             session,
             trial.actor("monitor"),
@@ -168,5 +168,5 @@ def test_site_staff_list_only_their_sites_queries(session, trial, rand_list):
         q.subject
         for q in queries.list_queries(session, trial.actor("investigator.bjs"), status="open")
     } == {bjs}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"status: 'pending'; allowed: open, answered, closed"):
         queries.list_queries(session, monitor, status="pending")

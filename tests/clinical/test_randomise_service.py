@@ -38,7 +38,7 @@ def test_randomising_takes_the_first_free_slot_of_the_subjects_stratum(session, 
 def test_a_subject_without_consent_cannot_be_randomised(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv, consent=False)
-    with pytest.raises(RuleViolation) as err:
+    with pytest.raises(RuleViolation, match=r"consent: WUH-001 has not consented and is") as err:
         randomise_subject(session, inv, code, password=PW)
     assert err.value.field == "consent"
     assert session.scalar(select(Allocation)) is None
@@ -69,12 +69,12 @@ def test_allocations_follow_the_concealed_list_and_blocks_balance(session, trial
 
 
 def test_the_list_cannot_be_made_twice_with_another_seed(session, trial, rand_list):
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"trial MSC-COVID-DEMO already has a randomisation list;"):
         set_up_randomisation(session, trial.actor("admin"), seed="another-seed-000000")
 
 
 def test_only_an_admin_sets_up_the_list(session, trial):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role admin to set"):
         set_up_randomisation(session, trial.actor("investigator"), seed="x" * 20)
 
 
@@ -84,14 +84,14 @@ def test_emergency_unblinding_reveals_the_arm_and_monitors_see_that_it_happened(
     inv = trial.actor("investigator")
     code = enrol(session, inv)
     randomise_subject(session, inv, code, password=PW)
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"a reason is required to break the"):
         emergency_unblind(session, inv, code, "", password=PW)
     result = emergency_unblind(session, inv, code, "anaphylaxis, need to know", password=PW)
     assert result.arm in ("UC-MSC", "Placebo")
     events = list_unblindings(session, trial.actor("monitor"))
     assert [(e.subject_code, e.reason) for e in events] == [(code, "anaphylaxis, need to know")]
     assert not hasattr(events[0], "arm")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role investigator at this"):
         emergency_unblind(session, trial.actor("coordinator"), code, "curious", password=PW)
 
 

@@ -32,7 +32,9 @@ def count(session, table) -> int:  # noqa: ANN001
 def test_randomising_needs_the_users_password(session, trial, rand_list):
     inv = trial.actor("investigator")
     code = enrol(session, inv)
-    with pytest.raises(NotAuthenticated) as err:
+    with pytest.raises(
+        NotAuthenticated, match=r"signature: the password is wrong; the action"
+    ) as err:
         randomise_subject(session, inv, code, password="not my password")
     assert err.value.field == "password" and "not signed" in err.value.message
     session.rollback()
@@ -56,10 +58,12 @@ def test_a_repeated_request_key_returns_the_first_allocation(session, trial, ran
     again = randomise_subject(session, inv, code, password=PW, request_key="key-0001-abcd")
     assert again.randomisation_no == first.randomisation_no
     other = enrol(session, inv)
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Conflict, match=r"request_key: this key was used for another") as err:
         randomise_subject(session, inv, other, password=PW, request_key="key-0001-abcd")
     assert err.value.field == "request_key"
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(
+        InvalidInput, match=r"request_key: 8 to 64 printable ASCII characters"
+    ) as err:
         randomise_subject(session, inv, other, password=PW, request_key="short")
     assert err.value.field == "request_key" and "8 to 64" in err.value.message
 
@@ -70,7 +74,7 @@ def test_unblinding_is_signed_once_per_key_and_its_result_is_for_the_unblinder_o
     inv = trial.actor("investigator")
     code = enrol(session, inv)
     randomise_subject(session, inv, code, password=PW)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated, match=r"signature: the password is wrong; the action"):
         emergency_unblind(session, inv, code, "anaphylaxis", password="wrong", request_key=None)
     session.rollback()
     first = emergency_unblind(
@@ -82,7 +86,7 @@ def test_unblinding_is_signed_once_per_key_and_its_result_is_for_the_unblinder_o
     assert again.id == first.id
     assert count(session, EmergencyUnblinding) == 1
     assert unblinding_result(session, inv, code, first.id).arm == first.arm
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"only the investigator who broke this blind"):
         unblinding_result(session, trial.actor("coordinator"), code, first.id)
 
 

@@ -66,21 +66,23 @@ def test_an_unmet_exclusion_records_a_screen_failure_with_its_reason(session, tr
 
 def test_a_site_user_cannot_see_another_sites_subject(session, trial):
     out = screen(session, trial.actor("investigator"))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"subject: no subject 'WUH-001'"):
         get_subject(session, trial.actor("investigator.bjs"), out.subject.subject_code)
     assert list_subjects(session, trial.actor("investigator.bjs")) == []
     assert [s.subject_code for s in list_subjects(session, trial.actor("monitor"))] == ["WUH-001"]
 
 
 def test_a_site_user_cannot_screen_at_another_site(session, trial):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role investigator or coordinator"):
         screen(session, trial.actor("investigator.bjs"), site="WUH")
 
 
 def test_consent_by_a_legal_representative_needs_name_and_relationship(session, trial):
     inv = trial.actor("investigator")
     code = screen(session, inv).subject.subject_code
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(
+        InvalidInput, match=r"representative_name: a representative's consent needs their name"
+    ) as err:
         record_consent(
             session,
             inv,
@@ -106,7 +108,7 @@ def test_consent_by_a_legal_representative_needs_name_and_relationship(session, 
 def test_no_study_procedure_before_consent(session, trial):
     inv = trial.actor("investigator")
     subject = prescreen_patient(session, inv, "WUH")
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match=r"consent: WUH-001 has no informed consent before"):
         require_consent(session, subject)
     now = dt.datetime.now(dt.UTC)
     record_consent(
@@ -117,6 +119,6 @@ def test_no_study_procedure_before_consent(session, trial):
         consented_at=now - dt.timedelta(hours=1),
     )
     assert require_consent(session, subject, now).form_version == "1.0"
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match=r"consent: WUH-001 has no informed consent before"):
         require_consent(session, subject, now - dt.timedelta(hours=2))
     assert audit.verify_chain(session).ok

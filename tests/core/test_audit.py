@@ -32,7 +32,7 @@ def test_changing_a_record_without_a_reason_is_refused_and_nothing_is_written(se
     site = add_site(session, system, "WUH", "Wuhan")
     audit.attach(session, system)
     site.name = "Wuhan Union"
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"changing existing site data needs a reason"):
         session.flush()
     session.rollback()
     assert session.get(Site, site.id).name == "Wuhan"
@@ -213,7 +213,7 @@ def test_a_failed_flush_leaves_neither_data_nor_audit_entries(session, factory, 
     session.add(Site(code="BJS", name="Beijing"))
     site = session.scalar(select(Site).where(Site.code == "WUH"))
     site.name = "no reason given"
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"changing existing site data needs a reason"):
         session.commit()
     session.rollback()
     with factory() as fresh:

@@ -48,12 +48,12 @@ def test_a_bad_site_is_refused_naming_the_field(session, system, kwargs, field):
 
 def test_a_site_code_is_used_once_and_unknown_codes_are_not_found(session, system):
     add_site(session, system, "WUH", "Wuhan")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"site code 'WUH' already exists"):
         add_site(session, system, "wuh", "Wuhan again")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match=r"site: unknown site code 'XYZ'"):
         get_site(session, "XYZ")
 
 
 def test_only_an_admin_adds_sites(session):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role admin to add"):
         add_site(session, Actor("mon", 1, (Grant("monitor"),)), "WUH", "Wuhan")

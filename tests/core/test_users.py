@@ -175,7 +175,7 @@ def test_a_refusal_is_the_same_for_an_unknown_user_a_wrong_password_and_an_inact
         ("nobody", PASSWORD),
         ("gone", PASSWORD),
     ]:
-        with pytest.raises(NotAuthenticated) as err:
+        with pytest.raises(NotAuthenticated, match=r"unknown username or wrong password") as err:
             authenticate(session, settings, username, password, f"10.0.0.{len(messages)}")
         messages.add((err.value.message, err.value.field, err.value.status))
     assert messages == {("unknown username or wrong password", None, 401)}
@@ -183,7 +183,7 @@ def test_a_refusal_is_the_same_for_an_unknown_user_a_wrong_password_and_an_inact
 
 def test_every_attempt_is_recorded_for_throttling(session, system, settings):
     add_user(session, system, "li.wei", PASSWORD)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated, match=r"unknown username or wrong password"):
         authenticate(session, settings, "li.wei", "wrong password", "10.0.0.1")
     authenticate(session, settings, "li.wei", PASSWORD, "10.0.0.1")
     rows = session.execute(
@@ -193,7 +193,7 @@ def test_every_attempt_is_recorded_for_throttling(session, system, settings):
 
 
 def fail(session, settings, username, now, ip="10.0.0.1"):  # noqa: ANN001, ANN201
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated, match=r"unknown username or wrong password"):
         authenticate(session, settings, username, "wrong password", ip, now=now)
 
 
@@ -203,12 +203,12 @@ def test_repeated_failures_are_slowed_down_with_a_doubling_wait(session, system,
     for i in range(settings.login_max_failures):  # three failures are allowed at full speed
         fail(session, settings, "li.wei", t0 + dt.timedelta(milliseconds=i))
     last = t0 + dt.timedelta(milliseconds=settings.login_max_failures - 1)
-    with pytest.raises(TooManyAttempts) as err:
+    with pytest.raises(TooManyAttempts, match=r"too many failed logins; wait 1 s") as err:
         authenticate(session, settings, "li.wei", PASSWORD, "10.0.0.1", now=last)
     assert err.value.status == 429 and err.value.details["retry_after"] == 1
     # Once the wait is over, the next failure doubles it.
     fail(session, settings, "li.wei", last + dt.timedelta(seconds=1.5))
-    with pytest.raises(TooManyAttempts) as err:
+    with pytest.raises(TooManyAttempts, match=r"too many failed logins; wait 2 s") as err:
         authenticate(session, settings, "li.wei", PASSWORD, now=last + dt.timedelta(seconds=2))
     assert err.value.details["retry_after"] == 2
     # The right password after the wait logs in, and the count starts again.
@@ -221,7 +221,7 @@ def test_throttling_applies_to_unknown_usernames_too(session, settings):
     t0 = utcnow()
     for i in range(settings.login_max_failures):
         fail(session, settings, "nobody", t0 + dt.timedelta(milliseconds=i), ip=f"10.0.1.{i}")
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(TooManyAttempts, match=r"too many failed logins; wait 1 s"):
         authenticate(
             session, settings, "nobody", "x", "10.0.2.1", now=t0 + dt.timedelta(milliseconds=5)
         )
@@ -232,7 +232,7 @@ def test_one_address_guessing_many_usernames_is_slowed_down(session, settings):
     allowance = settings.login_max_failures * 10
     for i in range(allowance):
         fail(session, settings, f"user{i}", t0 + dt.timedelta(milliseconds=i), ip="10.9.9.9")
-    with pytest.raises(TooManyAttempts):
+    with pytest.raises(TooManyAttempts, match=r"too many failed logins; wait 1 s"):
         authenticate(
             session,
             settings,
@@ -258,7 +258,7 @@ def test_reauthentication_is_an_e_signature(session, system):
     with pytest.raises(NotAuthenticated, match="not signed") as err:
         reauthenticate(session, actor, "wrong")
     assert err.value.field == "password"
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated, match=r"signature: no user to sign as"):
         reauthenticate(session, Actor("ghost"), PASSWORD)
 
 

@@ -55,7 +55,7 @@ def test_units_of_a_lot_in_quarantine_are_not_available(session, trial, stock):
     "username", ["investigator", "coordinator", "monitor", "statistician", "admin", "dsmb"]
 )
 def test_only_the_pharmacy_and_qc_see_the_stock(session, trial, stock, username):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role pharmacist or qc"):
         service.available_units(session, trial.actor(username), kind="cells", now=NOW)
 
 
@@ -77,7 +77,9 @@ def test_issue_refuses_naming_every_reason(session, trial, stock):
     cells = _units(session, trial, "cells")
     placebo = _units(session, trial, "placebo")
     _issue(session, trial, [cells[0]], subject="WUH-002")
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(
+        RuleViolation, match=r"the units cannot be issued: unit U-5YDSZ7SW7VOZ:"
+    ) as exc:
         _issue(session, trial, [cells[0], placebo[0]], kind="cells", subject="WUH-002")
     reasons = exc.value.details["reasons"]
     assert f"unit {cells[0]}: already issued (or discarded)" in reasons
@@ -135,7 +137,7 @@ def test_expired_and_recalled_lots_are_refused_at_issue(session, trial, stock):
 
 
 def test_a_pharmacist_issues_only_at_their_own_site(session, trial, stock):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role pharmacist at this"):
         service.issue_units(
             session,
             trial.actor("pharmacist"),
@@ -263,7 +265,7 @@ def test_voiding_an_issue_needs_a_reason_and_returns_an_unthawed_unit_to_stock(
 ):
     units = _units(session, trial, "cells")
     _issue(session, trial, units[:2], subject="WUH-011")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"a reason is required to void a"):
         service.void_issue(session, trial.actor("pharmacist"), units[0], reason=" ", now=NOW)
     service.void_issue(
         session,

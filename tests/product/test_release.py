@@ -180,7 +180,7 @@ def test_a_release_is_e_signed_by_a_qc_user_and_audited(session, trial):
 
 def test_a_wrong_signature_password_releases_nothing(session, trial):
     code = _quarantined(session, trial)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated, match=r"signature: the password is wrong; the action"):
         service.release_lot(session, trial.actor("qc"), code, password="not-it", now=NOW)
     session.rollback()
     assert session.query(Lot).filter_by(code=code).one().status == "quarantine"
@@ -190,7 +190,7 @@ def test_a_wrong_signature_password_releases_nothing(session, trial):
 @pytest.mark.parametrize("username", ["pharmacist", "investigator", "admin", "monitor", "dsmb"])
 def test_only_qc_may_release(session, trial, username):
     code = _quarantined(session, trial)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=r"you need the role qc to release"):
         service.release_lot(
             session, trial.actor(username), code, password=trial.passwords[username], now=NOW
         )
@@ -204,7 +204,7 @@ def test_the_terminal_operator_cannot_sign_a_release(session, trial):
 
 def test_a_blocked_release_is_refused_with_every_reason(session, trial):
     code = _quarantined(session, trial, quality=False)
-    with pytest.raises(RuleViolation) as exc:
+    with pytest.raises(RuleViolation, match=r"lot UCM-T-100 cannot be released: no passed") as exc:
         service.release_lot(
             session, trial.actor("qc"), code, password=trial.passwords["qc"], now=NOW
         )
@@ -226,10 +226,10 @@ def test_a_quality_inspection_on_one_lot_qualifies_later_lots_of_the_same_proces
 def test_rejection_needs_a_reason_and_a_rejected_lot_can_never_be_released(session, trial):
     code = _quarantined(session, trial)
     qc, pw = trial.actor("qc"), trial.passwords["qc"]
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"a reason is required to reject a"):
         service.reject_lot(session, qc, code, password=pw, reason="  ", now=NOW)
     service.reject_lot(session, qc, code, password=pw, reason="viability trend", now=NOW)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"lot UCM-T-100 cannot be released: lot UCM-T-100"):
         service.release_lot(session, qc, code, password=pw, now=NOW)
     with pytest.raises(Conflict, match="cannot become recalled"):
         service.recall_lot(session, qc, code, password=pw, reason="x", now=NOW)
@@ -286,7 +286,7 @@ def test_a_recall_marks_exactly_the_recipients_for_follow_up(session, trial, sto
 def test_a_replaced_result_needs_a_reason_and_the_old_one_is_kept_voided(session, trial):
     code = _quarantined(session, trial)
     qc = trial.actor("qc")
-    with pytest.raises(ReasonRequired):
+    with pytest.raises(ReasonRequired, match=r"a reason is required to replace the"):
         service.record_results(
             session, qc, code, "release", [ResultInput(test="viability", value=85.0)], now=NOW
         )
@@ -358,7 +358,9 @@ def test_a_product_registered_differently_is_a_conflict(session, trial):
     service.register_lot(session, qc, as_yaml(cell_sheet("UCM-T-300")), now=NOW)
     other = cell_sheet("UCM-T-301")
     other["product"] = {**other["product"], "tissue_source": "bone_marrow"}
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(
+        Conflict, match=r"product\.tissue_source: product UC-MSC is registered with tissue_source"
+    ) as exc:
         service.register_lot(session, qc, as_yaml(other), now=NOW)
     assert exc.value.field == "product.tissue_source"
 

@@ -105,7 +105,9 @@ def test_a_bad_specification_is_refused_naming_the_field(text, field, says):
 
 
 def test_a_bad_specification_saves_nothing(session, trial):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(
+        InvalidInput, match=r"tests\[0\]\.unit: 'EU/kg' does not measure a viability"
+    ):
         spec_store.save_specification(session, trial.actor("qc"), _with_test(unit="EU/kg"))
     session.rollback()
     assert session.query(SpecRow).count() == 0

@@ -70,7 +70,7 @@ def test_an_amendment_without_a_reason_is_refused_and_nothing_is_written(
 ):
     service.save_protocol(session, system, text_with(), trial_code="MSC-1")
     entries = count(session, AuditEntry)
-    with pytest.raises(ReasonRequired) as err:
+    with pytest.raises(ReasonRequired, match=r"a reason is required to amend the") as err:
         service.save_protocol(
             session, system, text_with(amended), trial_code="MSC-1", reason=reason
         )
@@ -82,7 +82,7 @@ def test_an_amendment_without_a_reason_is_refused_and_nothing_is_written(
 
 
 def test_an_invalid_protocol_writes_nothing(session, factory, system):
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput, match=r"protocol: malformed YAML at line 4, column"):
         service.save_protocol(session, system, "title: x\nversion: '1'\narms: [\n", trial_code="X1")
     session.rollback()
     with factory() as fresh:
@@ -124,10 +124,10 @@ def test_only_an_admin_registers_or_amends_a_protocol(session, trial):
 
 def test_unknown_trials_and_versions_are_not_found(session, system):
     service.save_protocol(session, system, text_with(), trial_code="MSC-1")
-    with pytest.raises(NotFound) as err:
+    with pytest.raises(NotFound, match=r"trial: no trial with code 'MSC-2'") as err:
         service.get_protocol(session, "MSC-2")
     assert err.value.field == "trial"
-    with pytest.raises(NotFound) as err:
+    with pytest.raises(NotFound, match=r"version: trial MSC-1 has no protocol version") as err:
         service.get_protocol(session, "MSC-1", 7)
     assert err.value.field == "version"
 

@@ -62,7 +62,7 @@ def test_a_registry_that_keeps_failing_stops_with_an_error_and_keeps_the_pages_s
 def test_a_stopped_fetch_resumes_without_asking_for_saved_pages_again(tmp_path, registry):
     state, url = registry
     state.failures["t3"] = [500] * 10
-    with pytest.raises(FetchFailed):
+    with pytest.raises(FetchFailed, match=r"page 3: no answer after 2 tries"):
         fetch(tmp_path, url, retries=1)
     asked_before = len(state.requests)
     state.failures["t3"] = []  # the registry is back
