@@ -152,6 +152,7 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     page.check("input[name=seriousness][value=hospitalisation]")
     page.select_option("#relationship_product", "unlikely")
     page.select_option("#relationship_infusion", "not_related")
+    page.select_option("#expectedness", "expected")  # no default (issue 9, hole 7)
     page.select_option("#outcome", "recovering")
     page.click("#ae-form button[type=submit]")
     page.wait_for_load_state()

@@ -18,9 +18,10 @@ treatment, so a reaction to either is an adverse reaction (ICH E2A).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -131,6 +132,25 @@ def fever_grade(max_temperature_c: float, hours_above_40: float = 0.0) -> int | 
     if max_temperature_c <= FEVER_G3_ABOVE_C:
         return 2
     return 4 if hours_above_40 > FEVER_G4_HOURS else 3
+
+
+# The investigator's judgements of an event. None has a default: grade 1, *not related*,
+# *expected* would hide a reportable event (issue 9, hole 7), so each must be chosen.
+CHOSEN_BY_THE_INVESTIGATOR = {
+    "grade": "choose the CTCAE v5 grade (1-5)",
+    "relationship_product": "choose the relationship to the cell product (not related … definite)",
+    "relationship_infusion": "choose the relationship to the infusion (not related … definite)",
+    "expectedness": "choose expected or unexpected, against the investigator's brochure",
+}
+
+
+def unchosen_judgements(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, what to do) for each judgement left out or blank; it is never defaulted."""
+    return [
+        (name, todo)
+        for name, todo in CHOSEN_BY_THE_INVESTIGATOR.items()
+        if data.get(name) is None or str(data.get(name)).strip() == ""
+    ]
 
 
 class AdverseEventInput(BaseModel):

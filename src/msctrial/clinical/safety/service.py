@@ -55,6 +55,13 @@ from msctrial.core.validation import explain
 def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
     if isinstance(data, AdverseEventInput):
         return data
+    unchosen = rules.unchosen_judgements(data)
+    if unchosen:
+        raise InvalidInput(
+            "; ".join(f"{name}: {todo}" for name, todo in unchosen),
+            field=unchosen[0][0],
+            problems=[{"field": name, "message": todo} for name, todo in unchosen],
+        )
     try:
         return AdverseEventInput.model_validate(data)
     except ValidationError as exc:
