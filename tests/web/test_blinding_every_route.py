@@ -212,6 +212,10 @@ def _values(name: str, world: World) -> list[str]:
         return [world.trial]
     if name in ("site", "site_code"):
         return ["WUH", "BJS"]
+    if name == "key":  # a visit of the protocol
+        return ["day-0"]
+    if name == "form":
+        return ["vital_signs"]
     return ["1"]
 
 
@@ -341,6 +345,30 @@ def test_a_site_user_never_reaches_another_sites_subject(world, clients, usernam
         elif r.status_code == 200 and any(code in r.text for code in foreign):
             problems.append((path, r.status_code, "foreign code shown"))
     assert problems == []
+
+
+# The forms a read-only role may post: logging out, and a monitor's data queries (raising one
+# is reviewing, not entering data).
+READ_ONLY_FORMS = {
+    "statistician": re.compile(r"^/logout$"),
+    "monitor": re.compile(r"^/(?:logout|audit/verify|queries|queries/\d+/(?:close|reopen))$"),
+}
+POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.I)
+
+
+@pytest.mark.parametrize("username", sorted(READ_ONLY_FORMS))
+def test_a_read_only_role_is_shown_no_entry_form_on_any_page(world, clients, username):
+    """Monitors and statisticians read; no page offers them a form they would be refused on."""
+    client = clients[username]
+    offered = []
+    for path, _ in walk(client.app, world):
+        if path == "/login":  # the login form, which every visitor gets
+            continue
+        r = client.get(path)
+        for action in POST_FORM.findall(r.text):
+            if not READ_ONLY_FORMS[username].match(action):
+                offered.append((path, action))
+    assert offered == [], "\n".join(f"{p} -> {a}" for p, a in offered)
 
 
 def _leaks(body: str, path: str, world: World) -> list:

@@ -265,17 +265,7 @@ def record_reaction_check(
     """Ask about fever, chills, allergic reaction and local inflammation after an infusion."""
     now = now or utcnow()
     check = parse_reaction_check(answers)
-    infusion = session.get(Infusion, infusion_id)
-    scope = _scope(actor)
-    if (
-        infusion is None
-        or infusion.voided_at is not None
-        or (scope is not None and infusion.site_id not in scope)
-    ):
-        raise NotFound(f"infusion: no infusion {infusion_id}", field="infusion")
-    subject = session.get(Subject, infusion.subject_id)
-    assert subject is not None
-    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record the post-infusion check")
+    infusion, subject = infusion_to_check(session, actor, infusion_id)
     checked_at = (check.checked_at or now).astimezone(dt.UTC)
     if checked_at < infusion.started_at or checked_at > now + dt.timedelta(minutes=5):
         raise InvalidInput(
@@ -315,6 +305,22 @@ def record_reaction_check(
         )
     session.commit()
     return [ae_public(session, e) for e in events]
+
+
+def infusion_to_check(session: Session, actor: Actor, infusion_id: int) -> tuple[Infusion, Subject]:
+    """The infusion whose expected reactions the actor (site staff of its site) may record."""
+    infusion = session.get(Infusion, infusion_id)
+    scope = _scope(actor)
+    if (
+        infusion is None
+        or infusion.voided_at is not None
+        or (scope is not None and infusion.site_id not in scope)
+    ):
+        raise NotFound(f"infusion: no infusion {infusion_id}", field="infusion")
+    subject = session.get(Subject, infusion.subject_id)
+    assert subject is not None
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record the post-infusion check")
+    return infusion, subject
 
 
 def _open_report(
