@@ -258,14 +258,67 @@ REPORT_LABELS = {
 }
 
 
-# Who files each report: the site's investigator to the sponsor; the sponsor (whose staff
-# in msctrial are the monitors) to the regulators.
+# Who files each report: the site's investigator to the sponsor; the sponsor's
+# pharmacovigilance (the ``safety`` role, unblinded for the case it assessed) to the regulators.
 REPORT_FILERS = {
     ReportKind.sponsor_initial: ("investigator", "coordinator"),
-    ReportKind.susar_initial: ("monitor",),
-    ReportKind.susar_complete: ("monitor",),
-    ReportKind.susar: ("monitor",),
+    ReportKind.susar_initial: ("safety",),
+    ReportKind.susar_complete: ("safety",),
+    ReportKind.susar: ("safety",),
 }
+
+
+# --- the sponsor's assessment of a suspected SUSAR ----------------------------------------
+# A serious, related, unexpected event is a *suspected* SUSAR: the sponsor's safety officer
+# breaks the blind of that one case. On the investigational product it is a SUSAR and is
+# reported; on placebo it is not (no adverse reaction to the investigational product), and its
+# regulatory clock stops with that reason. The investigator and blinded staff keep the blind:
+# they learn only that the assessment is complete.
+
+
+class AssessmentState(StrEnum):
+    pending = "pending"
+    complete = "complete"
+
+
+ASSESSMENT_LABELS = {
+    AssessmentState.pending: "sponsor assessment pending",
+    AssessmentState.complete: "sponsor assessment complete",
+}
+
+
+class SusarConclusion(StrEnum):
+    susar = "susar"
+    not_susar_placebo = "not_susar_placebo"
+    not_susar_untreated = "not_susar_untreated"
+
+    @property
+    def reportable(self) -> bool:
+        return self is SusarConclusion.susar
+
+
+CONCLUSION_LABELS = {
+    SusarConclusion.susar: "SUSAR: the subject received the investigational product; report it",
+    SusarConclusion.not_susar_placebo: "not a SUSAR: the subject received placebo",
+    SusarConclusion.not_susar_untreated: "not a SUSAR: the subject was not randomised",
+}
+
+
+def susar_conclusion(product: str | None) -> SusarConclusion:
+    """What the unblinded case is: ``product`` is the arm's product kind (cells, placebo), or
+    None for a subject never randomised."""
+    if product is None:
+        return SusarConclusion.not_susar_untreated
+    return SusarConclusion.not_susar_placebo if product == "placebo" else SusarConclusion.susar
+
+
+# Who is told what when the sponsor unblinds a case: shown before the safety officer signs.
+ASSESSMENT_TOLD = (
+    "you see this subject's arm and the conclusion, on the next page",
+    "the investigator, the site and the sponsor's blinded staff see only "
+    "'sponsor assessment complete', never the arm or the conclusion",
+    "the DSMB sees the conclusion in its unblinded summary",
+)
 
 
 # CLINICAL_FACTS §6.2.
@@ -301,11 +354,17 @@ class ClockState(StrEnum):
     overdue = "overdue"
     submitted = "submitted"
     submitted_late = "submitted_late"
+    stopped = "stopped"  # the sponsor found the case is not a SUSAR
 
 
 def clock_state(
-    due_at: dt.datetime, submitted_at: dt.datetime | None, now: dt.datetime
+    due_at: dt.datetime,
+    submitted_at: dt.datetime | None,
+    now: dt.datetime,
+    stopped_at: dt.datetime | None = None,
 ) -> ClockState:
+    if stopped_at is not None and submitted_at is None:
+        return ClockState.stopped
     if submitted_at is not None:
         return ClockState.submitted if submitted_at <= due_at else ClockState.submitted_late
     return ClockState.overdue if now > due_at else ClockState.due

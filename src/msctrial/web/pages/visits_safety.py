@@ -165,6 +165,7 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
     ctx.update(
         can_enter=can_enter(actor, subject.site_id) and not ae.voided,
         is_monitor=actor.has_role(*MONITOR_ROLES),
+        is_safety=actor.has_role("safety"),
         can_file={
             r.id
             for r in ae.reports
