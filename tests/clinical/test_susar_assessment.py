@@ -15,7 +15,6 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from msctrial.clinical.randomisation.allocation import allocation_of
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import susar
 from msctrial.clinical.safety import views as safety_views
@@ -31,29 +30,12 @@ from msctrial.core.errors import (
 )
 from msctrial.core.tables import AuditEntry
 from tests.clinical.test_ae_service import event
-from tests.clinical.visits_support import randomised_subject
 
-CELLS, PLACEBO = "UC-MSC", "Placebo"
+CELLS, PLACEBO = "UC-MSC", "Placebo"  # the arms of the demo protocol; ``on_arm`` in conftest
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def arm_of(session, trial, code) -> str:
-    return allocation_of(session, get_subject(session, trial.actor("dsmb"), code)).arm
-
-
-@pytest.fixture
-def on_arm(session, trial, rand_list) -> dict[str, str]:
-    """A randomised subject on each arm: {arm: subject code}."""
-    found: dict[str, str] = {}
-    for _ in range(24):
-        code = randomised_subject(session, trial, days_ago=5)
-        found.setdefault(arm_of(session, trial, code), code)
-        if len(found) == 2:
-            return found
-    raise AssertionError(f"24 subjects and still one arm only: {found}")
 
 
 def suspect(session, trial, code, **changes) -> tuple[int, dt.datetime]:

@@ -61,8 +61,8 @@ def assess(
         )
     except MsctrialError as exc:
         db.rollback()
-        if exc.status in (401, 403, 404) or exc.status >= 500:
-            raise
+        if exc.status in (403, 404) or exc.status >= 500:
+            raise  # a wrong password (401) is shown on the form, as for an emergency unblinding
         return _case_page(
             request,
             db,
