@@ -166,8 +166,9 @@ class TrialWorld:
 @pytest.fixture
 def trial(session: Session, settings: Settings) -> TrialWorld:
     """Sites WUH, BJS, KMG; users investigator (WUH), coordinator (WUH), investigator.bjs,
-    investigator.kmg, pharmacist (WUH), qc, monitor, statistician, dsmb, admin; the reference
-    protocol as trial MSC-COVID-DEMO. Passwords: ``demo.spine.demo_password(username)``."""
+    investigator.kmg, pharmacist (WUH), qc, monitor, statistician, dsmb, admin, safety; the
+    reference protocol as trial MSC-COVID-DEMO.
+    Passwords: ``demo.spine.demo_password(username)``."""
     from sqlalchemy import select
 
     from msctrial.core.tables import User

@@ -27,7 +27,7 @@ def test_running_the_demo_twice_duplicates_nothing(cli, db_url):
     first = cli("demo", "--no-serve", "--subjects", "3", "--db", db_url)
     assert first.code == 0, first
     counts = row_counts(db_url)
-    assert counts["site"] == 3 and counts["app_user"] == 10 and counts["protocol_version"] == 1
+    assert counts["site"] == 3 and counts["app_user"] == 11 and counts["protocol_version"] == 1
     second = cli("demo", "--no-serve", "--subjects", "3", "--db", db_url)
     assert second.code == 0, second
     assert row_counts(db_url) == counts

@@ -179,6 +179,23 @@ def stock(session) -> Stock:  # noqa: ANN001
     return Stock(made["cells"], made["placebo"], 5.0e7)
 
 
+@pytest.fixture
+def on_arm(session, trial, rand_list) -> dict[str, str]:  # noqa: ANN001
+    """A randomised subject on each arm: {arm: subject code}."""
+    from msctrial.clinical.randomisation.allocation import allocation_of
+    from msctrial.clinical.subjects.access import get_subject
+    from tests.clinical.visits_support import randomised_subject
+
+    found: dict[str, str] = {}
+    for _ in range(24):
+        code = randomised_subject(session, trial, days_ago=5)
+        arm = allocation_of(session, get_subject(session, trial.actor("dsmb"), code)).arm
+        found.setdefault(arm, code)
+        if len(found) == 2:
+            return found
+    raise AssertionError(f"24 subjects and still one arm only: {found}")
+
+
 # The web fixtures (app, client, login, token) for the clinical page and API tests.
 from tests.web.conftest import app, client, csrf_of, login, token  # noqa: E402, F401
 

@@ -151,7 +151,9 @@ def test_an_adverse_event_is_reported_on_the_page_and_its_report_filed(
         data={"csrf_token": csrf_of(ae_page), "reference": "SP-001"},
     )
     ae_page = client.get(r.headers["location"]).text
-    assert "SP-001" in ae_page and "SUSAR report to the regulators (15 days)" in ae_page
+    # The sponsor now knows of a suspected SUSAR: its assessment, not its clocks, is shown.
+    assert "SP-001" in ae_page and 'data-assessment="pending"' in ae_page
+    assert "SUSAR report to the regulators" not in ae_page
     assert "Atrial fibrillation" in client.get("/adverse-events").text
 
 

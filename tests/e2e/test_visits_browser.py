@@ -151,6 +151,7 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     page.check("input[name=seriousness][value=hospitalisation]")
     page.select_option("#relationship_product", "unlikely")
     page.select_option("#relationship_infusion", "not_related")
+    page.select_option("#expectedness", "expected")  # no default (issue 9, hole 7)
     page.select_option("#outcome", "recovering")
     page.click("#ae-form button[type=submit]")
     page.wait_for_load_state()
@@ -178,4 +179,55 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     page.click(f"form[action='{query_path}/answer'] button[type=submit]")
     page.wait_for_load_state()
     assert page.locator("#query-status").inner_text() == "answered"
+    assert "UC-MSC" not in page.content() and "Placebo" not in page.content()
+
+
+def test_a_suspected_susar_is_unblinded_to_the_sponsors_safety_officer_only(page, visit_server):
+    """SAE → sponsor assessment (issue 9, hole 6): the investigator reports a serious, related,
+    unexpected event and files it to the sponsor; the safety officer signs the unblinding of
+    that case; the investigator then sees only that the assessment is complete."""
+    server, code = visit_server
+    url = server.url
+    log_in(page, url, "investigator")
+    page.goto(f"{url}/casebook/{code}/adverse-events/new")
+    page.fill("#term", "Acute kidney injury")
+    page.fill("#onset_date", dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat())
+    page.select_option("#grade", "3")
+    page.check("input[name=seriousness][value=hospitalisation]")
+    page.select_option("#relationship_product", "possible")
+    page.select_option("#relationship_infusion", "possible")
+    page.select_option("#expectedness", "unexpected")
+    page.select_option("#outcome", "recovering")
+    page.click("#ae-form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/adverse-events/\d+$"))
+    ae_path = page.url.split(url, 1)[1]
+    page.fill("#ae-reports input[name=reference]", "SP-042")
+    page.click("#ae-reports button[type=submit]")
+    page.wait_for_load_state()
+    assert "sponsor assessment pending" in page.locator("#ae-serious").inner_text()
+    log_out(page)
+
+    log_in(page, url, "safety")
+    page.click("nav >> text=SUSARs")
+    page.click("#susars >> text=Acute kidney injury")
+    page.wait_for_url("**/safety/susars/*")
+    assert page.locator("#unblinded-arm").count() == 0
+    assert "15 days" in page.locator("#regulatory-reports").inner_text()
+    page.fill("#assess-reason", "causality assessment")
+    page.fill("#password", demo_password("safety"))
+    page.click("#assess-form button[type=submit]")
+    page.wait_for_load_state()
+    arm = page.locator("#unblinded-arm").inner_text()
+    conclusion = page.locator("#conclusion").inner_text()
+    if arm.startswith("Placebo"):
+        assert conclusion == "not a SUSAR: the subject received placebo"
+        assert "stopped" in page.locator("#regulatory-reports").inner_text()
+    else:
+        assert arm.startswith("UC-MSC") and conclusion.startswith("SUSAR:")
+        assert "Filed now" in page.locator("#regulatory-reports").inner_text()
+    log_out(page)
+
+    log_in(page, url, "investigator")
+    page.goto(f"{url}{ae_path}")
+    assert "sponsor assessment complete" in page.locator("#ae-serious").inner_text()
     assert "UC-MSC" not in page.content() and "Placebo" not in page.content()

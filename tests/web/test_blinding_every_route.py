@@ -52,6 +52,7 @@ BLINDED = (
     "monitor",
     "statistician",
     "admin",
+    "safety",
 )
 SITE_USERS = {
     "investigator": "WUH",
@@ -90,6 +91,14 @@ class World:
     # The one page that shows an arm to a blinded role: an emergency unblinding's result, to
     # the investigator who made it (issue 9, hole 5). (username, path)
     unblinded_page: tuple[str, str] = ("", "")
+    # A suspected SUSAR the sponsor's safety officer unblinded (issue 9, hole 6): its adverse
+    # event id, and its case page and route, which show the arm to that officer alone.
+    susar_ae: str = ""
+    susar_pages: tuple[tuple[str, str], ...] = ()
+
+    def exempt(self, username: str, path: str) -> bool:
+        """A page that shows an arm to this blinded user by design: their own unblinding."""
+        return (username, path) == self.unblinded_page or (username, path) in self.susar_pages
 
 
 def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
@@ -109,6 +118,37 @@ def _enrol(session, username: str, site: str) -> str:  # noqa: ANN001
     code = out.subject.subject_code
     randomise_subject(session, actor, code, password=demo_password(actor.username))
     return code
+
+
+def _suspected_susar(session, code: str) -> int:  # noqa: ANN001
+    """A serious, related, unexpected event; its SAE report reaches the sponsor, whose safety
+    officer unblinds the case (signed)."""
+    from msctrial.clinical.safety import service as safety
+    from msctrial.clinical.safety import susar
+
+    investigator = load_actor(session, get_user(session, "investigator"))
+    onset = get_subject(session, investigator, code).day0_date
+    ae = safety.report_ae(
+        session,
+        investigator,
+        code,
+        {
+            "term": "Acute kidney injury",
+            "onset_date": onset.isoformat(),
+            "grade": 3,
+            "seriousness": ["hospitalisation"],
+            "relationship_product": "possible",
+            "relationship_infusion": "possible",
+            "expectedness": "unexpected",
+            "outcome": "recovering",
+        },
+    )
+    safety.submit_report(session, investigator, ae.reports[0].id)
+    officer = load_actor(session, get_user(session, "safety"))
+    susar.assess_susar(
+        session, officer, ae.id, "causality assessment", password=demo_password("safety")
+    )
+    return ae.id
 
 
 def _dose(session, code: str) -> list[str]:  # noqa: ANN001
@@ -165,6 +205,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
             "anaphylaxis, need to know",
             password=demo_password("investigator"),
         )
+        susar_ae = str(_suspected_susar(session, wuh[1]))
         from msctrial.product.tables import Lot
 
         lots = list(session.scalars(select(Lot.code)))
@@ -175,7 +216,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     engine.dispose()
     assert set(wuh) <= set(codes["WUH"]) and set(bjs) <= set(codes["BJS"])
     page = f"/clinical/subjects/{wuh[0]}/unblindings/{unblinding.id}"
-    return World(settings, codes, lots, ctx.trial_code, units, ("investigator", page))
+    susar_pages = (
+        ("safety", f"/safety/susars/{susar_ae}"),
+        ("safety", f"/api/v1/clinical/susar-assessments/{susar_ae}"),
+    )
+    return World(
+        settings,
+        codes,
+        lots,
+        ctx.trial_code,
+        units,
+        ("investigator", page),
+        susar_ae,
+        susar_pages,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +260,12 @@ def _values(name: str, world: World) -> list[str]:
         return [world.trial]
     if name in ("site", "site_code"):
         return ["WUH", "BJS"]
+    if name == "ae_id":  # the first adverse event, and the SUSAR the safety officer unblinded
+        return sorted({"1", world.susar_ae})
+    if name == "key":  # a visit of the protocol
+        return ["day-0"]
+    if name == "form":
+        return ["vital_signs"]
     return ["1"]
 
 
@@ -267,7 +327,7 @@ def test_no_route_shows_a_blinded_user_an_allocation(world, clients):
     leaks = []
     for username in BLINDED:
         for path, _ in paths:
-            if (username, path) == world.unblinded_page:
+            if world.exempt(username, path):
                 continue
             r = clients[username].get(path)
             found = _leaks(r.text, path, world)
@@ -310,9 +370,23 @@ def test_swapping_every_arm_changes_no_blinded_users_page(world, clients):
                     conn.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
         engine.dispose()
     changed = sorted({key for key in before if before[key] != after[key]})
-    assert [k for k in changed if k[0] != "pharmacist" and k != world.unblinded_page] == []
+    assert [k for k in changed if k[0] != "pharmacist" and not world.exempt(*k)] == []
     assert world.unblinded_page in changed
+    assert set(world.susar_pages) <= set(changed)
     assert any(k[0] == "pharmacist" for k in changed)
+
+
+def test_only_the_safety_officer_sees_the_arm_of_the_case_it_unblinded(world, clients):
+    for username, path in world.susar_pages:
+        shown = clients[username].get(path)
+        assert shown.status_code == 200 and any(arm in shown.text for arm in ARMS), path
+        for other in ("investigator", "coordinator", "monitor", "statistician", "admin"):
+            r = clients[other].get(path)
+            assert r.status_code in (403, 404), (other, path)
+            assert not _leaks(r.text, path, world), (other, path)
+    # The investigator's own page of the event says only that the sponsor's assessment is done.
+    event = clients["investigator"].get(f"/adverse-events/{world.susar_ae}").text
+    assert 'data-assessment="complete"' in event and not _leaks(event, "/adverse-events", world)
 
 
 @pytest.mark.parametrize("username", sorted(SITE_USERS))
@@ -335,6 +409,30 @@ def test_a_site_user_never_reaches_another_sites_subject(world, clients, usernam
         elif r.status_code == 200 and any(code in r.text for code in foreign):
             problems.append((path, r.status_code, "foreign code shown"))
     assert problems == []
+
+
+# The forms a read-only role may post: logging out, and a monitor's data queries (raising one
+# is reviewing, not entering data).
+READ_ONLY_FORMS = {
+    "statistician": re.compile(r"^/logout$"),
+    "monitor": re.compile(r"^/(?:logout|audit/verify|queries|queries/\d+/(?:close|reopen))$"),
+}
+POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.I)
+
+
+@pytest.mark.parametrize("username", sorted(READ_ONLY_FORMS))
+def test_a_read_only_role_is_shown_no_entry_form_on_any_page(world, clients, username):
+    """Monitors and statisticians read; no page offers them a form they would be refused on."""
+    client = clients[username]
+    offered = []
+    for path, _ in walk(client.app, world):
+        if path == "/login":  # the login form, which every visitor gets
+            continue
+        r = client.get(path)
+        for action in POST_FORM.findall(r.text):
+            if not READ_ONLY_FORMS[username].match(action):
+                offered.append((path, action))
+    assert offered == [], "\n".join(f"{p} -> {a}" for p, a in offered)
 
 
 def _leaks(body: str, path: str, world: World) -> list:
@@ -366,6 +464,8 @@ def test_no_refusal_of_a_write_shows_a_blinded_user_an_allocation(world, clients
                     r = client.post(path, json={}, headers={"X-CSRF-Token": token})
                 else:
                     r = client.post(path, data={"csrf_token": token})
+                if world.exempt(username, path.removesuffix("/assess")):
+                    continue  # a refused assessment shows its case again, to its unblinder
                 found = _leaks(r.text, path, world)
                 if found:
                     leaks.append((username, path, r.status_code, found))

@@ -28,7 +28,7 @@ from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session, attributes
 
 from msctrial.core.actors import Actor
-from msctrial.core.db import utcnow
+from msctrial.core.db import Base, utcnow
 from msctrial.core.errors import Conflict, MsctrialError, PermissionDenied, ReasonRequired
 from msctrial.core.tables import AuditEntry, AuditHead
 
@@ -332,7 +332,8 @@ def read_trail(
     """Audit entries newest first, as the actor may see them.
 
     Trial-wide readers (monitor, admin, QC, DSMB) see every entry; site staff see their sites'
-    entries only. Sealed (allocation-revealing) values are shown to unblinded roles alone.
+    entries only. Sealed (allocation-revealing) values are shown to unblinded roles alone, and
+    the entries of an ``audit_blinded`` table not at all to blinded ones.
     """
     readers = (
         "monitor",
@@ -356,6 +357,8 @@ def read_trail(
     scope = actor.site_scope(*readers)
     if scope is not None:
         stmt = stmt.where(AuditEntry.site_id.in_(scope))
+    if actor.is_blinded:
+        stmt = stmt.where(AuditEntry.entity.not_in(blinded_entities()))
     out = []
     for e in session.scalars(stmt):
         row = {
@@ -373,6 +376,13 @@ def read_trail(
             row["sealed_changes"] = e.sealed_changes
         out.append(row)
     return out
+
+
+def blinded_entities() -> list[str]:
+    """Tables whose every entry would tell the allocation (a SUSAR's regulatory reports: filed
+    on cells, stopped on placebo), marked ``info={"audit_blinded": True}``: blinded readers of
+    the trail do not see their entries at all, not even that one was written."""
+    return sorted(t.name for t in Base.metadata.tables.values() if t.info.get("audit_blinded"))
 
 
 def history(session: Session, entity: str, entity_id: str | int) -> list[AuditEntry]:

@@ -24,6 +24,7 @@ ROLES = (
     "statistician",
     "dsmb",
     "admin",
+    "safety",  # sponsor pharmacovigilance: unblinded for the SUSAR cases it assesses only
 )
 
 

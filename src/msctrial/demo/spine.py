@@ -36,6 +36,7 @@ USERS: list[tuple[str, str, list[tuple[str, str | None]]]] = [
     ("statistician", "Zhou Qiang (statistician)", [("statistician", None)]),
     ("dsmb", "Prof Wu (DSMB chair)", [("dsmb", None)]),
     ("admin", "Trial administrator", [("admin", None)]),
+    ("safety", "Dr Huang Jie (sponsor pharmacovigilance)", [("safety", None)]),
 ]
 
 

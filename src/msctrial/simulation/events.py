@@ -20,7 +20,7 @@ from msctrial.clinical.dosing.bedside import verify_at_bedside
 from msctrial.clinical.dosing.dispensing import dispense_administration, plan_dispensing
 from msctrial.clinical.dosing.infusion import record_infusion
 from msctrial.clinical.safety import service as safety
-from msctrial.clinical.safety import views as safety_views
+from msctrial.clinical.safety import susar
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
 from msctrial.core.tables import Site
@@ -218,10 +218,21 @@ class EventWriter:
             reference=f"SAE-{r.code}-{ae.number}",
             now=sent,
         )
-        for report in safety_views.get_ae(r.s, r.inv, ae.id).reports:
-            filed = sent + dt.timedelta(days=self._u(1, 6))
-            if report.kind != "sponsor_initial" and filed < r.now and self.rng.random() < 0.9:
-                safety.submit_report(r.s, r.staff.monitor, report.id, submitted_at=filed, now=filed)
+        if not ae.susar:
+            return
+        # The sponsor's safety officer unblinds the case a day or two later; a SUSAR's reports
+        # to the regulators are filed within the week, a placebo case's clocks stop.
+        assessed = sent + dt.timedelta(days=self._u(0.5, 2))
+        if assessed >= r.now:
+            return
+        officer = r.staff.signer_for(r.staff.safety)
+        case = susar.assess_susar(
+            r.s, officer, ae.id, "suspected SUSAR: assess causality", password=None, now=assessed
+        )
+        for report in case.reports:
+            filed = assessed + dt.timedelta(days=self._u(1, 5))
+            if report.state in ("due", "overdue") and filed < r.now and self.rng.random() < 0.9:
+                susar.file_regulatory_report(r.s, officer, report.id, submitted_at=filed, now=filed)
 
     def _related(self, p_possible: float) -> str:
         draw = self.rng.random()

@@ -60,5 +60,10 @@ class Staff:
         return self._find("monitor", None)
 
     @property
+    def safety(self) -> Actor:
+        """The sponsor's pharmacovigilance: assesses suspected SUSARs, files their reports."""
+        return self._find("safety", None)
+
+    @property
     def admin(self) -> Actor:
         return self._find("admin", None)

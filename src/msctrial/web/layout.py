@@ -57,8 +57,9 @@ NAV: list[NavItem] = [
     NavItem(
         "Adverse events",
         "/adverse-events",
-        frozenset({"investigator", "coordinator", "monitor", "dsmb"}),
+        frozenset({"investigator", "coordinator", "monitor", "dsmb", "safety"}),
     ),
+    NavItem("SUSARs", "/safety/susars", frozenset({"safety", "dsmb", "monitor"})),
     NavItem("Registry", "/registry"),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]

@@ -18,9 +18,10 @@ treatment, so a reaction to either is an adverse reaction (ICH E2A).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -133,6 +134,25 @@ def fever_grade(max_temperature_c: float, hours_above_40: float = 0.0) -> int | 
     return 4 if hours_above_40 > FEVER_G4_HOURS else 3
 
 
+# The investigator's judgements of an event. None has a default: grade 1, *not related*,
+# *expected* would hide a reportable event (issue 9, hole 7), so each must be chosen.
+CHOSEN_BY_THE_INVESTIGATOR = {
+    "grade": "choose the CTCAE v5 grade (1-5)",
+    "relationship_product": "choose the relationship to the cell product (not related … definite)",
+    "relationship_infusion": "choose the relationship to the infusion (not related … definite)",
+    "expectedness": "choose expected or unexpected, against the investigator's brochure",
+}
+
+
+def unchosen_judgements(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, what to do) for each judgement left out or blank; it is never defaulted."""
+    return [
+        (name, todo)
+        for name, todo in CHOSEN_BY_THE_INVESTIGATOR.items()
+        if data.get(name) is None or str(data.get(name)).strip() == ""
+    ]
+
+
 class AdverseEventInput(BaseModel):
     """An adverse event as the site reports (or corrects) it."""
 
@@ -238,14 +258,67 @@ REPORT_LABELS = {
 }
 
 
-# Who files each report: the site's investigator to the sponsor; the sponsor (whose staff
-# in msctrial are the monitors) to the regulators.
+# Who files each report: the site's investigator to the sponsor; the sponsor's
+# pharmacovigilance (the ``safety`` role, unblinded for the case it assessed) to the regulators.
 REPORT_FILERS = {
     ReportKind.sponsor_initial: ("investigator", "coordinator"),
-    ReportKind.susar_initial: ("monitor",),
-    ReportKind.susar_complete: ("monitor",),
-    ReportKind.susar: ("monitor",),
+    ReportKind.susar_initial: ("safety",),
+    ReportKind.susar_complete: ("safety",),
+    ReportKind.susar: ("safety",),
 }
+
+
+# --- the sponsor's assessment of a suspected SUSAR ----------------------------------------
+# A serious, related, unexpected event is a *suspected* SUSAR: the sponsor's safety officer
+# breaks the blind of that one case. On the investigational product it is a SUSAR and is
+# reported; on placebo it is not (no adverse reaction to the investigational product), and its
+# regulatory clock stops with that reason. The investigator and blinded staff keep the blind:
+# they learn only that the assessment is complete.
+
+
+class AssessmentState(StrEnum):
+    pending = "pending"
+    complete = "complete"
+
+
+ASSESSMENT_LABELS = {
+    AssessmentState.pending: "sponsor assessment pending",
+    AssessmentState.complete: "sponsor assessment complete",
+}
+
+
+class SusarConclusion(StrEnum):
+    susar = "susar"
+    not_susar_placebo = "not_susar_placebo"
+    not_susar_untreated = "not_susar_untreated"
+
+    @property
+    def reportable(self) -> bool:
+        return self is SusarConclusion.susar
+
+
+CONCLUSION_LABELS = {
+    SusarConclusion.susar: "SUSAR: the subject received the investigational product; report it",
+    SusarConclusion.not_susar_placebo: "not a SUSAR: the subject received placebo",
+    SusarConclusion.not_susar_untreated: "not a SUSAR: the subject was not randomised",
+}
+
+
+def susar_conclusion(product: str | None) -> SusarConclusion:
+    """What the unblinded case is: ``product`` is the arm's product kind (cells, placebo), or
+    None for a subject never randomised."""
+    if product is None:
+        return SusarConclusion.not_susar_untreated
+    return SusarConclusion.not_susar_placebo if product == "placebo" else SusarConclusion.susar
+
+
+# Who is told what when the sponsor unblinds a case: shown before the safety officer signs.
+ASSESSMENT_TOLD = (
+    "you see this subject's arm and the conclusion, on the next page",
+    "the investigator, the site and the sponsor's blinded staff see only "
+    "'sponsor assessment complete', never the arm or the conclusion",
+    "the DSMB sees the conclusion in its unblinded summary",
+)
 
 
 # CLINICAL_FACTS §6.2.
@@ -281,11 +354,17 @@ class ClockState(StrEnum):
     overdue = "overdue"
     submitted = "submitted"
     submitted_late = "submitted_late"
+    stopped = "stopped"  # the sponsor found the case is not a SUSAR
 
 
 def clock_state(
-    due_at: dt.datetime, submitted_at: dt.datetime | None, now: dt.datetime
+    due_at: dt.datetime,
+    submitted_at: dt.datetime | None,
+    now: dt.datetime,
+    stopped_at: dt.datetime | None = None,
 ) -> ClockState:
+    if stopped_at is not None and submitted_at is None:
+        return ClockState.stopped
     if submitted_at is not None:
         return ClockState.submitted if submitted_at <= due_at else ClockState.submitted_late
     return ClockState.overdue if now > due_at else ClockState.due

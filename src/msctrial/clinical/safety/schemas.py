@@ -1,5 +1,7 @@
 """Public shapes of adverse events, SAE reports and post-infusion checks (no arm: an event is
-the same for every arm, so blinded and unblinded readers get the same shapes).
+the same for every arm, so blinded and unblinded readers get the same shapes), and of the
+sponsor's assessment of a suspected SUSAR: ``AssessmentPublic`` for everyone (pending or
+complete, never the conclusion), ``SusarCasePublic`` for the sponsor's safety officer.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class AdverseEventPublic(BaseModel):
     voided: bool
     void_reason: str | None = None
     reports: list[SaeReportPublic] = Field(default_factory=list)
+    # A suspected SUSAR's sponsor assessment: "pending" or "complete" (never its conclusion).
+    sponsor_assessment: str | None = None
 
 
 class InfusionCheckPublic(BaseModel):
@@ -62,3 +66,52 @@ class InfusionCheckPublic(BaseModel):
     checked_at: dt.datetime | None = None
     reactions: list[str] = Field(default_factory=list)
     overdue: bool = False
+
+
+class AssessmentPublic(BaseModel):
+    """A suspected SUSAR's sponsor assessment, as every reader of the event sees it."""
+
+    id: int
+    ae_id: int
+    subject: str
+    site: str
+    term: str
+    sponsor_aware_at: dt.datetime
+    state: str
+    label: str
+    completed_at: dt.datetime | None = None
+    completed_by: str | None = None
+
+
+class AssessmentUnblinded(AssessmentPublic):
+    """The same, with the conclusion, for unblinded readers (DSMB) and the safety officer."""
+
+    conclusion: str | None = None
+    conclusion_label: str | None = None
+
+
+class RegulatoryReportPublic(BaseModel):
+    id: int
+    ae_id: int
+    kind: str
+    label: str
+    clock_start_at: dt.datetime
+    due_at: dt.datetime
+    submitted_at: dt.datetime | None
+    submitted_by: str | None
+    reference: str | None
+    stopped_at: dt.datetime | None
+    stop_reason: str | None
+    state: str
+
+
+class SusarCasePublic(BaseModel):
+    """One suspected SUSAR as the sponsor's safety officer works it: the event, the clocks
+    from the sponsor's awareness, and once the case is unblinded its arm and conclusion."""
+
+    assessment: AssessmentUnblinded
+    event: AdverseEventPublic
+    reports: list[RegulatoryReportPublic]
+    arm: str | None = None
+    product: str | None = None
+    told: list[str] = Field(default_factory=list)

@@ -5,10 +5,10 @@
   sponsor (24 h after the investigator's awareness); a fatal one ends the subject's follow-up.
 - ``update_ae(..., reason)``: a correction; becoming serious starts the sponsor clock, ceasing
   to be serious voids the reports not yet sent.
-- ``submit_report(session, actor, report_id)``: the investigator files the sponsor report; the
-  sponsor's staff (monitors) file SUSAR reports. The sponsor's knowledge of a SUSAR (the filed
-  sponsor report, or a later change that makes the event a SUSAR) is day 0 of the 7- or 15-day
-  clock (CLINICAL_FACTS §6.2).
+- ``submit_report(session, actor, report_id)``: the investigator files the sponsor report. The
+  sponsor's knowledge of a suspected SUSAR (the filed sponsor report, or a later change that
+  makes the event one) opens the sponsor's assessment and is day 0 of the 7- or 15-day clocks
+  to the regulators (CLINICAL_FACTS §6.2, ICH E2A); ``susar`` holds that assessment.
 - ``record_reaction_check(session, actor, infusion_id, answers)``: after every infusion the four
   expected reactions are asked about; each "yes" becomes an adverse event linked to the infusion.
 - ``list_sae_reports``: due and overdue reports, for the investigator (their site) and monitors.
@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.dosing.tables import Infusion
-from msctrial.clinical.safety import rules
+from msctrial.clinical.safety import rules, susar
 from msctrial.clinical.safety.rules import AdverseEventInput, ReportKind
 from msctrial.clinical.safety.schemas import AdverseEventPublic, SaeReportPublic
 from msctrial.clinical.safety.tables import AdverseEvent, InfusionReactionCheck, SaeReport
@@ -55,6 +55,13 @@ from msctrial.core.validation import explain
 def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
     if isinstance(data, AdverseEventInput):
         return data
+    unchosen = rules.unchosen_judgements(data)
+    if unchosen:
+        raise InvalidInput(
+            "; ".join(f"{name}: {todo}" for name, todo in unchosen),
+            field=unchosen[0][0],
+            problems=[{"field": name, "message": todo} for name, todo in unchosen],
+        )
     try:
         return AdverseEventInput.model_validate(data)
     except ValidationError as exc:
@@ -201,6 +208,7 @@ def void_ae(session: Session, actor: Actor, ae_id: int, reason: str | None) -> A
         for report in _reports(session, event.id):
             if report.submitted_at is None:
                 report.voided_at, report.void_reason = utcnow(), reason
+    susar.withdraw(session, event, reason, utcnow())
     session.commit()
     return ae_public(session, event)
 
@@ -242,7 +250,8 @@ def submit_report(
         report.submitted_by = actor.audit_name
         report.reference = (reference or "").strip()[:100] or None
     if kind is ReportKind.sponsor_initial and event.susar:
-        _open_susar_reports(session, event, report.submitted_at)
+        # The sponsor now knows of a suspected SUSAR: day 0 of its assessment and clocks.
+        susar.follow_suspicion(session, event, report.submitted_at)
     session.commit()
     return report_public(session, report, event, now)
 
@@ -258,17 +267,7 @@ def record_reaction_check(
     """Ask about fever, chills, allergic reaction and local inflammation after an infusion."""
     now = now or utcnow()
     check = parse_reaction_check(answers)
-    infusion = session.get(Infusion, infusion_id)
-    scope = _scope(actor)
-    if (
-        infusion is None
-        or infusion.voided_at is not None
-        or (scope is not None and infusion.site_id not in scope)
-    ):
-        raise NotFound(f"infusion: no infusion {infusion_id}", field="infusion")
-    subject = session.get(Subject, infusion.subject_id)
-    assert subject is not None
-    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record the post-infusion check")
+    infusion, subject = infusion_to_check(session, actor, infusion_id)
     checked_at = (check.checked_at or now).astimezone(dt.UTC)
     if checked_at < infusion.started_at or checked_at > now + dt.timedelta(minutes=5):
         raise InvalidInput(
@@ -310,6 +309,22 @@ def record_reaction_check(
     return [ae_public(session, e) for e in events]
 
 
+def infusion_to_check(session: Session, actor: Actor, infusion_id: int) -> tuple[Infusion, Subject]:
+    """The infusion whose expected reactions the actor (site staff of its site) may record."""
+    infusion = session.get(Infusion, infusion_id)
+    scope = _scope(actor)
+    if (
+        infusion is None
+        or infusion.voided_at is not None
+        or (scope is not None and infusion.site_id not in scope)
+    ):
+        raise NotFound(f"infusion: no infusion {infusion_id}", field="infusion")
+    subject = session.get(Subject, infusion.subject_id)
+    assert subject is not None
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="record the post-infusion check")
+    return infusion, subject
+
+
 def _open_report(
     session: Session, event: AdverseEvent, kind: ReportKind, start: dt.datetime, due: dt.datetime
 ) -> None:
@@ -333,15 +348,6 @@ def _reports(session: Session, ae_id: int) -> list[SaeReport]:
     )
 
 
-def _open_susar_reports(session: Session, event: AdverseEvent, day0: dt.datetime) -> None:
-    due = rules.susar_deadlines(day0, rules.fatal_or_life_threatening(event.seriousness))
-    have = {r.kind for r in _reports(session, event.id)}
-    for kind, at in due.items():
-        if kind.value not in have:
-            _open_report(session, event, kind, day0, at)
-    session.flush()
-
-
 def _follow_clocks(
     session: Session,
     event: AdverseEvent,
@@ -350,28 +356,23 @@ def _follow_clocks(
     reason: str,
     now: dt.datetime,
 ) -> None:
-    """Start, keep or stop report clocks after a change of seriousness or SUSAR status."""
+    """Start, keep or stop report clocks after a change of seriousness or SUSAR status.
+
+    A change that makes a known SAE a suspected SUSAR is the sponsor's first knowledge of it
+    (day 0); an assessment already open keeps its day 0.
+    """
     reports = _reports(session, event.id)
     sponsor = next((r for r in reports if r.kind == ReportKind.sponsor_initial), None)
     if event.serious and sponsor is None:
         _open_report(session, event, ReportKind.sponsor_initial, now, rules.sponsor_deadline(now))
-    wanted: set[str] = set()
-    if event.susar and sponsor is not None and sponsor.submitted_at is not None:
-        day0 = sponsor.submitted_at if was_susar else now
-        starts = [r.clock_start_at for r in reports if r.kind != ReportKind.sponsor_initial]
-        day0 = min(starts) if starts else day0
-        wanted = {
-            k.value
-            for k in rules.susar_deadlines(day0, rules.fatal_or_life_threatening(event.seriousness))
-        }
-        _open_susar_reports(session, event, day0)
     with audit.because(session, reason, action="void"):
+        if event.susar and sponsor is not None and sponsor.submitted_at is not None:
+            susar.follow_suspicion(session, event, sponsor.submitted_at if was_susar else now)
         for r in reports:
-            stale = (not event.serious) or (
-                r.kind != ReportKind.sponsor_initial and r.kind not in wanted
-            )
-            if stale and r.submitted_at is None:
+            if not event.serious and r.submitted_at is None:
                 r.voided_at, r.void_reason = now, reason
+    if not event.susar:
+        susar.withdraw(session, event, reason, now)
 
 
 def _scope(actor: Actor) -> frozenset[int] | None:

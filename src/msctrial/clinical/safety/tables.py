@@ -1,4 +1,5 @@
-"""Safety tables: adverse events, the expedited reports they owe, post-infusion reaction checks.
+"""Safety tables: adverse events, the expedited reports they owe, post-infusion reaction checks,
+the sponsor's assessment of a suspected SUSAR and its reports to the regulators.
 
 Every table is ``Audited`` and carries ``site_id``. Adverse events and reports are voided,
 never deleted.
@@ -83,3 +84,53 @@ class InfusionReactionCheck(Audited, Base):
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     checked_by: Mapped[str] = mapped_column(String(100))
+
+
+class SusarAssessment(Audited, Voidable, Base):
+    """The sponsor's assessment of a suspected SUSAR: opened at the sponsor's first knowledge
+    (day 0 of the regulatory clocks, ICH E2A), completed when its safety officer unblinds the
+    case. What the unblinding found is sealed: blinded readers of the trail see that the
+    assessment was completed, by whom and when, never its conclusion."""
+
+    __tablename__ = "susar_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ae_id: Mapped[int] = mapped_column(ForeignKey("adverse_event.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    sponsor_aware_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    conclusion: Mapped[str | None] = mapped_column(
+        String(24), default=None, info={"blinded": True}
+    )  # rules.SusarConclusion
+    reason: Mapped[str | None] = mapped_column(Text, default=None, info={"blinded": True})
+
+
+class RegulatoryReport(Audited, Voidable, Base):
+    """A SUSAR's expedited report to the regulators, filed by the sponsor's pharmacovigilance.
+
+    Whether it is filed or stopped (the case was on placebo) tells the arm, so the whole table
+    is kept from blinded readers, in the pages and in the audit trail (``audit_blinded``).
+    """
+
+    __tablename__ = "regulatory_report"
+    __table_args__ = {"info": {"audit_blinded": True}}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("susar_assessment.id"), index=True)
+    ae_id: Mapped[int] = mapped_column(ForeignKey("adverse_event.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # rules.ReportKind, a SUSAR kind
+    clock_start_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    submitted_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Written on every report when the case is assessed, whatever the conclusion, so the trail
+    # holds as many entries for a case on cells as for one on placebo.
+    assessed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    stop_reason: Mapped[str | None] = mapped_column(Text, default=None)

@@ -19,7 +19,7 @@ from msctrial.clinical.randomisation.tables import Allocation
 from msctrial.clinical.safety import rules
 from msctrial.clinical.safety.rules import AdverseEventInput, Relationship, Seriousness
 from msctrial.clinical.safety.schemas import AdverseEventPublic, SaeReportPublic
-from msctrial.clinical.safety.tables import AdverseEvent, SaeReport
+from msctrial.clinical.safety.tables import AdverseEvent, SaeReport, SusarAssessment
 from msctrial.clinical.subjects.access import site_code_of, visible_sites
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.actors import Actor
@@ -161,6 +161,15 @@ def ae_public(
         .where(SaeReport.ae_id == e.id, SaeReport.voided_at.is_(None))
         .order_by(SaeReport.due_at)
     )
+    completed = session.execute(
+        select(SusarAssessment.completed_at)
+        .where(SusarAssessment.ae_id == e.id, SusarAssessment.voided_at.is_(None))
+        .order_by(SusarAssessment.id.desc())
+    ).first()
+    assessment = None
+    if completed is not None:
+        state = rules.AssessmentState.complete if completed[0] else rules.AssessmentState.pending
+        assessment = state.value
     return AdverseEventPublic(
         id=e.id,
         subject=subject.subject_code,
@@ -190,6 +199,7 @@ def ae_public(
         voided=e.voided_at is not None,
         void_reason=e.void_reason,
         reports=[report_public(session, r, e, now) for r in reports],
+        sponsor_assessment=assessment,
     )
 
 
@@ -265,12 +275,30 @@ def list_sae_reports(
 
 
 def ae_summary(session: Session, actor: Actor) -> dict[str, Any]:
-    """Counts of events; per arm only for an unblinded reader (blinding is a security rule)."""
+    """Counts of events; per arm only for an unblinded reader (blinding is a security rule).
+
+    Everyone gets the suspected SUSARs (serious, related, unexpected: the investigator's
+    judgement) and how many the sponsor has assessed. Only per arm, for the DSMB, are they split
+    into SUSARs (on the investigational product) and cases the sponsor found were not SUSARs
+    (placebo): a placebo case is never counted as a SUSAR.
+    """
     scope = visible_sites(actor)
-    columns: list[Any] = [AdverseEvent.serious, AdverseEvent.grade, AdverseEvent.susar]
+    columns: list[Any] = [
+        AdverseEvent.serious,
+        AdverseEvent.grade,
+        AdverseEvent.susar,
+        SusarAssessment.completed_at,
+    ]
     if not actor.is_blinded:  # a blinded reader's query never touches the allocation
-        columns.append(Allocation.arm)
-    stmt = select(*columns).where(AdverseEvent.voided_at.is_(None))
+        columns += [Allocation.arm, SusarAssessment.conclusion]
+    stmt = (
+        select(*columns)
+        .outerjoin(
+            SusarAssessment,
+            (SusarAssessment.ae_id == AdverseEvent.id) & SusarAssessment.voided_at.is_(None),
+        )
+        .where(AdverseEvent.voided_at.is_(None))
+    )
     if not actor.is_blinded:
         stmt = stmt.outerjoin(Allocation, Allocation.subject_id == AdverseEvent.subject_id)
     if scope is not None:
@@ -281,14 +309,27 @@ def ae_summary(session: Session, actor: Actor) -> dict[str, Any]:
         return {
             "events": len(selected),
             "serious": sum(1 for r in selected if r.serious),
-            "susar": sum(1 for r in selected if r.susar),
+            "suspected_susar": sum(1 for r in selected if r.susar),
+            "sponsor_assessed": sum(1 for r in selected if r.susar and r.completed_at),
             "by_grade": {str(g): sum(1 for r in selected if r.grade == g) for g in range(1, 6)},
         }
+
+    def concluded(selected: list[Any]) -> dict[str, Any]:
+        def n(reportable: bool) -> int:
+            return sum(
+                1
+                for r in selected
+                if r.susar
+                and r.conclusion
+                and rules.SusarConclusion(r.conclusion).reportable is reportable
+            )
+
+        return {**count(selected), "susar": n(True), "not_susar": n(False)}
 
     summary: dict[str, Any] = {"total": count(rows)}
     if not actor.is_blinded:
         arms = sorted({r.arm or "not randomised" for r in rows})
         summary["by_arm"] = {
-            a: count([r for r in rows if (r.arm or "not randomised") == a]) for a in arms
+            a: concluded([r for r in rows if (r.arm or "not randomised") == a]) for a in arms
         }
     return summary

@@ -30,7 +30,16 @@ from msctrial.protocol.service import StoredProtocol, get_protocol, only_trial
 from msctrial.protocol.tables import ProtocolVersion, Trial
 
 # Who reads subjects: site staff at their sites, the trial-wide roles everywhere.
-READERS = ("investigator", "coordinator", "pharmacist", "monitor", "statistician", "dsmb", "admin")
+READERS = (
+    "investigator",
+    "coordinator",
+    "pharmacist",
+    "monitor",
+    "statistician",
+    "dsmb",
+    "admin",
+    "safety",
+)
 
 
 # Who screens and consents patients (DESIGN.md "Who uses it").

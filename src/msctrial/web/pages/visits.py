@@ -17,7 +17,13 @@ from starlette.datastructures import FormData
 from msctrial.clinical.casebook import service as casebook
 from msctrial.clinical.data_queries import service as queries
 from msctrial.clinical.subjects import exit as study_exit
-from msctrial.clinical.subjects.access import MONITOR_ROLES, get_subject, local_today, protocol_of
+from msctrial.clinical.subjects.access import (
+    MONITOR_ROLES,
+    SITE_STAFF,
+    get_subject,
+    local_today,
+    protocol_of,
+)
 from msctrial.clinical.visits import service as visits
 from msctrial.clinical.visits.entries import get_entry
 from msctrial.clinical.visits.forms import ItemKind, get_form
@@ -126,6 +132,8 @@ def _entry_page(
     request: Request, db: Db, actor: PageActor, code: str, key: str, form: str, **extra: Any
 ) -> Response:
     subject = get_subject(db, actor, code)
+    # A read-only role (monitor, statistician) is not offered a form it cannot save.
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="enter forms")
     visit = visit_by_key(protocol_of(db, subject).visits, key)
     if visit is None:
         raise NotFound(f"visit: no visit {key!r} in the protocol", field="visit")

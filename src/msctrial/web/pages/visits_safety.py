@@ -136,6 +136,8 @@ def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
 @router.get("/casebook/{code}/adverse-events/new")
 def new_ae(request: Request, code: str, db: Db, actor: PageActor) -> Response:
     subject = get_subject(db, actor, code)
+    # A read-only role (monitor, statistician) is not offered a form it cannot save.
+    actor.require(*SITE_STAFF, site_id=subject.site_id, to="report adverse events")
     return render(
         request, "visits/ae_form.html", ae_context(subject.subject_code, None), actor=actor
     )
@@ -163,6 +165,14 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
     ctx.update(
         can_enter=can_enter(actor, subject.site_id) and not ae.voided,
         is_monitor=actor.has_role(*MONITOR_ROLES),
+        is_safety=actor.has_role("safety"),
+        can_file={
+            r.id
+            for r in ae.reports
+            if actor.has_role(
+                *rules.REPORT_FILERS[rules.ReportKind(r.kind)], site_id=subject.site_id
+            )
+        },
     )
     return render(request, "visits/ae.html", ctx, actor=actor)
 
@@ -207,6 +217,7 @@ def _zone(db: Db, actor: Actor, code: str) -> str:
 
 @router.get("/infusions/{infusion_id}/reactions")
 def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+    safety.infusion_to_check(db, actor, infusion_id)
     return render(
         request,
         "visits/reaction_check.html",
