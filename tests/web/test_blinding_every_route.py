@@ -30,7 +30,7 @@ from msctrial.clinical.dosing.dispensing import dispense_administration, plan_di
 from msctrial.clinical.randomisation.service import randomise_subject, set_up_randomisation
 from msctrial.clinical.randomisation.tables import Allocation, RandomisationList, RandomisationSlot
 from msctrial.clinical.randomisation.unblinding import emergency_unblind
-from msctrial.clinical.subjects.access import list_subjects
+from msctrial.clinical.subjects.access import get_subject, list_subjects
 from msctrial.core.db import make_engine, utcnow
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings

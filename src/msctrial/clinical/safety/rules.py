@@ -23,7 +23,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from msctrial.core.errors import InvalidInput
+from msctrial.core.validation import explain
 
 # CTCAE v5.0 general grades (CLINICAL_FACTS §6.1).
 GRADE_MEANING = {
@@ -368,3 +378,20 @@ def clock_state(
     if submitted_at is not None:
         return ClockState.submitted if submitted_at <= due_at else ClockState.submitted_late
     return ClockState.overdue if now > due_at else ClockState.due
+
+
+def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
+    """An adverse event from a form or JSON; every judgement left unchosen is named."""
+    if isinstance(data, AdverseEventInput):
+        return data
+    unchosen = unchosen_judgements(data)
+    if unchosen:
+        raise InvalidInput(
+            "; ".join(f"{name}: {todo}" for name, todo in unchosen),
+            field=unchosen[0][0],
+            problems=[{"field": name, "message": todo} for name, todo in unchosen],
+        )
+    try:
+        return AdverseEventInput.model_validate(data)
+    except ValidationError as exc:
+        raise explain(exc) from None

@@ -20,13 +20,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.dosing.tables import Infusion
 from msctrial.clinical.safety import rules, susar
-from msctrial.clinical.safety.rules import AdverseEventInput, ReportKind
+from msctrial.clinical.safety.rules import AdverseEventInput, ReportKind, parse_ae
 from msctrial.clinical.safety.schemas import AdverseEventPublic, SaeReportPublic
 from msctrial.clinical.safety.tables import AdverseEvent, InfusionReactionCheck, SaeReport
 from msctrial.clinical.safety.views import (
@@ -49,23 +48,6 @@ from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, InvalidInput, NotFound
-from msctrial.core.validation import explain
-
-
-def parse_ae(data: AdverseEventInput | Mapping[str, Any]) -> AdverseEventInput:
-    if isinstance(data, AdverseEventInput):
-        return data
-    unchosen = rules.unchosen_judgements(data)
-    if unchosen:
-        raise InvalidInput(
-            "; ".join(f"{name}: {todo}" for name, todo in unchosen),
-            field=unchosen[0][0],
-            problems=[{"field": name, "message": todo} for name, todo in unchosen],
-        )
-    try:
-        return AdverseEventInput.model_validate(data)
-    except ValidationError as exc:
-        raise explain(exc) from None
 
 
 def _check_dates(
