@@ -26,9 +26,10 @@ from msctrial.clinical.dosing.schedule import (
     refuse_unless_overridden,
     unresolved_problems,
 )
-from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.dosing.tables import Dispensation, Infusion
 from msctrial.clinical.subjects.access import check_time, site_of
 from msctrial.clinical.subjects.consent import require_consent
+from msctrial.clinical.subjects.tables import Subject
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
@@ -98,6 +99,63 @@ def _check_reactions(reactions: Sequence[str] | None, notes: str | None) -> list
     return out
 
 
+def _infusion_times(
+    started_at: dt.datetime, stopped_at: dt.datetime, volume_ml: float, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """Start and stop as entered, in order and plausible; the volume within bounds."""
+    start = check_time(started_at, "started_at", now)
+    stop = check_time(stopped_at, "stopped_at", now)
+    if stop < start:
+        raise InvalidInput(
+            "stopped_at: the infusion cannot stop before it starts", field="stopped_at"
+        )
+    if stop - start > MAX_INFUSION:
+        raise OutOfRange(
+            "stopped_at: an infusion longer than 12 h is not plausible", field="stopped_at"
+        )
+    if not isinstance(volume_ml, int | float) or not 0 < volume_ml <= MAX_VOLUME_ML:
+        raise OutOfRange(
+            f"volume_ml: give the volume infused, 0-{MAX_VOLUME_ML:g} mL", field="volume_ml"
+        )
+    return start, stop
+
+
+def _dispensed_and_not_given(
+    session: Session, subject: Subject, administration: Any
+) -> Dispensation:
+    number = administration.number
+    if any(i.administration_id == administration.id for i in given_infusions(session, subject)):
+        raise RuleViolation(
+            f"administration {number} of {subject.subject_code} was already given",
+            field="administration",
+        )
+    dispensation = active_dispensation(session, administration)
+    if dispensation is None:
+        raise RuleViolation(
+            f"administration {number} of {subject.subject_code} has not been "
+            "dispensed; the pharmacy dispenses it first",
+            field="administration",
+        )
+    return dispensation
+
+
+def _within_thaw_window(dispensation: Dispensation, start: dt.datetime, stop: dt.datetime) -> None:
+    if start < dispensation.thawed_at:
+        raise InvalidInput(
+            "started_at: the infusion cannot start before the units were thawed "
+            f"({dispensation.thawed_at:%Y-%m-%d %H:%M} UTC)",
+            field="started_at",
+        )
+    # CLINICAL_FACTS §5.4: the window runs from thaw to the end of the infusion. The number of
+    # hours is not shown: a placebo with another window would tell blinded staff the arm.
+    if (stop - dispensation.thawed_at).total_seconds() / 3600 > dispensation.max_hold_h:
+        raise RuleViolation(
+            "stopped_at: the infusion would end past the product's post-thaw window; do not "
+            "infuse these units, ask the pharmacy for new ones",
+            field="stopped_at",
+        )
+
+
 def record_infusion(
     session: Session,
     actor: Actor,
@@ -120,56 +178,17 @@ def record_infusion(
 
     subject = _randomised(session, actor, subject_code)
     actor.require(*BEDSIDE, site_id=subject.site_id, to="record infusions at this site")
-    now = utcnow()
-    start = check_time(started_at, "started_at", now)
-    stop = check_time(stopped_at, "stopped_at", now)
-    if stop < start:
-        raise InvalidInput(
-            "stopped_at: the infusion cannot stop before it starts", field="stopped_at"
-        )
-    if stop - start > MAX_INFUSION:
-        raise OutOfRange(
-            "stopped_at: an infusion longer than 12 h is not plausible", field="stopped_at"
-        )
-    if not isinstance(volume_ml, int | float) or not 0 < volume_ml <= MAX_VOLUME_ML:
-        raise OutOfRange(
-            f"volume_ml: give the volume infused, 0-{MAX_VOLUME_ML:g} mL", field="volume_ml"
-        )
+    start, stop = _infusion_times(started_at, stopped_at, volume_ml, utcnow())
     before = parse_vitals(vitals_before, "vitals_before")
     after = parse_vitals(vitals_after, "vitals_after")
     kinds = _check_reactions(reactions, reaction_notes)
     require_consent(session, subject, start)
     administration = get_administration(session, subject, administration_no)
-    if any(i.administration_id == administration.id for i in given_infusions(session, subject)):
-        raise RuleViolation(
-            f"administration {administration_no} of {subject.subject_code} was already given",
-            field="administration",
-        )
-    dispensation = active_dispensation(session, administration)
-    if dispensation is None:
-        raise RuleViolation(
-            f"administration {administration_no} of {subject.subject_code} has not been "
-            "dispensed; the pharmacy dispenses it first",
-            field="administration",
-        )
+    dispensation = _dispensed_and_not_given(session, subject, administration)
     check = check_to_infuse(
         session, subject, administration.id, dispensation, bedside_check_id, start
     )
-    scanned = list(check.scanned_unit_codes)
-    if start < dispensation.thawed_at:
-        raise InvalidInput(
-            "started_at: the infusion cannot start before the units were thawed "
-            f"({dispensation.thawed_at:%Y-%m-%d %H:%M} UTC)",
-            field="started_at",
-        )
-    # CLINICAL_FACTS §5.4: the window runs from thaw to the end of the infusion. The number of
-    # hours is not shown: a placebo with another window would tell blinded staff the arm.
-    if (stop - dispensation.thawed_at).total_seconds() / 3600 > dispensation.max_hold_h:
-        raise RuleViolation(
-            "stopped_at: the infusion would end past the product's post-thaw window; do not "
-            "infuse these units, ask the pharmacy for new ones",
-            field="stopped_at",
-        )
+    _within_thaw_window(dispensation, start, stop)
     audit.attach(session, actor)
     if subject.day0_date is None:
         # Day 0 is the first administration in this protocol (design.day0_event).
@@ -178,7 +197,7 @@ def record_infusion(
     refuse_unless_overridden(
         unresolved_problems(session, subject, administration, start, guidance_limits(settings))
     )
-    for code in scanned:
+    for code in check.scanned_unit_codes:
         product.record_unit_use(
             session,
             actor,
@@ -195,7 +214,7 @@ def record_infusion(
         administration_id=administration.id,
         dispensation_id=dispensation.id,
         bedside_check_id=check.id,
-        scanned_unit_codes=scanned,
+        scanned_unit_codes=list(check.scanned_unit_codes),
         started_at=start,
         stopped_at=stop,
         volume_ml=float(volume_ml),
