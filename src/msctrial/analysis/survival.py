@@ -67,14 +67,16 @@ def compare_survival(
     data = pd.DataFrame({"time": times, "event": events, "other": is_other})
     cox = CoxPHFitter().fit(data, duration_col="time", event_col="event")
     log_ci = cox.confidence_intervals_.loc["other"]
+    with np.errstate(over="ignore"):  # an arm without events: an infinite limit, shown as null
+        low, high = np.exp(log_ci.iloc[0]), np.exp(log_ci.iloc[1])
     return SurvivalComparison(
         n=len(frame),
         events=int(events.sum()),
         logrank_chi2=float(test.test_statistic),
         logrank_p=float(test.p_value),
         hazard_ratio=float(cox.hazard_ratios_["other"]),
-        hr_ci_low=float(np.exp(log_ci.iloc[0])),
-        hr_ci_high=float(np.exp(log_ci.iloc[1])),
+        hr_ci_low=float(low),
+        hr_ci_high=float(high),
         median_by_arm={
             reference_arm: _median(times[ref], events[ref]),
             other_arm: _median(times[oth], events[oth]),

@@ -8,6 +8,9 @@ number, a negative time, an event other than 0/1 or an unknown arm exits 2 namin
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +22,17 @@ from msctrial.analysis.dataset import read_csv
 from msctrial.analysis.repeated import repeated_measures
 from msctrial.analysis.result import Result
 from msctrial.analysis.survival import compare_survival
-from msctrial.cli.common import JsonOption, print_json
+from msctrial.analysis.trial import analyse_trial, trial_endpoints
+from msctrial.cli.common import (
+    DbOption,
+    JsonOption,
+    operator,
+    print_json,
+    session_for,
+    settings_for,
+)
+from msctrial.core.actors import Actor, Grant
+from msctrial.core.users import authenticate
 
 app = typer.Typer(help="Statistical analyses of a trial's data set.", no_args_is_help=True)
 
@@ -158,3 +171,103 @@ def repeated(
                 f"  visit {row['visit']}: {_text(row['difference'])} "
                 f"({_text(row['ci_low'])} to {_text(row['ci_high'])})"
             )
+
+
+# --- the trial in the database -------------------------------------------------------------
+
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user", help="analyse as this user (a dsmb user sees arms); asks for the password"
+    ),
+]
+StdinOption = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+SiteOption = Annotated[str | None, typer.Option("--site", help="only this site's subjects")]
+
+
+@contextmanager
+def _reader(db: str | None, user: str | None, password_stdin: bool) -> Iterator[tuple[Any, Actor]]:
+    """A session and the reader: the named user, or a blinded statistician at the terminal."""
+    settings = settings_for(db)
+    with session_for(settings, migrate=False) as session:
+        if user is None:
+            yield session, Actor(username=f"cli:{operator()}", grants=(Grant("statistician"),))
+            return
+        password = (
+            sys.stdin.readline().rstrip("\n")
+            if password_stdin
+            else typer.prompt("Password", hide_input=True)
+        )
+        yield session, authenticate(session, settings, user, password, ip="cli")
+
+
+@app.command("trial")
+def trial(
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+    reference: ReferenceOption = None,
+    site: SiteOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The trial's endpoints from its stored visits: pooled when blinded, by arm for the DSMB.
+
+    28-day mortality (CMH over severity), time to clinical improvement (Cao 2020; log-rank,
+    Cox), P/F change from day 0 (ANCOVA on baseline and severity), ventilator-free days.
+    """
+    with _reader(db, user, password_stdin) as (session, actor):
+        result = analyse_trial(session, actor, reference=reference, site_code=site)
+    data = result.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    pooled = data["pooled"]
+    typer.echo(
+        f"{data['n']} randomised subjects" + (" (blinded: pooled)" if data["blinded"] else "")
+    )
+    typer.echo(
+        f"  died by day 28: {pooled['deaths_by_day_28']} of {pooled['known_at_day_28']} known"
+    )
+    typer.echo(f"  improved by day 28: {pooled['improved_by_day_28']}")
+    typer.echo(f"  median ventilator-free days: {_text(pooled['median_ventilator_free_days'])}")
+    for visit, mean in pooled["mean_pf_change"].items():
+        typer.echo(f"  mean P/F change at {visit}: {_text(mean)} mmHg")
+    comparisons = data["comparisons"]
+    if "ttci" in comparisons:
+        ttci, died = comparisons["ttci"], comparisons["mortality_28"]
+        typer.echo(
+            f"time to improvement, {ttci['other']} vs {ttci['reference']}: HR "
+            f"{_text(ttci['hazard_ratio'])} ({_text(ttci['hr_ci_low'])} to "
+            f"{_text(ttci['hr_ci_high'])}), log-rank p {_text(ttci['logrank_p'])}"
+        )
+        typer.echo(
+            f"28-day mortality, {died['other']} minus {died['reference']}: "
+            f"{_text(died['risk_difference'])} ({_text(died['rd_ci_low'])} to "
+            f"{_text(died['rd_ci_high'])}), CMH p {_text(died['cmh_p'])}"
+        )
+        for name, fit in comparisons.items():
+            if name.startswith("pf_change_"):
+                typer.echo(
+                    f"P/F change at {name.removeprefix('pf_change_')}: {_text(fit['difference'])} "
+                    f"({_text(fit['ci_low'])} to {_text(fit['ci_high'])}), p {_text(fit['p_value'])}"
+                )
+
+
+@app.command("endpoints")
+def endpoints(
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+    site: SiteOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="write the CSV here")] = None,
+) -> None:
+    """Every derived endpoint, one row per randomised subject, as CSV (an arm column only for
+    a reader who may see arms)."""
+    with _reader(db, user, password_stdin) as (session, actor):
+        frame = trial_endpoints(session, actor, site_code=site)
+    text = frame.reset_index().to_csv(index=False, float_format="%.6g")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{out}: {len(frame)} subjects")
