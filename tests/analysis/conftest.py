@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from msctrial.core.db import make_engine
+from msctrial.core.migrate import upgrade
+from msctrial.core.session import make_sessionmaker
+from msctrial.core.settings import load_settings
+from msctrial.demo import DemoContext
+from msctrial.demo import product as product_demo
+from msctrial.demo import spine as spine_demo
+from msctrial.simulation.config import SimulationConfig
+from msctrial.simulation.trial import simulate_trial
 from tests.cli.conftest import cli  # noqa: F401  (the in-process command line)
+
+# A past day, so that nothing depends on the wall clock.
+DAY = dt.date.today() - dt.timedelta(days=1)
 
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -38,3 +52,21 @@ def write_csv(tmp_path: Path):  # noqa: ANN201
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def trial_db(tmp_path_factory) -> Path:
+    """A small simulated trial (12 patients, effect 1) through the real services, on SQLite."""
+    path = tmp_path_factory.mktemp("trial") / "trial.db"
+    settings = load_settings(database_url=f"sqlite:///{path}")
+    engine = make_engine(settings)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        ctx = DemoContext(subjects=0, seed=11)
+        spine_demo.build(session, settings, ctx)
+        product_demo.build(session, settings, ctx)
+        config = SimulationConfig(subjects=12, enrolment_days=20, treatment_effect=1.0)
+        simulate_trial(session, np.random.default_rng(11), config, today=DAY)
+        session.commit()
+    engine.dispose()
+    return path

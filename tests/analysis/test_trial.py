@@ -3,12 +3,9 @@ DSMB, through the service and the command line."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,37 +13,11 @@ from msctrial.analysis.trial import analyse_trial, trial_endpoints
 from msctrial.core.actors import Actor, Grant
 from msctrial.core.db import make_engine
 from msctrial.core.errors import PermissionDenied
-from msctrial.core.migrate import upgrade
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import load_settings
-from msctrial.demo import DemoContext
-from msctrial.demo import product as product_demo
-from msctrial.demo import spine as spine_demo
-from msctrial.simulation.config import SimulationConfig
-from msctrial.simulation.trial import simulate_trial
 
 STATISTICIAN = Actor(username="stat", grants=(Grant("statistician"),))
 DSMB = Actor(username="chair", grants=(Grant("dsmb"),))
-# A past day, so that nothing depends on the wall clock; 60 days of follow-up for everyone.
-DAY = dt.date.today() - dt.timedelta(days=1)
-
-
-@pytest.fixture(scope="module")
-def trial_db(tmp_path_factory) -> Path:
-    """A small simulated trial (12 patients, effect 1) through the real services, on SQLite."""
-    path = tmp_path_factory.mktemp("trial") / "trial.db"
-    settings = load_settings(database_url=f"sqlite:///{path}")
-    engine = make_engine(settings)
-    upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        ctx = DemoContext(subjects=0, seed=11)
-        spine_demo.build(session, settings, ctx)
-        product_demo.build(session, settings, ctx)
-        config = SimulationConfig(subjects=12, enrolment_days=20, treatment_effect=1.0)
-        simulate_trial(session, np.random.default_rng(11), config, today=DAY)
-        session.commit()
-    engine.dispose()
-    return path
 
 
 @pytest.fixture
@@ -117,3 +88,29 @@ def test_the_trial_command_names_a_missing_database(cli, tmp_path):
     from tests.cli.conftest import assert_one_plain_error
 
     assert_one_plain_error(cli("analysis", "trial", "--db", tmp_path / "none.db"), "database")
+
+
+def test_the_blinded_report_names_no_arm_anywhere(session):
+    from msctrial.analysis.report import trial_report
+
+    html = trial_report(session, DSMB)
+    assert "Blinded report" in html and "<svg" in html
+    assert "UC-MSC" not in html and "Placebo" not in html and "placebo" not in html.lower()
+
+
+def test_the_unblinded_report_is_the_dsmbs_only(session):
+    from msctrial.analysis.report import trial_report
+
+    html = trial_report(session, DSMB, unblinded=True)
+    assert "UNBLINDED" in html and "Comparisons by arm" in html and "UC-MSC" in html
+    with pytest.raises(PermissionDenied, match="the unblinded report is for the DSMB"):
+        trial_report(session, STATISTICIAN, unblinded=True)
+
+
+def test_the_report_command_writes_the_blinded_index(cli, trial_db, tmp_path):
+    result = cli("report", "--db", trial_db, "--out", tmp_path / "report")
+    assert result.code == 0, result.err
+    html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert "Blinded report" in html and "UC-MSC" not in html
+    refused = cli("report", "--db", trial_db, "--out", tmp_path / "u", "--unblinded")
+    assert refused.code == 2 and "for the DSMB" in refused.err

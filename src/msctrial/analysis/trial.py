@@ -92,7 +92,7 @@ class TrialAnalysis:
         )  # fmt: skip
 
 
-def _pooled(endpoints: pd.DataFrame) -> dict[str, Any]:
+def pooled_summary(endpoints: pd.DataFrame) -> dict[str, Any]:
     known28 = endpoints["died_by_day_28"].dropna()
     pf = endpoints.filter(like="pf_change_")
     return {
@@ -104,15 +104,15 @@ def _pooled(endpoints: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _attempt(analysis: Callable[[], Result]) -> dict[str, Any]:
-    """The analysis' figures, or why it cannot be done yet (too few subjects, one arm only)."""
+def _attempt(analysis: Callable[[], Result]) -> Result | str:
+    """The analysis' result, or why it cannot be done yet (too few subjects, one arm only)."""
     try:
-        return analysis().to_dict()
+        return analysis()
     except InvalidInput as exc:
-        return {"not_estimable": exc.message}
+        return exc.message
 
 
-def _compare(endpoints: pd.DataFrame, reference: str | None) -> dict[str, dict[str, Any]]:
+def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Result | str]:
     """Per-arm comparisons of the endpoints: only called with the arm column present."""
     data = endpoints.reset_index()
     data.index = pd.RangeIndex(1, len(data) + 1)
@@ -141,7 +141,11 @@ def analyse_trial(
     """The endpoints' summary; comparisons by arm only when the actor may see arms."""
     endpoints = trial_endpoints(session, actor, site_code)
     blinded = "arm" not in endpoints.columns
-    comparisons = {} if blinded else _compare(endpoints, reference)
+    results = {} if blinded else compare_arms(endpoints, reference)
+    comparisons = {
+        name: {"not_estimable": r} if isinstance(r, str) else r.to_dict()
+        for name, r in results.items()
+    }
     return TrialAnalysis(
-        blinded=blinded, n=len(endpoints), pooled=_pooled(endpoints), comparisons=comparisons
+        blinded=blinded, n=len(endpoints), pooled=pooled_summary(endpoints), comparisons=comparisons
     )

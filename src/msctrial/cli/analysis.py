@@ -186,7 +186,7 @@ SiteOption = Annotated[str | None, typer.Option("--site", help="only this site's
 
 
 @contextmanager
-def _reader(db: str | None, user: str | None, password_stdin: bool) -> Iterator[tuple[Any, Actor]]:
+def reader(db: str | None, user: str | None, password_stdin: bool) -> Iterator[tuple[Any, Actor]]:
     """A session and the reader: the named user, or a blinded statistician at the terminal."""
     settings = settings_for(db)
     with session_for(settings, migrate=False) as session:
@@ -215,7 +215,7 @@ def trial(
     28-day mortality (CMH over severity), time to clinical improvement (Cao 2020; log-rank,
     Cox), P/F change from day 0 (ANCOVA on baseline and severity), ventilator-free days.
     """
-    with _reader(db, user, password_stdin) as (session, actor):
+    with reader(db, user, password_stdin) as (session, actor):
         result = analyse_trial(session, actor, reference=reference, site_code=site)
     data = result.to_dict()
     if as_json:
@@ -263,7 +263,7 @@ def endpoints(
 ) -> None:
     """Every derived endpoint, one row per randomised subject, as CSV (an arm column only for
     a reader who may see arms)."""
-    with _reader(db, user, password_stdin) as (session, actor):
+    with reader(db, user, password_stdin) as (session, actor):
         frame = trial_endpoints(session, actor, site_code=site)
     text = frame.reset_index().to_csv(index=False, float_format="%.6g")
     if out is None:

@@ -1,0 +1,86 @@
+"""Report figures as SVG text (matplotlib, no display): pooled, or by arm only if given arms."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from lifelines import KaplanMeierFitter  # noqa: E402
+from lifelines.plotting import add_at_risk_counts  # noqa: E402
+from scipy.stats import t as student_t  # noqa: E402
+
+# The same figure twice gives the same file: fixed ids, no date in the metadata.
+plt.rcParams["svg.hashsalt"] = "msctrial"
+plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
+
+POOLED = "all subjects"
+
+
+def _svg(figure: plt.Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _groups(endpoints: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    if "arm" in endpoints.columns:
+        return [(str(arm), rows) for arm, rows in endpoints.groupby("arm")]
+    return [(POOLED, endpoints)]
+
+
+def improvement_curve(endpoints: pd.DataFrame) -> str:
+    """Cumulative incidence of clinical improvement to day 28 (1 - Kaplan-Meier), 95% band,
+    with the numbers at risk under the axis."""
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    fitters = []
+    for label, rows in _groups(endpoints):
+        fitter = KaplanMeierFitter(label=label).fit(rows["ttci_days"], rows["ttci_improved"])
+        fitter.plot_cumulative_density(ax=axis, ci_show=True)
+        fitters.append(fitter)
+    add_at_risk_counts(*fitters, ax=axis, rows_to_show=["At risk"])
+    axis.set_xlim(0, 28)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("days from day 0")
+    axis.set_ylabel("improved (cumulative proportion)")
+    axis.set_title("Time to clinical improvement (Cao 2020 definition)")
+    return _svg(figure)
+
+
+def change_by_visit(endpoints: pd.DataFrame, prefix: str, label: str) -> str:
+    """Mean change from baseline at each visit with its t-based 95% CI."""
+    columns = [c for c in endpoints.columns if c.startswith(prefix)]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for offset, (name, rows) in enumerate(_groups(endpoints)):
+        means, lows, highs = [], [], []
+        for column in columns:
+            values = rows[column].dropna()
+            mean = float(values.mean()) if len(values) else np.nan
+            half = (
+                float(
+                    student_t.ppf(0.975, len(values) - 1)
+                    * values.std(ddof=1)
+                    / np.sqrt(len(values))
+                )
+                if len(values) > 1
+                else np.nan
+            )
+            means.append(mean)
+            lows.append(mean - half)
+            highs.append(mean + half)
+        x = np.arange(len(columns)) + 0.08 * offset
+        axis.errorbar(x, means, yerr=[np.subtract(means, lows), np.subtract(highs, means)],
+                      marker="o", capsize=3, label=name)  # fmt: skip
+    axis.axhline(0, color="grey", linewidth=0.8)
+    axis.set_xticks(np.arange(len(columns)))
+    axis.set_xticklabels([c.removeprefix(prefix).replace("_", " ") for c in columns])
+    axis.set_ylabel(label)
+    axis.legend(loc="best")
+    return _svg(figure)

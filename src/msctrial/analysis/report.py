@@ -1,0 +1,82 @@
+"""The statistical report: one HTML page with SVG figures, blinded unless asked and allowed.
+
+A blinded report pools every subject and names no arm anywhere (figures, tables, file). The
+unblinded one is for the DSMB's closed session; it needs a reader the casebook gives arms to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from importlib import resources
+
+import jinja2
+from sqlalchemy.orm import Session
+
+from msctrial.analysis import endpoints as endpoint_rules
+from msctrial.analysis.result import Result
+from msctrial.analysis.trial import compare_arms, pooled_summary, trial_endpoints
+from msctrial.core.actors import Actor
+from msctrial.core.errors import PermissionDenied
+
+TITLES = {
+    "ttci": "Time to clinical improvement (log-rank, Cox)",
+    "mortality_28": "28-day all-cause mortality (stratified by severity)",
+}
+
+
+def _environment() -> jinja2.Environment:
+    loader = jinja2.FunctionLoader(
+        lambda name: (
+            resources.files("msctrial.analysis")
+            .joinpath("templates", name)
+            .read_text(encoding="utf-8")
+        )
+    )
+    return jinja2.Environment(loader=loader, autoescape=True)
+
+
+def _comparison_html(result: Result | str) -> str:
+    if isinstance(result, str):
+        return f"<p>not estimable yet: {html.escape(result)}</p>"
+    return result.to_html()
+
+
+def trial_report(
+    session: Session, actor: Actor, *, unblinded: bool = False, reference: str | None = None,
+    now: dt.datetime | None = None,
+) -> str:  # fmt: skip
+    """The report's HTML. ``unblinded`` needs a reader who may see arms (the DSMB)."""
+    from msctrial.analysis import figures
+
+    endpoints = trial_endpoints(session, actor)
+    if unblinded and "arm" not in endpoints.columns:
+        raise PermissionDenied(
+            "report: the unblinded report is for the DSMB; you get the blinded one without "
+            "--unblinded",
+            field="unblinded",
+        )
+    if not unblinded:
+        endpoints = endpoints.drop(columns=["arm"], errors="ignore")
+    pooled = {"n": len(endpoints), **pooled_summary(endpoints)}
+    comparisons = []
+    if unblinded:
+        for name, result in compare_arms(endpoints, reference).items():
+            title = TITLES.get(name, f"P/F change at {name.removeprefix('pf_change_')} (ANCOVA)")
+            comparisons.append((title, _comparison_html(result)))
+    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        _environment()
+        .get_template("report.html")
+        .render(
+            title="Statistical report" + (" (unblinded)" if unblinded else ""),
+            generated=when,
+            reader=actor.audit_name,
+            blinded=not unblinded,
+            pooled=pooled,
+            improvement_svg=figures.improvement_curve(endpoints),
+            pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
+            comparisons=comparisons,
+            definitions=(endpoint_rules.__doc__ or "").strip(),
+        )
+    )
