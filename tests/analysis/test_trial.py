@@ -114,3 +114,28 @@ def test_the_report_command_writes_the_blinded_index(cli, trial_db, tmp_path):
     assert "Blinded report" in html and "UC-MSC" not in html
     refused = cli("report", "--db", trial_db, "--out", tmp_path / "u", "--unblinded")
     assert refused.code == 2 and "for the DSMB" in refused.err
+
+
+@pytest.mark.parametrize(("username", "blinded"), [("statistician", True), ("dsmb", False)])
+def test_through_the_command_line_a_signed_in_user_gets_what_their_role_allows(
+    cli, trial_db, username, blinded
+):
+    from msctrial.demo.spine import demo_password
+
+    result = cli("analysis", "trial", "--db", trial_db, "--user", username, "--password-stdin",
+                 "--json", stdin=demo_password(username) + "\n")  # fmt: skip
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["blinded"] is blinded
+    assert bool(data["comparisons"]) is not blinded
+    exported = cli("analysis", "endpoints", "--db", trial_db, "--user", username,
+                   "--password-stdin", stdin=demo_password(username) + "\n")  # fmt: skip
+    assert ("arm" in pd.read_csv(io.StringIO(exported.out)).columns) is not blinded
+
+
+def test_a_wrong_password_exits_2(cli, trial_db):
+    from tests.cli.conftest import assert_one_plain_error
+
+    result = cli("analysis", "trial", "--db", trial_db, "--user", "dsmb", "--password-stdin",
+                 stdin="wrong\n")  # fmt: skip
+    assert_one_plain_error(result, "wrong password")
