@@ -107,6 +107,17 @@ def test_time_to_improvement_is_a_two_category_fall_or_discharge_censored_at_28(
     assert ttci.loc["left"].tolist() == [0, 6.0]
 
 
+def test_the_who_scale_at_a_day_is_the_nearest_score_within_three_days():
+    from msctrial.analysis.endpoints import who_score_on
+
+    people = [subject("A"), subject("B")]
+    visits = [*who("A", 0, 6), *who("A", 13, 5), *who("A", 16, 4), *who("B", 0, 5),
+              *who("B", 21, 4)]  # fmt: skip
+    values, subjects = frames(people, visits)
+    scores = who_score_on(values, subjects, 14)
+    assert scores["A"] == 5 and np.isnan(scores["B"])
+
+
 def test_ventilator_free_days_count_support_until_the_next_visit_and_zero_for_the_dead():
     people = [subject("tube"), subject("died", "died", 12), subject("never")]
     visits = [
@@ -138,3 +149,5 @@ def test_derive_endpoints_gives_one_row_per_subject_with_pf_change_by_visit():
     assert endpoints.loc["A", "pf_change_day_6"] == 100
     assert endpoints.loc["B", "died_by_day_28"] == 1.0
     assert endpoints.loc["B", "ventilator_free_days"] == 0.0
+    assert endpoints.loc["B", "who_day_14"] == 10.0  # died by day 14: the worst category
+    assert np.isnan(endpoints.loc["A", "who_day_14"])  # no score within 3 days of day 14

@@ -19,6 +19,8 @@ Each endpoint says how it treats missing visits and intercurrent events (ICH E9(
   discharge alive, whichever comes first; death before improvement and no improvement are
   censored at day 28 (as Cao did), a subject who left earlier at the last assessment. Visits
   are days apart, so the time is the day of the visit at which improvement was first seen.
+- WHO clinical progression scale at days 14 and 28: the score nearest the day (within 3 days),
+  10 for a subject who died by then (composite strategy), else missing.
 - ventilator-free days to day 28 (Yehya et al., AJRCCM 2019): 0 if the subject died by day 28,
   otherwise 28 minus the days on invasive ventilation or ECMO, each visit's support counting
   until the next visit (the status between visits is that of the last one).
@@ -161,6 +163,21 @@ def ventilator_free_days(
     return free
 
 
+def who_score_on(
+    values: pd.DataFrame, subjects: pd.DataFrame, day: int, window: int = 3
+) -> pd.Series:
+    """The WHO scale at ``day``: the score recorded nearest to it within ``window`` days, or 10
+    (dead) for a subject who died by then (death is the scale's worst category, a composite
+    strategy); missing when neither."""
+    scores = _item(values, "who_scale", "who_score").dropna(subset=["value"])
+    near = scores[(scores["study_day"] - day).abs() <= window]
+    near = near.assign(distance=(near["study_day"] - day).abs()).sort_values("distance")
+    out = near.groupby("subject")["value"].first().reindex(subjects["subject"])
+    frame = subjects.set_index("subject")
+    out[(frame["exit_kind"] == "died") & (frame["exit_day"] <= day)] = 10.0
+    return out.rename(f"who_day_{day}")
+
+
 def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
     """One row per subject: the trial's endpoints and the P/F change at each visit."""
     values = with_study_day(values, subjects)
@@ -173,6 +190,8 @@ def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     out["ttci_days"] = improvement["time"]
     out["ttci_improved"] = improvement["improved"]
     out["ventilator_free_days"] = ventilator_free_days(values, subjects)
+    for day in (14, 28):
+        out[f"who_day_{day}"] = who_score_on(values, subjects, day)
     pf = change_from_baseline(oxygenation(values), "blood_gas", "pf")
     out["pf_baseline"] = pf.groupby("subject")["baseline"].first()
     order = pf.groupby("visit")["study_day"].median().sort_values().index

@@ -22,6 +22,8 @@ from msctrial.core.errors import PermissionDenied
 TITLES = {
     "ttci": "Time to clinical improvement (log-rank, Cox)",
     "mortality_28": "28-day all-cause mortality (stratified by severity)",
+    "who_day_14": "WHO clinical progression scale at day 14 (proportional odds)",
+    "who_day_28": "WHO clinical progression scale at day 28 (proportional odds)",
 }
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
 from msctrial.analysis.endpoints import derive_endpoints
+from msctrial.analysis.ordinal import proportional_odds
 from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
 from msctrial.clinical.casebook.listings import export_values_csv
@@ -127,6 +128,11 @@ def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Re
                     strata="severity", reference=reference)
         ),
     }  # fmt: skip
+    for day in (14, 28):
+        out[f"who_day_{day}"] = _attempt(
+            partial(proportional_odds, data, outcome=f"who_day_{day}", arm="arm",
+                    covariates=["severity"], reference=reference)
+        )  # fmt: skip
     for column in [c for c in data if c.startswith("pf_change_")]:
         out[column] = _attempt(
             partial(ancova, data, outcome=column, baseline="pf_baseline", arm="arm",

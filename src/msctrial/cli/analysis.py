@@ -19,6 +19,7 @@ import typer
 from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
 from msctrial.analysis.dataset import read_csv
+from msctrial.analysis.ordinal import proportional_odds
 from msctrial.analysis.repeated import repeated_measures
 from msctrial.analysis.result import Result
 from msctrial.analysis.survival import compare_survival
@@ -130,6 +131,34 @@ def binary(
     )
     keys = ["n", "risk_difference", "rd_ci_low", "rd_ci_high", "risk_ratio", "rr_ci_low"]
     keys += ["rr_ci_high", "odds_ratio", "fisher_p", "cmh_p"]
+    _show(result, as_json, keys, f"{result.other} vs {result.reference} (reference)")
+
+
+@app.command("ordinal")
+def ordinal(
+    csv: CsvOption,
+    outcome: Annotated[str, typer.Option("--outcome", help="column of the ordinal outcome")],
+    arm: ArmOption,
+    covariate: CovariateOption = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            "--levels", help="a text outcome's levels in order, lowest first, comma-separated"
+        ),
+    ] = None,
+    reference: ReferenceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Proportional-odds model: the common odds ratio of a higher category (other vs reference)."""
+    result = proportional_odds(
+        read_csv(csv),
+        outcome=outcome,
+        arm=arm,
+        covariates=covariate or [],
+        reference=reference,
+        levels=[part.strip() for part in levels.split(",")] if levels else None,
+    )
+    keys = ["n", "odds_ratio", "or_ci_low", "or_ci_high", "p_value"]
     _show(result, as_json, keys, f"{result.other} vs {result.reference} (reference)")
 
 
