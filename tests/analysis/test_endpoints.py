@@ -100,11 +100,16 @@ def test_time_to_improvement_is_a_two_category_fall_or_discharge_censored_at_28(
     ]  # fmt: skip
     values, subjects = frames(people, visits)
     ttci = time_to_improvement(values, subjects)
-    assert ttci.loc["better"].tolist() == [1, 6.0]  # WHO 6 → 4 is Cao 5 → 3
-    assert ttci.loc["home"].tolist() == [1, 8.0]
-    assert ttci.loc["same"].tolist() == [0, 28.0]
-    assert ttci.loc["died"].tolist() == [0, 28.0]
-    assert ttci.loc["left"].tolist() == [0, 6.0]
+    cao = ttci[["improved", "time"]]
+    assert cao.loc["better"].tolist() == [1, 6.0]  # WHO 6 → 4 is Cao 5 → 3
+    assert cao.loc["home"].tolist() == [1, 8.0]
+    assert cao.loc["same"].tolist() == [0, 28.0]
+    assert cao.loc["died"].tolist() == [0, 28.0]
+    assert cao.loc["left"].tolist() == [0, 6.0]
+    # The competing-risks coding: death first is its own event, on its own day.
+    assert ttci.loc["died", ["competing", "competing_time"]].tolist() == [2, 9.0]
+    assert ttci.loc["better", ["competing", "competing_time"]].tolist() == [1, 6.0]
+    assert ttci.loc["same", ["competing", "competing_time"]].tolist() == [0, 28.0]
 
 
 def test_the_who_scale_at_a_day_is_the_nearest_score_within_three_days():

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from msctrial.analysis.survival import compare_survival, kaplan_meier
+from msctrial.analysis.survival import compare_survival, cumulative_incidence, kaplan_meier
 from msctrial.core.errors import InvalidInput
 from tests.analysis.conftest import as_text
 
@@ -138,3 +138,13 @@ def test_a_missing_file_exits_2(cli, tmp_path):
     result = cli("analysis", "survival", "--csv", tmp_path / "none.csv", "--time", "t",
                  "--event", "e", "--arm", "a")  # fmt: skip
     assert_one_plain_error(result, "does not exist")
+
+
+def test_without_censoring_the_cumulative_incidence_is_the_share_with_the_event():
+    """Aalen-Johansen with no censoring reduces to the empirical proportion of subjects with
+    the event of interest by each time (Kalbfleisch & Prentice 2002, §8.2.2)."""
+    times = pd.Series([1.0, 2, 3, 4, 5, 6])
+    events = pd.Series([1, 2, 1, 2, 1, 1])
+    curve = cumulative_incidence(times, events)
+    assert curve["incidence"].round(4).tolist() == [0, 0.1667, 0.1667, 0.3333, 0.3333, 0.5, 0.6667]
+    assert (curve["ci_low"].dropna() <= curve["incidence"][curve["ci_low"].notna()]).all()

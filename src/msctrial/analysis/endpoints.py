@@ -19,6 +19,8 @@ Each endpoint says how it treats missing visits and intercurrent events (ICH E9(
   discharge alive, whichever comes first; death before improvement and no improvement are
   censored at day 28 (as Cao did), a subject who left earlier at the last assessment. Visits
   are days apart, so the time is the day of the visit at which improvement was first seen.
+  For the competing-risks view, ``ttci_competing`` codes 1 improved, 2 died first, 0 censored
+  (death then counts on its own day: Aalen-Johansen cumulative incidence).
 - WHO clinical progression scale at days 14 and 28: the score nearest the day (within 3 days),
   10 for a subject who died by then (composite strategy), else missing.
 - ventilator-free days to day 28 (Yehya et al., AJRCCM 2019): 0 if the subject died by day 28,
@@ -142,6 +144,11 @@ def time_to_improvement(
     out = pd.DataFrame(index=frame.index)
     out["improved"] = event_day.notna().astype(int)
     out["time"] = event_day.fillna(censor_at).astype(float)
+    # For the competing-risks view (Aalen-Johansen): 1 improved, 2 died first, 0 censored, and
+    # a death is an event on its own day rather than censored at day 28.
+    died_first = died_early & event_day.isna()
+    out["competing"] = np.where(out["improved"] == 1, 1, np.where(died_first, 2, 0))
+    out["competing_time"] = out["time"].where(~died_first, frame["exit_day"].clip(lower=0))
     return out
 
 
@@ -189,6 +196,8 @@ def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     improvement = time_to_improvement(values, subjects)
     out["ttci_days"] = improvement["time"]
     out["ttci_improved"] = improvement["improved"]
+    out["ttci_competing"] = improvement["competing"]
+    out["ttci_competing_days"] = improvement["competing_time"]
     out["ventilator_free_days"] = ventilator_free_days(values, subjects)
     for day in (14, 28):
         out[f"who_day_{day}"] = who_score_on(values, subjects, day)

@@ -7,11 +7,12 @@ other arm against the reference arm, with its Wald 95% confidence interval.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import AalenJohansenFitter, CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
 from msctrial.analysis.dataset import durations, indicator, labels, two_arms
@@ -97,4 +98,27 @@ def kaplan_meier(times: pd.Series, events: pd.Series) -> pd.DataFrame:
     curve = fitter.survival_function_.join(fitter.confidence_interval_)
     curve.columns = ["survival", "ci_low", "ci_high"]
     curve["at_risk"] = fitter.event_table["at_risk"].reindex(curve.index).fillna(0).astype(int)
+    return curve
+
+
+def cumulative_incidence(
+    times: pd.Series, events: pd.Series, event_of_interest: int = 1
+) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence of one event type with the others competing.
+
+    ``events`` codes 0 censored, 1, 2, ... event types (for clinical improvement: 1 improved,
+    2 died first). lifelines breaks tied times by a tiny seeded jitter, so the result is
+    reproducible; its 95% band is the delta-method one lifelines reports.
+    """
+    with warnings.catch_warnings():
+        # Visits fall on whole days, so ties are the rule; the jitter is documented above.
+        warnings.filterwarnings("ignore", message="Tied event times")
+        fitter = AalenJohansenFitter(seed=2020).fit(
+            times, events, event_of_interest=event_of_interest
+        )
+    curve = fitter.cumulative_density_.iloc[:, [0]].join(fitter.confidence_interval_)
+    band = curve.iloc[:, 1:]
+    curve = pd.DataFrame(
+        {"incidence": curve.iloc[:, 0], "ci_low": band.min(axis=1), "ci_high": band.max(axis=1)}
+    )
     return curve
