@@ -95,6 +95,7 @@ def test_the_blinded_report_names_no_arm_anywhere(session):
 
     html = trial_report(session, DSMB)
     assert "Blinded report" in html and "<svg" in html
+    assert "Baseline characteristics" in html and "any adverse event" in html
     assert "UC-MSC" not in html and "Placebo" not in html and "placebo" not in html.lower()
 
 

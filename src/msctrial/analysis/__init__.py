@@ -10,4 +10,9 @@ only chooses the model, checks the input and names the result.
     ancova      change from baseline adjusted for baseline and strata (OLS)
     binary      risk difference, risk ratio, odds ratio, Fisher exact, chi-square, CMH
     repeated    a random-intercept linear mixed model over visits (not an MMRM; see there)
+    ordinal     the proportional-odds model (the WHO scale at a day)
+    endpoints   derived endpoints per subject from the stored visits
+    descriptive baseline characteristics and adverse-event incidence tables
+    trial       the service: loads the trial through the clinical services, arms only if allowed
+    figures     SVG figures; report: the HTML report
 """

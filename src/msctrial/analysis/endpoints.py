@@ -189,7 +189,11 @@ def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     """One row per subject: the trial's endpoints and the P/F change at each visit."""
     values = with_study_day(values, subjects)
     frame = subjects.set_index("subject")
-    keep = [c for c in ("site", "severity", "arm") if c in frame.columns]
+    keep = [
+        c
+        for c in ("site", "severity", "year_of_birth", "sex", "weight_kg", "arm")
+        if c in frame.columns
+    ]
     out = frame[keep].copy()
     out["died_by_day_28"] = mortality(values, subjects, 28)
     out["died_by_day_90"] = mortality(values, subjects, 90)

@@ -14,8 +14,9 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from msctrial.analysis import endpoints as endpoint_rules
+from msctrial.analysis.descriptive import ae_incidence, baseline_table
 from msctrial.analysis.result import Result
-from msctrial.analysis.trial import compare_arms, pooled_summary, trial_endpoints
+from msctrial.analysis.trial import adverse_events, compare_arms, pooled_summary, trial_endpoints
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 
@@ -66,7 +67,11 @@ def trial_report(
         for name, result in compare_arms(endpoints, reference).items():
             title = TITLES.get(name, f"P/F change at {name.removeprefix('pf_change_')} (ANCOVA)")
             comparisons.append((title, _comparison_html(result)))
-    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    now = now or dt.datetime.now(dt.UTC)
+    when = now.strftime("%Y-%m-%d %H:%M UTC")
+    people = endpoints.reset_index()
+    baseline = baseline_table(people, now.year).to_html()
+    safety = ae_incidence(adverse_events(session, actor), people).to_html()
     return (
         _environment()
         .get_template("report.html")
@@ -79,6 +84,8 @@ def trial_report(
             improvement_svg=figures.improvement_curve(endpoints),
             pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
             comparisons=comparisons,
+            baseline_html=baseline,
+            ae_html=safety,
             definitions=(endpoint_rules.__doc__ or "").strip(),
         )
     )

@@ -25,6 +25,7 @@ from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
 from msctrial.clinical.casebook.listings import export_values_csv
 from msctrial.clinical.casebook.record import subject_list
+from msctrial.clinical.safety.views import list_aes
 from msctrial.clinical.subjects.access import list_subjects
 from msctrial.clinical.subjects.exit import exit_dates
 from msctrial.core.actors import Actor
@@ -48,6 +49,9 @@ def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataF
             "subject": s.subject_code,
             "site": s.site,
             "severity": s.severity,
+            "year_of_birth": s.year_of_birth,
+            "sex": s.sex,
+            "weight_kg": s.weight_kg,
             "day0": day0,
             "exit_kind": exit_.kind if exit_ else None,
             "exit_day": (exit_.exit_date - day0).days if exit_ else float("nan"),
@@ -56,7 +60,8 @@ def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataF
         if arm is not None:
             record["arm"] = arm
         records.append(record)
-    columns = ["subject", "site", "severity", "day0", "exit_kind", "exit_day"]
+    columns = ["subject", "site", "severity", "year_of_birth", "sex", "weight_kg", "day0",
+               "exit_kind", "exit_day"]  # fmt: skip
     return pd.DataFrame.from_records(records, columns=columns + (["arm"] if any(
         "arm" in r for r in records) else []))  # fmt: skip
 
@@ -66,6 +71,16 @@ def _values(session: Session, actor: Actor, site_code: str | None) -> pd.DataFra
     text = export_values_csv(session, actor, site_code=site_code)
     frame = pd.read_csv(io.StringIO(text), dtype={"text": str})
     return frame[VALUE_COLUMNS]
+
+
+def adverse_events(session: Session, actor: Actor) -> pd.DataFrame:
+    """The live adverse events the actor may see (subject, term, grade, serious; no arm)."""
+    rows = [
+        {"subject": ae.subject, "term": ae.term, "grade": ae.grade, "serious": ae.serious}
+        for ae in list_aes(session, actor)
+        if not ae.voided
+    ]
+    return pd.DataFrame.from_records(rows, columns=["subject", "term", "grade", "serious"])
 
 
 def trial_endpoints(session: Session, actor: Actor, site_code: str | None = None) -> pd.DataFrame:
