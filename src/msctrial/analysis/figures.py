@@ -91,3 +91,48 @@ def change_by_visit(endpoints: pd.DataFrame, prefix: str, label: str) -> str:
     axis.set_ylabel(label)
     axis.legend(loc="best")
     return _svg(figure)
+
+
+def forest(table: pd.DataFrame, title: str) -> str:
+    """Hazard ratios with 95% CIs by subgroup, on a log axis (rows without an estimate shown
+    without a point)."""
+    figure, axis = plt.subplots(figsize=(7, 0.35 * len(table) + 1.2))
+    y = np.arange(len(table))[::-1]
+    shown = table["hazard_ratio"].notna().to_numpy()
+    hr, low, high = (table[c].to_numpy(dtype=float) for c in ("hazard_ratio", "ci_low", "ci_high"))
+    axis.errorbar(hr[shown], y[shown], xerr=[hr[shown] - low[shown], high[shown] - hr[shown]],
+                  fmt="s", color="black", capsize=2)  # fmt: skip
+    axis.axvline(1, color="grey", linewidth=0.8)
+    axis.set_xscale("log")
+    axis.set_yticks(y)
+    axis.set_yticklabels([f"{s}: {lv} (n={n})" for s, lv, n in
+                          zip(table["subgroup"], table["level"], table["n"], strict=True)])  # fmt: skip
+    axis.set_xlabel("hazard ratio of improvement (> 1 favours the other arm)")
+    axis.set_title(title)
+    return _svg(figure)
+
+
+def ordinal_bars(endpoints: pd.DataFrame, columns: list[str]) -> str:
+    """The WHO scale's distribution at each day as stacked horizontal bars (per arm if given)."""
+    bars = []
+    for name, rows in _groups(endpoints):
+        for column in columns:
+            values = rows[column].dropna()
+            shares = values.value_counts(normalize=True).sort_index()
+            bars.append((f"{name}, {column.removeprefix('who_').replace('_', ' ')}", shares))
+    figure, axis = plt.subplots(figsize=(7, 0.45 * len(bars) + 1.4))
+    colours = plt.get_cmap("RdYlGn_r")(np.linspace(0, 1, 11))
+    for position, (_, shares) in enumerate(bars):
+        left = 0.0
+        for score, share in shares.items():
+            axis.barh(position, share, left=left, color=colours[int(score)], edgecolor="white")
+            if share > 0.06:
+                axis.text(left + share / 2, position, f"{int(score)}", ha="center", va="center",
+                          fontsize=8)  # fmt: skip
+            left += share
+    axis.set_yticks(range(len(bars)))
+    axis.set_yticklabels([label for label, _ in bars])
+    axis.invert_yaxis()
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("share of subjects by WHO clinical progression score (0 best, 10 dead)")
+    return _svg(figure)

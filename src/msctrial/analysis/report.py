@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from msctrial.analysis import endpoints as endpoint_rules
 from msctrial.analysis.descriptive import ae_incidence, baseline_table
 from msctrial.analysis.result import Result
+from msctrial.analysis.subgroups import subgroup_hazard_ratios
 from msctrial.analysis.trial import adverse_events, compare_arms, pooled_summary, trial_endpoints
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
@@ -63,7 +64,11 @@ def trial_report(
         endpoints = endpoints.drop(columns=["arm"], errors="ignore")
     pooled = {"n": len(endpoints), **pooled_summary(endpoints)}
     comparisons = []
+    forest_svg = ""
     if unblinded:
+        table = subgroup_hazard_ratios(endpoints, year=(now or dt.datetime.now(dt.UTC)).year,
+                                       reference=reference)  # fmt: skip
+        forest_svg = figures.forest(table, "Time to clinical improvement by subgroup")
         for name, result in compare_arms(endpoints, reference).items():
             title = TITLES.get(name, f"P/F change at {name.removeprefix('pf_change_')} (ANCOVA)")
             comparisons.append((title, _comparison_html(result)))
@@ -84,6 +89,8 @@ def trial_report(
             improvement_svg=figures.improvement_curve(endpoints),
             pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
             comparisons=comparisons,
+            forest_svg=forest_svg,
+            ordinal_svg=figures.ordinal_bars(endpoints, ["who_day_14", "who_day_28"]),
             baseline_html=baseline,
             ae_html=safety,
             definitions=(endpoint_rules.__doc__ or "").strip(),
