@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 
 from msctrial.core.db import make_engine
 from msctrial.core.migrate import upgrade
@@ -19,6 +22,7 @@ from msctrial.demo import spine as spine_demo
 from msctrial.simulation.config import SimulationConfig
 from msctrial.simulation.trial import simulate_trial
 from tests.cli.conftest import cli  # noqa: F401  (the in-process command line)
+from tests.conftest import PG_URL, _pg_problem, unavailable
 
 # A past day, so that nothing depends on the wall clock.
 DAY = dt.date.today() - dt.timedelta(days=1)
@@ -54,11 +58,9 @@ def write_csv(tmp_path: Path):  # noqa: ANN201
     return write
 
 
-@pytest.fixture(scope="session")
-def trial_db(tmp_path_factory) -> Path:
-    """A small simulated trial (12 patients, effect 1) through the real services, on SQLite."""
-    path = tmp_path_factory.mktemp("trial") / "trial.db"
-    settings = load_settings(database_url=f"sqlite:///{path}")
+def _build_trial(url: str) -> None:
+    """A small simulated trial (12 patients, effect 1) through the real services."""
+    settings = load_settings(database_url=url)
     engine = make_engine(settings)
     upgrade(engine)
     with make_sessionmaker(engine)() as session:
@@ -69,4 +71,37 @@ def trial_db(tmp_path_factory) -> Path:
         simulate_trial(session, np.random.default_rng(11), config, today=DAY)
         session.commit()
     engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_trial_db(tmp_path_factory) -> str:
+    """The simulated trial on SQLite, as a --db value: for the report and command-line tests,
+    whose subject is the output rather than the database."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('trial') / 'trial.db'}"
+    _build_trial(url)
+    return url
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def trial_db(request, sqlite_trial_db) -> Iterator[str]:
+    """The simulated trial's database URL, on SQLite and on PostgreSQL (the service tests)."""
+    if request.param == "sqlite":
+        yield sqlite_trial_db
+        return
+    problem = _pg_problem()
+    if problem:
+        unavailable(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        _build_trial(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -22,7 +22,7 @@ DSMB = Actor(username="chair", grants=(Grant("dsmb"),))
 
 @pytest.fixture
 def session(trial_db):  # noqa: ANN201
-    engine = make_engine(load_settings(database_url=f"sqlite:///{trial_db}"))
+    engine = make_engine(load_settings(database_url=trial_db))
     with make_sessionmaker(engine)() as session:
         yield session
     engine.dispose()
@@ -70,15 +70,15 @@ def test_the_endpoints_mortality_agrees_with_the_recorded_deaths(session):
     assert set(endpoints.index[endpoints["died_by_day_28"] == 1]) == deaths
 
 
-def test_the_trial_command_is_blinded_by_default(cli, trial_db):
-    result = cli("analysis", "trial", "--db", trial_db, "--json")
+def test_the_trial_command_is_blinded_by_default(cli, sqlite_trial_db):
+    result = cli("analysis", "trial", "--db", sqlite_trial_db, "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["blinded"] is True and data["comparisons"] == {}
 
 
-def test_the_endpoints_command_writes_no_arm_column_for_a_blinded_reader(cli, trial_db):
-    result = cli("analysis", "endpoints", "--db", trial_db)
+def test_the_endpoints_command_writes_no_arm_column_for_a_blinded_reader(cli, sqlite_trial_db):
+    result = cli("analysis", "endpoints", "--db", sqlite_trial_db)
     assert result.code == 0, result.err
     frame = pd.read_csv(io.StringIO(result.out))
     assert "arm" not in frame.columns and "subject" in frame.columns
@@ -90,7 +90,16 @@ def test_the_trial_command_names_a_missing_database(cli, tmp_path):
     assert_one_plain_error(cli("analysis", "trial", "--db", tmp_path / "none.db"), "database")
 
 
-def test_the_blinded_report_names_no_arm_anywhere(session):
+@pytest.fixture
+def sqlite_session(sqlite_trial_db):  # noqa: ANN201
+    engine = make_engine(load_settings(database_url=sqlite_trial_db))
+    with make_sessionmaker(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+def test_the_blinded_report_names_no_arm_anywhere(sqlite_session):
+    session = sqlite_session
     from msctrial.analysis.report import trial_report
 
     html = trial_report(session, DSMB)
@@ -100,7 +109,8 @@ def test_the_blinded_report_names_no_arm_anywhere(session):
     assert "UC-MSC" not in html and "Placebo" not in html and "placebo" not in html.lower()
 
 
-def test_the_unblinded_report_is_the_dsmbs_only(session):
+def test_the_unblinded_report_is_the_dsmbs_only(sqlite_session):
+    session = sqlite_session
     from msctrial.analysis.report import trial_report
 
     html = trial_report(session, DSMB, unblinded=True)
@@ -110,35 +120,35 @@ def test_the_unblinded_report_is_the_dsmbs_only(session):
         trial_report(session, STATISTICIAN, unblinded=True)
 
 
-def test_the_report_command_writes_the_blinded_index(cli, trial_db, tmp_path):
-    result = cli("report", "--db", trial_db, "--out", tmp_path / "report")
+def test_the_report_command_writes_the_blinded_index(cli, sqlite_trial_db, tmp_path):
+    result = cli("report", "--db", sqlite_trial_db, "--out", tmp_path / "report")
     assert result.code == 0, result.err
     html = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert "Blinded report" in html and "UC-MSC" not in html
-    refused = cli("report", "--db", trial_db, "--out", tmp_path / "u", "--unblinded")
+    refused = cli("report", "--db", sqlite_trial_db, "--out", tmp_path / "u", "--unblinded")
     assert refused.code == 2 and "for the DSMB" in refused.err
 
 
 @pytest.mark.parametrize(("username", "blinded"), [("statistician", True), ("dsmb", False)])
 def test_through_the_command_line_a_signed_in_user_gets_what_their_role_allows(
-    cli, trial_db, username, blinded
+    cli, sqlite_trial_db, username, blinded
 ):
     from msctrial.demo.spine import demo_password
 
-    result = cli("analysis", "trial", "--db", trial_db, "--user", username, "--password-stdin",
+    result = cli("analysis", "trial", "--db", sqlite_trial_db, "--user", username, "--password-stdin",
                  "--json", stdin=demo_password(username) + "\n")  # fmt: skip
     assert result.code == 0, result.err
     data = json.loads(result.out)
     assert data["blinded"] is blinded
     assert bool(data["comparisons"]) is not blinded
-    exported = cli("analysis", "endpoints", "--db", trial_db, "--user", username,
+    exported = cli("analysis", "endpoints", "--db", sqlite_trial_db, "--user", username,
                    "--password-stdin", stdin=demo_password(username) + "\n")  # fmt: skip
     assert ("arm" in pd.read_csv(io.StringIO(exported.out)).columns) is not blinded
 
 
-def test_a_wrong_password_exits_2(cli, trial_db):
+def test_a_wrong_password_exits_2(cli, sqlite_trial_db):
     from tests.cli.conftest import assert_one_plain_error
 
-    result = cli("analysis", "trial", "--db", trial_db, "--user", "dsmb", "--password-stdin",
+    result = cli("analysis", "trial", "--db", sqlite_trial_db, "--user", "dsmb", "--password-stdin",
                  stdin="wrong\n")  # fmt: skip
     assert_one_plain_error(result, "wrong password")
