@@ -49,6 +49,13 @@ def test_the_dsmb_gets_the_comparisons_by_arm(session):
     assert "not_estimable" in ttci or {ttci["reference"], ttci["other"]} == set(endpoints["arm"])
 
 
+def test_an_unknown_reference_arm_is_refused_for_the_dsmb(session):
+    from msctrial.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="'MSC' is not an arm of column 'arm'"):
+        analyse_trial(session, DSMB, reference="MSC")
+
+
 def test_a_role_without_analysis_rights_is_refused(session):
     with pytest.raises(PermissionDenied):
         trial_endpoints(session, Actor(username="inv", grants=(Grant("investigator", 1, "WUH"),)))

@@ -14,6 +14,7 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from msctrial.analysis import endpoints as endpoint_rules
+from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.descriptive import ae_incidence, baseline_table
 from msctrial.analysis.result import Result
 from msctrial.analysis.subgroups import subgroup_hazard_ratios
@@ -62,6 +63,8 @@ def trial_report(
         )
     if not unblinded:
         endpoints = endpoints.drop(columns=["arm"], errors="ignore")
+    elif reference is not None:
+        two_arms(endpoints["arm"].astype(str), "arm", reference)  # an unknown arm: exit 2
     pooled = {"n": len(endpoints), **pooled_summary(endpoints)}
     comparisons = []
     forest_svg = ""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
+from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.endpoints import derive_endpoints
 from msctrial.analysis.ordinal import proportional_odds
 from msctrial.analysis.result import Result, plain
@@ -162,6 +163,8 @@ def analyse_trial(
     """The endpoints' summary; comparisons by arm only when the actor may see arms."""
     endpoints = trial_endpoints(session, actor, site_code)
     blinded = "arm" not in endpoints.columns
+    if not blinded and reference is not None:
+        two_arms(endpoints["arm"].astype(str), "arm", reference)  # an unknown arm: exit 2
     results = {} if blinded else compare_arms(endpoints, reference)
     comparisons = {
         name: {"not_estimable": r} if isinstance(r, str) else r.to_dict()
