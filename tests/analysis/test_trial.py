@@ -159,3 +159,21 @@ def test_a_wrong_password_exits_2(cli, sqlite_trial_db):
     result = cli("analysis", "trial", "--db", sqlite_trial_db, "--user", "dsmb", "--password-stdin",
                  stdin="wrong\n")  # fmt: skip
     assert_one_plain_error(result, "wrong password")
+
+
+def test_the_interim_bounds_show_the_observed_z_to_the_dsmb_only(sqlite_session):
+    from msctrial.analysis.report import trial_report
+
+    blinded = trial_report(sqlite_session, STATISTICIAN, looks=[0.5, 1.0], planned_events=191)
+    assert "Interim efficacy bounds" in blinded and "observed z" not in blinded
+    unblinded = trial_report(sqlite_session, DSMB, unblinded=True, looks=[0.5, 1.0],
+                             planned_events=191)  # fmt: skip
+    assert "Interim efficacy bounds" in unblinded
+    assert "observed z" in unblinded or "not estimable" in unblinded
+
+
+def test_the_report_command_refuses_looks_that_are_not_numbers(cli, sqlite_trial_db, tmp_path):
+    from tests.cli.conftest import assert_one_plain_error
+
+    result = cli("report", "--db", sqlite_trial_db, "--out", tmp_path / "r", "--looks", "half,1")
+    assert_one_plain_error(result, "looks:")

@@ -16,6 +16,7 @@ from lifelines.plotting import add_at_risk_counts  # noqa: E402
 from scipy.stats import t as student_t  # noqa: E402
 
 from msctrial.analysis.survival import cumulative_incidence  # noqa: E402
+from msctrial.protocol.design import Boundaries  # noqa: E402
 
 # The same figure twice gives the same file: fixed ids, no date in the metadata.
 plt.rcParams["svg.hashsalt"] = "msctrial"
@@ -135,4 +136,22 @@ def ordinal_bars(endpoints: pd.DataFrame, columns: list[str]) -> str:
     axis.invert_yaxis()
     axis.set_xlim(0, 1)
     axis.set_xlabel("share of subjects by WHO clinical progression score (0 best, 10 dead)")
+    return _svg(figure)
+
+
+def boundaries_plot(bounds: Boundaries, observed: tuple[float, float] | None = None) -> str:
+    """The one-sided efficacy bounds by information fraction; the observed z if given (the
+    DSMB's report only: it is an arm comparison)."""
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    information = [look.information for look in bounds.looks]
+    axis.plot(information, [look.z for look in bounds.looks], marker="o", color="firebrick",
+              label=f"efficacy bound ({bounds.spending}, one-sided alpha {bounds.alpha:g})")  # fmt: skip
+    if observed is not None:
+        axis.plot([observed[0]], [observed[1]], marker="*", markersize=12, linestyle="none",
+                  color="black", label="observed z")  # fmt: skip
+    axis.axhline(0, color="grey", linewidth=0.8)
+    axis.set_xlim(0, 1.05)
+    axis.set_xlabel("information fraction")
+    axis.set_ylabel("z")
+    axis.legend(loc="best", fontsize=8)
     return _svg(figure)
