@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +13,7 @@ from msctrial.cli.common import JsonOption, print_json
 from msctrial.core.errors import InvalidInput
 from msctrial.protocol import design
 from msctrial.protocol.design import Spending
+from msctrial.simulation.power import PowerEndpoint
 
 app = typer.Typer(help="Trial design: sample size, power, interim bounds.", no_args_is_help=True)
 
@@ -144,3 +147,80 @@ def boundaries(
             f"  {look.information:>11.3f} {look.z:>7.3f} {look.nominal_p:>10.5f} "
             f"{look.cumulative_alpha:>17.5f}"
         )
+
+
+@app.command("simulate-power")
+def simulate_power_command(
+    subjects: Annotated[int, typer.Option("--subjects", help="subjects per trial, both arms")],
+    effect: Annotated[float, typer.Option("--effect", help="treatment effect 0 (none) to 1")],
+    reps: Annotated[int, typer.Option("--reps", help="simulated trials")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="seed; the same seed, the same power")] = 1,
+    endpoint: Annotated[
+        PowerEndpoint, typer.Option("--endpoint", help="the analysed endpoint")
+    ] = PowerEndpoint.mortality28,
+    alpha: Annotated[float, typer.Option("--alpha", help="two-sided type I error")] = 0.05,
+    workers: Annotated[int, typer.Option("--workers", help="worker processes", min=1)] = 1,
+    curve: Annotated[
+        str | None,
+        typer.Option("--curve", help="also a power curve over these sizes, e.g. 100,200,400"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="SVG file for the curve (default power.svg)")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Power by simulating trials of the simulator's patients, with its Monte-Carlo error.
+
+    Each trial draws patients from the simulator's model (the draws of `msctrial clinical
+    simulate`, without the database) and is analysed as planned: Fisher's exact test for
+    28-day mortality, the log-rank test for improvement (discharge alive by day 28).
+    """
+    from msctrial.simulation.power import power_curve, power_curve_svg, simulate_power
+
+    sizes = _sizes_list(curve) if curve else []
+    total = reps * (1 + len(sizes))
+    with typer.progressbar(length=total, label="simulating", file=sys.stderr) as bar:
+        estimate = simulate_power(
+            subjects, effect, reps=reps, seed=seed, endpoint=endpoint, alpha=alpha,
+            workers=workers, progress=bar.update,
+        )  # fmt: skip
+        points = (
+            power_curve(
+                sizes,
+                effect,
+                reps=reps,
+                seed=seed,
+                endpoint=endpoint,
+                alpha=alpha,
+                workers=workers,
+                progress=bar.update,
+            )  # fmt: skip
+            if sizes
+            else []
+        )
+    data = estimate.to_dict()
+    if points:
+        target = out or Path("power.svg")
+        target.write_text(power_curve_svg(points), encoding="utf-8")
+        data["curve"] = [p.to_dict() for p in points]
+        data["curve_svg"] = str(target)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(
+        f"power {estimate.power:.3f} (Monte-Carlo SE {estimate.mcse:.3f}) with {subjects} "
+        f"subjects, effect {effect:g}, {endpoint.value}, {reps} trials"
+    )
+    for point in points:
+        typer.echo(f"  {point.subjects:>6} subjects: {point.power:.3f} ± {point.mcse:.3f}")
+    if points:
+        typer.echo(f"curve: {data['curve_svg']}")
+
+
+def _sizes_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise InvalidInput(
+            f"curve: {text!r} is not a comma-separated list of sizes", field="curve"
+        ) from exc
