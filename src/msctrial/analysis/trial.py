@@ -34,6 +34,10 @@ from msctrial.core.errors import InvalidInput
 
 ANALYSTS = ("statistician", "dsmb", "admin")
 VALUE_COLUMNS = ["subject", "visit", "visit_date", "form", "item", "value", "text"]
+SUBJECT_COLUMNS = [
+    "subject", "site", "severity", "year_of_birth", "sex", "weight_kg", "day0", "exit_kind",
+    "exit_day",
+]  # fmt: skip
 
 
 def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
@@ -61,10 +65,8 @@ def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataF
         if arm is not None:
             record["arm"] = arm
         records.append(record)
-    columns = ["subject", "site", "severity", "year_of_birth", "sex", "weight_kg", "day0",
-               "exit_kind", "exit_day"]  # fmt: skip
-    return pd.DataFrame.from_records(records, columns=columns + (["arm"] if any(
-        "arm" in r for r in records) else []))  # fmt: skip
+    columns = [*SUBJECT_COLUMNS, "arm"] if any("arm" in r for r in records) else SUBJECT_COLUMNS
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def _values(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
