@@ -37,7 +37,7 @@ GROUPS = [
     "analysis",
     "monitor",
 ]
-TOP_LEVEL = ["serve", "demo"]
+TOP_LEVEL = ["serve", "demo", "report"]
 
 
 def _optional(name: str):  # noqa: ANN202

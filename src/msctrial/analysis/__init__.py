@@ -1,0 +1,18 @@
+"""The analysis package: the statistics a trial statistician and a DSMB compute.
+
+Each analysis is a pure function of a pandas DataFrame returning a frozen result with
+``summary`` (a DataFrame), ``to_dict()`` (for JSON) and ``to_html()`` (for reports), as
+lifelines' fitters do. The numbers come from statsmodels, lifelines and scipy; this package
+only chooses the model, checks the input and names the result.
+
+    dataset     reading a CSV and checking its columns (the only module here that reads files)
+    survival    Kaplan-Meier medians, log-rank test, Cox hazard ratio
+    ancova      change from baseline adjusted for baseline and strata (OLS)
+    binary      risk difference, risk ratio, odds ratio, Fisher exact, chi-square, CMH
+    repeated    a random-intercept linear mixed model over visits (not an MMRM; see there)
+    ordinal     the proportional-odds model (the WHO scale at a day)
+    endpoints   derived endpoints per subject from the stored visits
+    descriptive baseline characteristics and adverse-event incidence tables
+    trial       the service: loads the trial through the clinical services, arms only if allowed
+    figures     SVG figures; report: the HTML report
+"""

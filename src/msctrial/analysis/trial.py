@@ -1,0 +1,177 @@
+"""The trial's own analysis: endpoints from the stored visits, then the statistics.
+
+The one place the analysis package learns arms is ``_subjects``, which reads them through the
+casebook's ``subject_list``: that service gives an arm only to a reader allowed to see it (the
+DSMB, the pharmacist, an open-label trial). A blinded reader, the statistician among them,
+gets pooled figures only: no arm, no per-arm count, no comparison.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from msctrial.analysis.ancova import ancova
+from msctrial.analysis.binary import compare_binary
+from msctrial.analysis.dataset import two_arms
+from msctrial.analysis.endpoints import derive_endpoints
+from msctrial.analysis.ordinal import proportional_odds
+from msctrial.analysis.result import Result, plain
+from msctrial.analysis.survival import compare_survival
+from msctrial.clinical.casebook.listings import export_values_csv
+from msctrial.clinical.casebook.record import subject_list
+from msctrial.clinical.safety.views import list_aes
+from msctrial.clinical.subjects.access import list_subjects
+from msctrial.clinical.subjects.exit import exit_dates
+from msctrial.core.actors import Actor
+from msctrial.core.errors import InvalidInput
+
+ANALYSTS = ("statistician", "dsmb", "admin")
+VALUE_COLUMNS = ["subject", "visit", "visit_date", "form", "item", "value", "text"]
+SUBJECT_COLUMNS = [
+    "subject", "site", "severity", "year_of_birth", "sex", "weight_kg", "day0", "exit_kind",
+    "exit_day",
+]  # fmt: skip
+
+
+def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
+    """Randomised subjects as the actor may see them; ``arm`` only when the service gives it."""
+    public = [s for s in subject_list(session, actor, site_code=site_code) if s.day0_date]
+    rows = {s.subject_code: s for s in list_subjects(session, actor, site_code=site_code)}
+    exits = exit_dates(session, [rows[s.subject_code].id for s in public])
+    records = []
+    for s in public:
+        day0 = s.day0_date
+        assert day0 is not None  # only randomised subjects (with a day 0) were kept
+        exit_ = exits.get(rows[s.subject_code].id)
+        record: dict[str, Any] = {
+            "subject": s.subject_code,
+            "site": s.site,
+            "severity": s.severity,
+            "year_of_birth": s.year_of_birth,
+            "sex": s.sex,
+            "weight_kg": s.weight_kg,
+            "day0": day0,
+            "exit_kind": exit_.kind if exit_ else None,
+            "exit_day": (exit_.exit_date - day0).days if exit_ else float("nan"),
+        }
+        arm = getattr(s, "arm", None)  # SubjectUnblinded only
+        if arm is not None:
+            record["arm"] = arm
+        records.append(record)
+    columns = [*SUBJECT_COLUMNS, "arm"] if any("arm" in r for r in records) else SUBJECT_COLUMNS
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def _values(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
+    """Every live form value the actor may see, from the casebook's export (no arm in it)."""
+    text = export_values_csv(session, actor, site_code=site_code)
+    frame = pd.read_csv(io.StringIO(text), dtype={"text": str})
+    return frame[VALUE_COLUMNS]
+
+
+def adverse_events(session: Session, actor: Actor) -> pd.DataFrame:
+    """The live adverse events the actor may see (subject, term, grade, serious; no arm)."""
+    rows = [
+        {"subject": ae.subject, "term": ae.term, "grade": ae.grade, "serious": ae.serious}
+        for ae in list_aes(session, actor)
+        if not ae.voided
+    ]
+    return pd.DataFrame.from_records(rows, columns=["subject", "term", "grade", "serious"])
+
+
+def trial_endpoints(session: Session, actor: Actor, site_code: str | None = None) -> pd.DataFrame:
+    """One row per randomised subject with every derived endpoint (and the arm if visible)."""
+    actor.require(*ANALYSTS, to="analyse the trial")
+    subjects = _subjects(session, actor, site_code)
+    if subjects.empty:
+        raise InvalidInput("trial: no randomised subject to analyse yet", field="trial")
+    return derive_endpoints(_values(session, actor, site_code), subjects)
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """The trial's endpoints summarised: pooled for a blinded reader, compared by arm if not."""
+
+    blinded: bool
+    n: int
+    pooled: dict[str, Any]
+    comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(
+            {"blinded": self.blinded, "n": self.n, "pooled": self.pooled,
+             "comparisons": self.comparisons}
+        )  # fmt: skip
+
+
+def pooled_summary(endpoints: pd.DataFrame) -> dict[str, Any]:
+    known28 = endpoints["died_by_day_28"].dropna()
+    pf = endpoints.filter(like="pf_change_")
+    return {
+        "deaths_by_day_28": int(known28.sum()),
+        "known_at_day_28": int(known28.size),
+        "improved_by_day_28": int(endpoints["ttci_improved"].sum()),
+        "median_ventilator_free_days": float(endpoints["ventilator_free_days"].median()),
+        "mean_pf_change": {c.removeprefix("pf_change_"): float(pf[c].mean()) for c in pf},
+    }
+
+
+def _attempt(analysis: Callable[[], Result]) -> Result | str:
+    """The analysis' result, or why it cannot be done yet (too few subjects, one arm only)."""
+    try:
+        return analysis()
+    except InvalidInput as exc:
+        return exc.message
+
+
+def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Result | str]:
+    """Per-arm comparisons of the endpoints: only called with the arm column present."""
+    data = endpoints.reset_index()
+    data.index = pd.RangeIndex(1, len(data) + 1)
+    known = data[data["died_by_day_28"].notna()]
+    out = {
+        "ttci": _attempt(
+            partial(compare_survival, data, time="ttci_days", event="ttci_improved", arm="arm",
+                    reference=reference)
+        ),
+        "mortality_28": _attempt(
+            partial(compare_binary, known, outcome="died_by_day_28", arm="arm",
+                    strata="severity", reference=reference)
+        ),
+    }  # fmt: skip
+    for day in (14, 28):
+        out[f"who_day_{day}"] = _attempt(
+            partial(proportional_odds, data, outcome=f"who_day_{day}", arm="arm",
+                    covariates=["severity"], reference=reference)
+        )  # fmt: skip
+    for column in [c for c in data if c.startswith("pf_change_")]:
+        out[column] = _attempt(
+            partial(ancova, data, outcome=column, baseline="pf_baseline", arm="arm",
+                    covariates=["severity"], reference=reference)
+        )  # fmt: skip
+    return out
+
+
+def analyse_trial(
+    session: Session, actor: Actor, *, reference: str | None = None, site_code: str | None = None
+) -> TrialAnalysis:
+    """The endpoints' summary; comparisons by arm only when the actor may see arms."""
+    endpoints = trial_endpoints(session, actor, site_code)
+    blinded = "arm" not in endpoints.columns
+    if not blinded and reference is not None:
+        two_arms(endpoints["arm"].astype(str), "arm", reference)  # an unknown arm: exit 2
+    results = {} if blinded else compare_arms(endpoints, reference)
+    comparisons = {
+        name: {"not_estimable": r} if isinstance(r, str) else r.to_dict()
+        for name, r in results.items()
+    }
+    return TrialAnalysis(
+        blinded=blinded, n=len(endpoints), pooled=pooled_summary(endpoints), comparisons=comparisons
+    )
