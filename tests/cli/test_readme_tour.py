@@ -121,6 +121,38 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
      "seed"),
     ("msctrial registry report --out DIR [--as-of DATE] [--registry NAME…]",
      ["registry", "report", "--out", "{tmp}/report"], 0, ""),
+    ("msctrial analysis survival --csv F --time COL --event COL --arm COL [--reference LEVEL] "
+     "[--json]",
+     ["analysis", "survival", "--csv", "{tmp}/trial.csv", "--time", "time", "--event", "event",
+      "--arm", "arm", "--reference", "Placebo", "--json"], 0, '"logrank_chi2"'),
+    ("msctrial analysis ancova --csv F --outcome COL --baseline COL --arm COL [--covariate COL…] "
+     "[--reference LEVEL] [--json]",
+     ["analysis", "ancova", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--baseline",
+      "baseline", "--arm", "arm", "--reference", "Placebo", "--json"], 0, '"difference"'),
+    ("msctrial analysis binary --csv F --outcome COL --arm COL [--strata COL] "
+     "[--reference LEVEL] [--json]",
+     ["analysis", "binary", "--csv", "{tmp}/trial.csv", "--outcome", "improved", "--arm", "arm",
+      "--reference", "Placebo", "--json"], 0, '"risk_difference"'),
+    ("msctrial analysis ordinal --csv F --outcome COL --arm COL [--covariate COL…] "
+     "[--levels L1,L2,…] [--reference LEVEL] [--json]",
+     ["analysis", "ordinal", "--csv", "{tmp}/trial.csv", "--outcome", "who", "--arm", "arm",
+      "--reference", "Placebo", "--json"], 0, '"odds_ratio"'),
+    ("msctrial analysis repeated --csv F --outcome COL --arm COL --visit COL --subject COL "
+     "[--covariate COL…] [--reference LEVEL] [--by-visit] [--json]",
+     ["analysis", "repeated", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
+      "--visit", "visit", "--subject", "subject", "--reference", "Placebo", "--json"], 0,
+     '"n_subjects": 4'),
+    ("msctrial design power --endpoint proportions --p1 P --p2 P | --endpoint means --delta D "
+     "--sd S | --endpoint survival --hazard-ratio H [--alpha 0.05] [--power 0.8] [--ratio 1] "
+     "[--continuity] [--event-probability P] [--json]",
+     ["design", "power", "--endpoint", "proportions", "--p1", "0.3", "--p2", "0.15", "--json"],
+     0, '"n_per_arm": 118'),  # CLINICAL_FACTS §8.2: 30% vs 15% needs 118 per arm
+    ("msctrial design boundaries --looks 0.5,1.0 [--alpha 0.025] "
+     "[--spending obrien-fleming|pocock] [--classic] [--json]",
+     ["design", "boundaries", "--looks", "0.5,1.0", "--json"], 0, '"z": 2.96'),
+    ("msctrial analysis endpoints [--db PATH] [--user U [--password-stdin]] [--site S] "
+     "[--out FILE]", ["analysis", "endpoints", "--out", "{tmp}/endpoints.csv"], 2,
+     "no randomised subject to analyse yet"),
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),
@@ -138,7 +170,30 @@ NOT_RUN = {
         "the real export is read by tests/registry/test_ictrp_real.py where ../shared/ exists",
     "msctrial clinical simulate [--subjects N] [--seed S] [--effect E] [--db PATH]":
         "minutes of simulated patients; tests/clinical/test_simulator.py runs it",
+    "msctrial clinical simulate --subjects 200 --effect 1": "as `clinical simulate`",
+    "msctrial analysis trial [--db PATH] [--user U [--password-stdin]] [--reference ARM] "
+    "[--site S] [--json]": "needs simulated patients; tests/analysis/test_trial.py runs it",
+    "msctrial report --out DIR [--db PATH] [--user U [--password-stdin]] [--unblinded] "
+    "[--reference ARM] [--looks 0.5,1.0 [--planned-events N]]":
+        "needs simulated patients; tests/analysis/test_report*.py run it",
+    "msctrial design simulate-power --subjects N --effect E [--reps R] [--seed S] "
+    "[--endpoint mortality28|improvement] [--alpha A] [--workers W] [--curve N1,N2,…] "
+    "[--out FILE] [--json]": "hundreds of simulated trials; tests/cli/test_design_cli.py runs it",
 }  # fmt: skip
+
+
+def _trial_csv() -> str:
+    """Forty subjects, two visits each: enough rows for every CSV analysis to fit."""
+    rows = ["subject,arm,time,event,baseline,outcome,visit,who,improved"]
+    for i in range(40):
+        arm, base = ("MSC" if i % 2 else "Placebo"), 120 + (i * 37) % 90
+        for visit in (7, 14):
+            change = (i * 13 + visit * 7) % 50 + (10 if arm == "MSC" else 0)
+            rows.append(
+                f"S{i},{arm},{3 + (i * 11) % 26},{(i // 2) % 2},{base},{base + change},"
+                f"{visit},{2 + (i * 5 + visit) % 5},{(i // 3) % 2}"
+            )
+    return "\n".join(rows) + "\n"
 
 
 def readme_commands() -> list[str]:
@@ -158,6 +213,7 @@ def test_the_readme_tour_runs_as_it_says(cli, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(REPO)
     (tmp_path / "obs.json").write_text(json.dumps(SEVERE))
     (tmp_path / "vitals.json").write_text(json.dumps(VITALS))
+    (tmp_path / "trial.csv").write_text(_trial_csv())
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / "a.json").write_bytes(dumps(msc_placebo_trial("NCT04371601")))
     ran, wrong = [], []
