@@ -1,0 +1,98 @@
+"""``msctrial monitor``: gsm's key-risk-indicator method on any table, and on the trial itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from msctrial.cli.common import JsonOption, print_json
+from msctrial.monitoring.methods import Analysis, analyze
+from msctrial.monitoring.model import (
+    Accrual,
+    KriType,
+    Method,
+    parse_numbers,
+    thresholds_for,
+)
+from msctrial.monitoring.table import read_group_counts_file
+
+app = typer.Typer(
+    help="Risk-adapted monitoring: key risk indicators, site flags.", no_args_is_help=True
+)
+
+
+def _flag_text(flag: int | None) -> str:
+    return {None: "-", -2: "red (low)", -1: "amber (low)", 0: "green", 1: "amber", 2: "red"}[flag]
+
+
+def _print_analysis(analysis: Analysis, label: str) -> None:
+    typer.echo(
+        f"{label}: {len(analysis.results)} group(s), {analysis.kri_type.value}, "
+        f"method {analysis.method.value}, cut-points "
+        + ",".join(f"{c:g}" for c in analysis.thresholds.cuts)
+    )
+    typer.echo(
+        f"  {'group':<16} {'numerator':>10} {'denominator':>12} {'metric':>10} {'score':>8}  flag"
+    )
+    for r in analysis.results:
+        metric = "-" if r.metric is None else f"{r.metric:.4g}"
+        score = "-" if r.score is None else f"{r.score:.3f}"
+        typer.echo(
+            f"  {r.group:<16} {r.numerator:>10g} {r.denominator:>12g} {metric:>10} {score:>8}  "
+            f"{_flag_text(r.flag)}"
+        )
+
+
+@app.command("analyze")
+def monitor_analyze(
+    csv: Annotated[Path, typer.Option("--csv", help="CSV file with a header row")],
+    group: Annotated[str, typer.Option("--group", help="column naming the group (site)")],
+    numerator: Annotated[str, typer.Option("--numerator", help="column of event counts")],
+    denominator: Annotated[
+        str, typer.Option("--denominator", help="column of units (binary) or exposure (rate)")
+    ],
+    kri_type: Annotated[
+        KriType, typer.Option("--type", help="binary (a proportion) or rate (per exposure)")
+    ],
+    method: Annotated[
+        Method, typer.Option("--method", help="how each group is scored against all")
+    ] = Method.normal,
+    thresholds: Annotated[
+        str | None,
+        typer.Option(
+            "--thresholds",
+            help="ascending cut-points T1,T2,… (default gsm's: normal -3,-2,2,3; "
+            "poisson -7,-5,5,7; fisher 0.01,0.05; identity has none)",
+        ),
+    ] = None,
+    flags: Annotated[
+        str | None,
+        typer.Option("--flags", help="one flag per band, e.g. -2,-1,0,1,2 (default from T)"),
+    ] = None,
+    min_denominator: Annotated[
+        float,
+        typer.Option("--min-denominator", help="below it a group gets no score and no flag"),
+    ] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Score and flag each group of a table with gsm's method.
+
+    Rows of one group are summed. Exit 0 when no group is flagged, 1 when one is, 2 on bad
+    input (a missing column, a row that is not a number, a negative count).
+    """
+    cuts = parse_numbers(thresholds, "thresholds") if thresholds is not None else None
+    flag_values = (
+        tuple(int(f) for f in parse_numbers(flags, "flags")) if flags is not None else None
+    )
+    bands = thresholds_for(method, cuts, flag_values)
+    counts = read_group_counts_file(csv, group, numerator, denominator)
+    analysis = analyze(counts, kri_type, method, bands, Accrual(min_denominator))
+    if as_json:
+        print_json(analysis.to_list())
+    else:
+        _print_analysis(analysis, str(csv))
+    for note in analysis.notes:
+        typer.echo(f"note: {note}", err=True)
+    raise typer.Exit(1 if any(r.flag for r in analysis.results) else 0)
