@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from msctrial.cli.common import JsonOption, print_json
+from msctrial.cli.common import (
+    DbOption,
+    JsonOption,
+    print_json,
+    session_for,
+    settings_for,
+    terminal_reader,
+)
+from msctrial.monitoring.config import load_config
 from msctrial.monitoring.methods import Analysis, analyze
 from msctrial.monitoring.model import (
     Accrual,
@@ -16,7 +24,14 @@ from msctrial.monitoring.model import (
     parse_numbers,
     thresholds_for,
 )
+from msctrial.monitoring.service import RISK_SCORE_ID, KriReport, key_risk_indicators
 from msctrial.monitoring.table import read_group_counts_file
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="KRI configuration YAML (default: gsm's, monitoring/kri.yaml)"),
+]
+SiteOption = Annotated[str | None, typer.Option("--site", help="one site's code")]
 
 app = typer.Typer(
     help="Risk-adapted monitoring: key risk indicators, site flags.", no_args_is_help=True
@@ -96,3 +111,42 @@ def monitor_analyze(
     for note in analysis.notes:
         typer.echo(f"note: {note}", err=True)
     raise typer.Exit(1 if any(r.flag for r in analysis.results) else 0)
+
+
+def _print_report(report: KriReport) -> None:
+    typer.echo(f"key risk indicators as of {report.as_of:%Y-%m-%d %H:%M} UTC")
+    for spec in report.kris:
+        typer.echo(f"{spec.id:<7} {spec.name} ({spec.method.value}, {spec.type.value})")
+        for r in (r for r in report.rows if r.kri == spec.id):
+            metric = "-" if r.metric is None else f"{r.metric:.4g}"
+            score = "-" if r.score is None else f"{r.score:.3f}"
+            typer.echo(
+                f"  {r.site:<8} {r.numerator:>8g} / {r.denominator:<10g} {metric:>9} "
+                f"{score:>8}  {_flag_text(r.flag)}"
+            )
+        for note in report.notes.get(spec.id, []):
+            typer.echo(f"  note: {note}")
+    typer.echo(f"{RISK_SCORE_ID:<7} Site risk score (100 × Σ flag weights / Σ maximum weights)")
+    for r in (r for r in report.rows if r.kri == RISK_SCORE_ID):
+        typer.echo(f"  {r.site:<8} {r.score or 0:>6.1f}")
+
+
+@app.command("kri")
+def monitor_kri(
+    site: SiteOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Every key risk indicator per site on the trial's own data, and each site's risk score.
+
+    Read as a monitor reads: trial-wide, no arm. Exit 0 when no site is flagged, 1 when one is.
+    """
+    spec = load_config(config)
+    with session_for(settings_for(db), migrate=False) as session:
+        report = key_risk_indicators(session, terminal_reader(), spec, site=site)
+    if as_json:
+        print_json(report.to_list())
+    else:
+        _print_report(report)
+    raise typer.Exit(1 if any(r.flag for r in report.rows) else 0)

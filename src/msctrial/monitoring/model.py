@@ -10,6 +10,7 @@ score and no flag.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -242,3 +243,55 @@ def risk_score(flags: Sequence[tuple[int | None, Mapping[int, float]]]) -> float
     earned = sum(weights.get(flag, 0.0) for flag, weights in flags if flag is not None)
     possible = sum(max(weights.values()) for _, weights in flags if weights)
     return 100.0 * earned / possible if possible > 0 else 0.0
+
+
+# --- what one record contributes to a KRI (the counts module applies these to every row) ---
+
+# gsm kri0009: a query is delayed when it took (or is taking) more than 30 days to resolve.
+QUERY_DELAY = dt.timedelta(days=30)
+# gsm kri0010: a data page entered more than 10 days after its visit is entered late.
+ENTRY_LAG_DAYS = 10
+
+
+def days_on_study(day0: dt.date, exit_date: dt.date | None, today: dt.date) -> int:
+    """Days from day 0 to the exit (or today), both counted: gsm's ``timeonstudy``."""
+    end = min(exit_date, today) if exit_date is not None else today
+    return max((end - day0).days + 1, 0)
+
+
+def query_is_delayed(
+    raised_at: dt.datetime,
+    answered_at: dt.datetime | None,
+    closed_at: dt.datetime | None,
+    now: dt.datetime,
+) -> bool:
+    """Answered or closed more than 30 days after it was raised, or still open after 30 days."""
+    resolved = answered_at or closed_at or now
+    return resolved - raised_at > QUERY_DELAY
+
+
+def entry_is_late(entered_on: dt.date, visit_date: dt.date) -> bool:
+    """Entered (site calendar) more than 10 days after the visit."""
+    return (entered_on - visit_date).days > ENTRY_LAG_DAYS
+
+
+def died_within(day0: dt.date, death_date: dt.date, days: int) -> bool:
+    """A death on study day ``days`` or earlier (day 0 is the day of randomisation)."""
+    return (death_date - day0).days <= days
+
+
+def report_is_late(
+    due_at: dt.datetime, submitted_at: dt.datetime | None, now: dt.datetime
+) -> bool | None:
+    """Submitted after its deadline, or unsubmitted past it; None while it is not yet due."""
+    if submitted_at is not None:
+        return submitted_at > due_at
+    return True if now > due_at else None
+
+
+def administration_missed(
+    day0: dt.date, study_day: int, window_days: int, infused: bool, today: dt.date
+) -> bool:
+    """A required administration whose window has closed without an infusion."""
+    closes = day0 + dt.timedelta(days=study_day + window_days)
+    return not infused and closes < today

@@ -1,0 +1,145 @@
+"""Key risk indicators of the trial per site, and each site's risk score (gsm's srs0001).
+
+Every KRI is scored across all sites, since a site's score says how it stands against the
+others; an actor then sees only the rows of the sites they may see (site staff their own
+sites, trial-wide roles all). No KRI is split by arm, and no count reads an arm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from msctrial.clinical.subjects.access import visible_sites
+from msctrial.core.actors import Actor
+from msctrial.core.db import utcnow
+from msctrial.core.errors import NotFound
+from msctrial.monitoring.config import KriSpec, MonitoringConfig, default_config
+from msctrial.monitoring.counts import count_sources
+from msctrial.monitoring.methods import analyze
+from msctrial.monitoring.model import GroupCount, risk_score
+
+RISK_SCORE_ID = "SRS"
+
+
+@dataclass(frozen=True)
+class KriRow:
+    """One KRI at one site: gsm's numerator, denominator, metric, score and flag."""
+
+    kri: str
+    site: str
+    numerator: float
+    denominator: float
+    metric: float | None
+    score: float | None
+    flag: int | None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(v: float) -> float | int:
+            return int(v) if float(v).is_integer() else v
+
+        return {
+            "kri": self.kri,
+            "site": self.site,
+            "numerator": plain(self.numerator),
+            "denominator": plain(self.denominator),
+            "metric": self.metric,
+            "score": self.score,
+            "flag": self.flag,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class KriReport:
+    """Every KRI × visible site, then each visible site's risk score (kri ``SRS``)."""
+
+    as_of: dt.datetime
+    kris: list[KriSpec]
+    rows: list[KriRow]
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rows]
+
+    def sites(self) -> list[str]:
+        return sorted({r.site for r in self.rows})
+
+    def row(self, kri: str, site: str) -> KriRow | None:
+        return next((r for r in self.rows if r.kri == kri and r.site == site), None)
+
+
+def key_risk_indicators(
+    session: Session,
+    actor: Actor,
+    config: MonitoringConfig | None = None,
+    *,
+    site: str | None = None,
+    now: dt.datetime | None = None,
+) -> KriReport:
+    """Every configured KRI for every site the actor may see (or one site), as of ``now``."""
+    scope = visible_sites(actor)
+    config = config or default_config()
+    now = now or utcnow()
+    sites, tallies = count_sources(session, now)
+    active = sorted(
+        {sid for tally in tallies.values() for sid, n in tally.denominator.items() if n > 0},
+        key=lambda sid: sites[sid].code,
+    )
+    shown = {sid for sid in active if scope is None or sid in scope}
+    if site is not None:
+        wanted = site.strip().upper()
+        match = [sid for sid in sites if sites[sid].code == wanted]
+        if not match or (scope is not None and match[0] not in scope):
+            raise NotFound(f"site: unknown site code {site!r}", field="site")
+        shown &= set(match)
+    rows: list[KriRow] = []
+    notes: dict[str, list[str]] = {}
+    flags: dict[str, dict[str, int | None]] = {}
+    for spec in config.kris:
+        tally = tallies[spec.source]
+        counts = [GroupCount(sites[sid].code, *tally.of(sid)) for sid in active]
+        result = analyze(
+            counts, spec.type, spec.method, spec.bands, spec.accrual_rule, spec.identity_of
+        )
+        notes[spec.id] = result.notes
+        flags[spec.id] = {r.group: r.flag for r in result.results}
+        for r, sid in zip(result.results, active, strict=True):
+            if sid in shown:
+                rows.append(
+                    KriRow(
+                        spec.id,
+                        r.group,
+                        r.numerator,
+                        r.denominator,
+                        r.metric,
+                        r.score,
+                        r.flag,
+                        r.note,
+                    )
+                )
+    rows.extend(_risk_scores(config, flags, [sites[sid].code for sid in active if sid in shown]))
+    return KriReport(now, list(config.kris), rows, notes)
+
+
+def _risk_scores(
+    config: MonitoringConfig, flags: dict[str, dict[str, int | None]], site_codes: list[str]
+) -> list[KriRow]:
+    """gsm's site risk score over the KRIs that flagged at least one site."""
+    scored = [
+        spec
+        for spec in config.kris
+        if spec.weights and any(f is not None for f in flags[spec.id].values())
+    ]
+    possible = sum(max(spec.weights.values()) for spec in scored)
+    rows = []
+    for code in site_codes:
+        pairs = [(flags[spec.id].get(code), spec.weights) for spec in scored]
+        score = risk_score(pairs)
+        earned = score * possible / 100.0
+        rows.append(KriRow(RISK_SCORE_ID, code, earned, possible, score, score, None))
+    return rows
