@@ -24,7 +24,13 @@ from msctrial.monitoring.model import (
     parse_numbers,
     thresholds_for,
 )
-from msctrial.monitoring.service import RISK_SCORE_ID, KriReport, key_risk_indicators
+from msctrial.monitoring.scorecard import Scorecard, load_scorecard
+from msctrial.monitoring.service import (
+    RISK_SCORE_ID,
+    KriReport,
+    key_risk_indicators,
+    trial_scorecard,
+)
 from msctrial.monitoring.table import read_group_counts_file
 
 ConfigOption = Annotated[
@@ -150,3 +156,37 @@ def monitor_kri(
     else:
         _print_report(report)
     raise typer.Exit(1 if any(r.flag for r in report.rows) else 0)
+
+
+def _print_scorecard(card: Scorecard) -> None:
+    for part in card.parts:
+        score = "-" if part.score is None else f"{part.score:.0f}"
+        typer.echo(f"{part.part.replace('_', ' ')}: {score} / 100")
+        for item in part.items:
+            typer.echo(f"  {item.status:<5} {item.item}: {item.evidence}")
+
+
+@app.command("scorecard")
+def monitor_scorecard(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="scorecard YAML (default: monitoring/scorecard.yaml)"),
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The five-part quality scorecard: ethics compliance, scientific design, the stem cell
+    product, execution progress, execution quality, each 0-100 with its evidence.
+
+    Exit 0 when every item passes (or is only shown), 1 when one warns or fails.
+    """
+    spec = load_scorecard(config)
+    settings = settings_for(db)
+    with session_for(settings, migrate=False) as session:
+        card = trial_scorecard(session, terminal_reader(), settings, spec)
+    if as_json:
+        print_json(card.to_dict())
+    else:
+        _print_scorecard(card)
+    lowered = any(i.status in ("warn", "fail") for p in card.parts for i in p.items)
+    raise typer.Exit(1 if lowered else 0)

@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 from msctrial.clinical.subjects.access import visible_sites
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import NotFound
+from msctrial.core.errors import NotFound, PermissionDenied
+from msctrial.core.settings import Settings
 from msctrial.monitoring.config import KriSpec, MonitoringConfig, default_config
 from msctrial.monitoring.counts import count_sources
+from msctrial.monitoring.facts import gather_facts
 from msctrial.monitoring.methods import analyze
 from msctrial.monitoring.model import GroupCount, risk_score
+from msctrial.monitoring.scorecard import Scorecard, ScorecardConfig, default_scorecard, score_trial
 
 RISK_SCORE_ID = "SRS"
 
@@ -143,3 +146,25 @@ def _risk_scores(
         earned = score * possible / 100.0
         rows.append(KriRow(RISK_SCORE_ID, code, earned, possible, score, score, None))
     return rows
+
+
+def trial_scorecard(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    config: ScorecardConfig | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Scorecard:
+    """The five-part quality scorecard of the trial, for the trial-wide roles.
+
+    Its evidence names subjects at every site, so a site user (who sees one site) is refused.
+    """
+    if visible_sites(actor) is not None:
+        raise PermissionDenied(
+            "the quality scorecard covers every site; it needs a trial-wide role "
+            "(monitor, statistician, DSMB or admin)"
+        )
+    config = config or default_scorecard()
+    facts = gather_facts(session, settings, config, now or utcnow())
+    return score_trial(facts, config)
