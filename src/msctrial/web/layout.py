@@ -59,6 +59,11 @@ NAV: list[NavItem] = [
         "/adverse-events",
         frozenset({"investigator", "coordinator", "monitor", "dsmb"}),
     ),
+    NavItem(
+        "Monitoring",
+        "/monitoring",
+        frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
+    ),
     NavItem("Registry", "/registry"),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]
