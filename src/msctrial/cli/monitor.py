@@ -29,6 +29,7 @@ from msctrial.monitoring.service import (
     RISK_SCORE_ID,
     KriReport,
     key_risk_indicators,
+    monitoring_plan,
     trial_scorecard,
 )
 from msctrial.monitoring.table import read_group_counts_file
@@ -190,3 +191,32 @@ def monitor_scorecard(
         _print_scorecard(card)
     lowered = any(i.status in ("warn", "fail") for p in card.parts for i in p.items)
     raise typer.Exit(1 if lowered else 0)
+
+
+@app.command("plan")
+def monitor_plan(
+    site: SiteOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The risk-adapted monitoring plan: per site its risk score, the recommended intensity
+    (full source data verification, targeted verification of critical data, or remote) and
+    the critical records of the plan's window to verify."""
+    spec = load_config(config)
+    with session_for(settings_for(db), migrate=False) as session:
+        plans = monitoring_plan(session, terminal_reader(), spec, site=site)
+    if as_json:
+        print_json([p.to_dict() for p in plans])
+        return
+    typer.echo(
+        f"monitoring plan: full from risk score {spec.plan.full_at:g}, targeted from "
+        f"{spec.plan.targeted_at:g} or a red flag; critical records of the last "
+        f"{spec.plan.recent_days} days"
+    )
+    for p in plans:
+        flagged = ", ".join(p.flagged) or "no flag"
+        typer.echo(f"{p.site:<8} risk {p.risk_score:5.1f}  {p.intensity:<9} ({flagged})")
+        for c in p.critical_data:
+            names = ", ".join(c.records[:5]) + (" …" if len(c.records) > 5 else "")
+            typer.echo(f"  {c.data:<17} {len(c.records):>4}  {names}")

@@ -77,11 +77,28 @@ class KriSpec(BaseModel):
         return Accrual(self.accrual.minimum, self.accrual.metric)
 
 
+class PlanSpec(BaseModel):
+    """The risk-adapted monitoring plan: risk-score bands and the window of "new" records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_at: float = Field(default=25.0, ge=0, le=100)
+    targeted_at: float = Field(default=10.0, ge=0, le=100)
+    recent_days: int = Field(default=30, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlanSpec:
+        if self.targeted_at > self.full_at:
+            raise ValueError("targeted_at must not exceed full_at")
+        return self
+
+
 class MonitoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = 1
     kris: list[KriSpec] = Field(min_length=1)
+    plan: PlanSpec = Field(default_factory=PlanSpec)
 
     @model_validator(mode="after")
     def _unique(self) -> MonitoringConfig:

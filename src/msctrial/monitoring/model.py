@@ -295,3 +295,23 @@ def administration_missed(
     """A required administration whose window has closed without an infusion."""
     closes = day0 + dt.timedelta(days=study_day + window_days)
     return not infused and closes < today
+
+
+class Intensity(StrEnum):
+    """How a site is monitored next (ICH E6(R2) 5.18.3: on-site and centralised monitoring)."""
+
+    full = "full"  # on-site, full source data verification
+    targeted = "targeted"  # on-site, verification of the critical data only
+    remote = "remote"  # centralised review only
+
+
+def monitoring_intensity(
+    risk_score: float, red_flags: int, full_at: float, targeted_at: float
+) -> Intensity:
+    """Full verification from ``full_at`` risk points, targeted from ``targeted_at`` or on any
+    red flag (a single red KRI is reason enough to go and look), otherwise remote."""
+    if risk_score >= full_at:
+        return Intensity.full
+    if risk_score >= targeted_at or red_flags > 0:
+        return Intensity.targeted
+    return Intensity.remote

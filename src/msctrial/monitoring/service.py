@@ -22,7 +22,8 @@ from msctrial.monitoring.config import KriSpec, MonitoringConfig, default_config
 from msctrial.monitoring.counts import count_sources
 from msctrial.monitoring.facts import gather_facts
 from msctrial.monitoring.methods import analyze
-from msctrial.monitoring.model import GroupCount, risk_score
+from msctrial.monitoring.model import GroupCount, monitoring_intensity, risk_score
+from msctrial.monitoring.plan import SitePlan, recent_critical_records
 from msctrial.monitoring.scorecard import Scorecard, ScorecardConfig, default_scorecard, score_trial
 
 RISK_SCORE_ID = "SRS"
@@ -168,3 +169,37 @@ def trial_scorecard(
     config = config or default_scorecard()
     facts = gather_facts(session, settings, config, now or utcnow())
     return score_trial(facts, config)
+
+
+def monitoring_plan(
+    session: Session,
+    actor: Actor,
+    config: MonitoringConfig | None = None,
+    *,
+    site: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[SitePlan]:
+    """The risk-adapted plan for every site the actor may see: risk score, intensity, the KRIs
+    flagged, and the critical records of the plan's window that need verifying."""
+    config = config or default_config()
+    now = now or utcnow()
+    report = key_risk_indicators(session, actor, config, site=site, now=now)
+    since = now - dt.timedelta(days=config.plan.recent_days)
+    records = recent_critical_records(session, since, set(report.sites()))
+    plans = []
+    for code in report.sites():
+        srs = report.row(RISK_SCORE_ID, code)
+        score = srs.score if srs and srs.score is not None else 0.0
+        flagged = [r for r in report.rows if r.site == code and r.flag]
+        reds = sum(1 for r in flagged if abs(r.flag or 0) == 2)
+        intensity = monitoring_intensity(score, reds, config.plan.full_at, config.plan.targeted_at)
+        plans.append(
+            SitePlan(
+                code,
+                score,
+                intensity.value,
+                [f"{r.kri} {r.flag:+d}" for r in flagged],
+                list(records[code].values()),
+            )
+        )
+    return sorted(plans, key=lambda p: (-p.risk_score, p.site))
