@@ -77,3 +77,19 @@ def test_the_dashboard_names_no_arm_and_no_lot(browse, world):
 
 def test_a_role_without_subject_access_is_refused(browse):
     assert browse("qc").get("/monitoring").status_code == 403
+
+
+def test_the_dashboard_shows_the_risk_score_over_the_snapshots(browse, world):
+    import datetime as dt
+
+    from msctrial.core.actors import Actor, Grant
+    from msctrial.monitoring.history import take_snapshot
+    from tests.monitoring.conftest import AS_OF
+
+    monitor = Actor("monitor", grants=(Grant("monitor"),))
+    take_snapshot(world.session, monitor, now=AS_OF - dt.timedelta(days=7))
+    take_snapshot(world.session, monitor, now=AS_OF)
+    html = browse("monitor").get("/monitoring").text
+    assert 'id="trends"' in html
+    assert (AS_OF - dt.timedelta(days=7)).date().isoformat() in html
+    assert AS_OF.date().isoformat() in html

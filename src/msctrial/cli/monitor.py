@@ -16,6 +16,7 @@ from msctrial.cli.common import (
     terminal_reader,
 )
 from msctrial.monitoring.config import load_config
+from msctrial.monitoring.history import read_history, take_snapshot
 from msctrial.monitoring.methods import Analysis, analyze
 from msctrial.monitoring.model import (
     Accrual,
@@ -220,3 +221,44 @@ def monitor_plan(
         for c in p.critical_data:
             names = ", ".join(c.records[:5]) + (" …" if len(c.records) > 5 else "")
             typer.echo(f"  {c.data:<17} {len(c.records):>4}  {names}")
+
+
+@app.command("snapshot")
+def monitor_snapshot(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Store today's KRI results (a second run today replaces them) and show the flags that
+    changed since the previous snapshot."""
+    spec = load_config(config)
+    with session_for(settings_for(db), migrate=False) as session:
+        taken = take_snapshot(session, terminal_reader(), spec)
+    if as_json:
+        print_json(taken.to_dict())
+        return
+    since = taken.previous_date.isoformat() if taken.previous_date else "none before"
+    typer.echo(
+        f"snapshot {taken.snapshot_date}: {taken.rows} KRI × site results stored "
+        f"(previous snapshot: {since})"
+    )
+    for c in taken.changes:
+        typer.echo(f"  {c.kri:<7} {c.site:<8} {_flag_text(c.before)} → {_flag_text(c.after)}")
+
+
+@app.command("history")
+def monitor_history(
+    kri: Annotated[str | None, typer.Option("--kri", help="one KRI's id, e.g. AE")] = None,
+    site: SiteOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The stored KRI snapshots, oldest first: the trend of each KRI at each site."""
+    with session_for(settings_for(db), migrate=False) as session:
+        rows = read_history(session, terminal_reader(), kri=kri, site=site)
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        score = "-" if r.score is None else f"{r.score:.3f}"
+        typer.echo(f"{r.snapshot_date}  {r.kri:<7} {r.site:<8} {score:>8}  {_flag_text(r.flag)}")

@@ -315,3 +315,28 @@ def monitoring_intensity(
     if risk_score >= targeted_at or red_flags > 0:
         return Intensity.targeted
     return Intensity.remote
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """A KRI whose flag at a site differs from the previous snapshot's (gsm's flag-change view)."""
+
+    kri: str
+    site: str
+    before: int | None
+    after: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kri": self.kri, "site": self.site, "before": self.before, "after": self.after}
+
+
+def flag_changes(
+    previous: Mapping[tuple[str, str], int | None], current: Mapping[tuple[str, str], int | None]
+) -> list[FlagChange]:
+    """Every (KRI, site) whose flag changed, appeared or disappeared between two snapshots."""
+    keys = sorted(set(previous) | set(current))
+    return [
+        FlagChange(kri, site, previous.get((kri, site)), current.get((kri, site)))
+        for kri, site in keys
+        if previous.get((kri, site)) != current.get((kri, site))
+    ]
