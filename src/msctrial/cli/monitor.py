@@ -31,6 +31,7 @@ from msctrial.monitoring.service import (
     KriReport,
     key_risk_indicators,
     monitoring_plan,
+    quality_tolerance_limits,
     trial_scorecard,
 )
 from msctrial.monitoring.table import read_group_counts_file
@@ -262,3 +263,30 @@ def monitor_history(
     for r in rows:
         score = "-" if r.score is None else f"{r.score:.3f}"
         typer.echo(f"{r.snapshot_date}  {r.kri:<7} {r.site:<8} {score:>8}  {_flag_text(r.flag)}")
+
+
+@app.command("qtl")
+def monitor_qtl(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Study-level quality tolerance limits (gsm.qtl's one-sided proportion test).
+
+    Exit 1 when a limit is reached (flag 1) or exceeded beyond its funnel (flag 2).
+    """
+    spec = load_config(config)
+    with session_for(settings_for(db), migrate=False) as session:
+        rows = quality_tolerance_limits(session, terminal_reader(), spec)
+    if as_json:
+        print_json([r.to_dict() for r in rows])
+    else:
+        for row in rows:
+            r = row.result
+            metric = "-" if r.metric is None else f"{r.metric:.3f}"
+            upper = "-" if r.upper is None else f"{r.upper:.3f}"
+            typer.echo(
+                f"{row.qtl:<6} {row.name}: {r.numerator:g}/{r.denominator:g} = {metric} "
+                f"(limit {r.limit:g}, funnel {upper}) {_flag_text(r.flag)}"
+            )
+    raise typer.Exit(1 if any(r.result.flag for r in rows) else 0)

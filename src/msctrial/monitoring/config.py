@@ -93,12 +93,26 @@ class PlanSpec(BaseModel):
         return self
 
 
+class QtlSpec(BaseModel):
+    """A study-level quality tolerance limit: a proportion against its expected rate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,15}$")
+    gsm: str | None = None
+    name: str
+    source: Literal[SOURCES]  # type: ignore[valid-type]
+    rate: float = Field(gt=0, lt=1)
+    deviations: float = Field(default=3.0, gt=0)
+
+
 class MonitoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = 1
     kris: list[KriSpec] = Field(min_length=1)
     plan: PlanSpec = Field(default_factory=PlanSpec)
+    qtls: list[QtlSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> MonitoringConfig:

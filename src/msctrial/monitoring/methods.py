@@ -222,3 +222,37 @@ def analyze(
             GroupResult(c.group, c.numerator, c.denominator, c.metric, score, flag, note)
         )
     return Analysis(method, kri_type, thresholds, results, raw.overall, raw.dispersion, notes=notes)
+
+
+@dataclass(frozen=True)
+class ToleranceResult:
+    """A study-level proportion against its quality tolerance limit (gsm.qtl)."""
+
+    numerator: float
+    denominator: float
+    metric: float | None
+    limit: float
+    upper: float | None
+    score: float | None
+    flag: int | None
+
+
+def one_sided_proportion(
+    numerator: float, denominator: float, limit: float, deviations: float = 3.0
+) -> ToleranceResult:
+    """gsm.qtl ``Analyze_OneSideProp``: the study's proportion against the expected ``limit``.
+
+    z = (p − p₀)/√(p₀(1−p₀)/n); the upper funnel is p₀ + k·√(p₀(1−p₀)/n). Flag 2 at or above
+    the funnel, 1 at or above p₀ but below it, 0 below p₀. No flag without a denominator.
+    """
+    if not 0 < limit < 1:
+        raise InvalidInput(
+            "limit: the expected proportion lies strictly between 0 and 1", field="limit"
+        )
+    if denominator <= 0:
+        return ToleranceResult(numerator, denominator, None, limit, None, None, None)
+    p = numerator / denominator
+    se = math.sqrt(limit * (1 - limit) / denominator)
+    upper = limit + deviations * se
+    flag = 2 if p >= upper else 1 if p >= limit else 0
+    return ToleranceResult(numerator, denominator, p, limit, upper, (p - limit) / se, flag)

@@ -21,7 +21,7 @@ from msctrial.core.settings import Settings
 from msctrial.monitoring.config import KriSpec, MonitoringConfig, default_config
 from msctrial.monitoring.counts import count_sources
 from msctrial.monitoring.facts import gather_facts
-from msctrial.monitoring.methods import analyze
+from msctrial.monitoring.methods import ToleranceResult, analyze, one_sided_proportion
 from msctrial.monitoring.model import GroupCount, monitoring_intensity, risk_score
 from msctrial.monitoring.plan import SitePlan, recent_critical_records
 from msctrial.monitoring.scorecard import Scorecard, ScorecardConfig, default_scorecard, score_trial
@@ -203,3 +203,48 @@ def monitoring_plan(
             )
         )
     return sorted(plans, key=lambda p: (-p.risk_score, p.site))
+
+
+@dataclass(frozen=True)
+class QtlRow:
+    qtl: str
+    name: str
+    result: ToleranceResult
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "qtl": self.qtl,
+            "name": self.name,
+            "numerator": r.numerator,
+            "denominator": r.denominator,
+            "metric": r.metric,
+            "limit": r.limit,
+            "upper": r.upper,
+            "score": r.score,
+            "flag": r.flag,
+        }
+
+
+def quality_tolerance_limits(
+    session: Session,
+    actor: Actor,
+    config: MonitoringConfig | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> list[QtlRow]:
+    """Each configured QTL on the whole trial (study level: no site, no arm)."""
+    visible_sites(actor)  # any subject reader; the figures are trial-wide sums
+    config = config or default_config()
+    _, tallies = count_sources(session, now or utcnow())
+    rows = []
+    for spec in config.qtls:
+        tally = tallies[spec.source]
+        result = one_sided_proportion(
+            sum(tally.numerator.values()),
+            sum(tally.denominator.values()),
+            spec.rate,
+            spec.deviations,
+        )
+        rows.append(QtlRow(spec.id, spec.name, result))
+    return rows
