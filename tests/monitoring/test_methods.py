@@ -15,7 +15,13 @@ import statsmodels.api as sm
 from scipy.stats import fisher_exact
 
 from msctrial.core.errors import InvalidInput
-from msctrial.monitoring.methods import analyze, normal_scores, poisson_scores
+from msctrial.monitoring.methods import (
+    analyze,
+    bound_at,
+    normal_bounds,
+    normal_scores,
+    poisson_scores,
+)
 from msctrial.monitoring.model import (
     Accrual,
     AccrualMetric,
@@ -276,3 +282,19 @@ def test_bad_thresholds_are_refused_by_name(build, field):
     with pytest.raises(InvalidInput) as caught:
         build()
     assert caught.value.field == field
+
+
+def test_the_funnel_bound_matches_the_hand_worked_table():
+    """The four-site table above: p̂ = 1/4, φ = 31/15. At n = 10 the +2 line is
+    1/4 + 2·√(31/15 · 3/16 / 10) = 0.25 + 2·√0.03875 = 0.64370; the −2 line 0.25 − 0.39370
+    is negative and so left out of the drawn line (gsm keeps only positive bounds)."""
+    assert bound_at(0.25, 31 / 15, 10, 2, KriType.binary) == pytest.approx(0.643700, abs=1e-6)
+    table = counts(("A", 2, 10), ("B", 5, 10), ("C", 1, 20), ("D", 12, 40))
+    lines = normal_bounds(table, KriType.binary, NORMAL)
+    assert sorted(lines) == [-3.0, -2.0, 0.0, 2.0, 3.0]
+    assert all(m == pytest.approx(0.25) for _, m in lines[0.0])
+    xs = [n for n, _ in lines[2.0]]
+    assert xs[0] < 10 and xs[-1] > 40
+    assert all(m >= 0 for line in lines.values() for _, m in line)
+    # 0.25 − 2·√(0.3875/n) ≥ 0 from n = 0.3875/0.015625 = 24.8: below it the −2 line is gone
+    assert 24.8 <= min(n for n, _ in lines[-2.0]) < 25.0

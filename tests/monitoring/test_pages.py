@@ -50,8 +50,9 @@ def test_a_monitor_sees_every_site_the_kris_and_the_scorecard(browse, world):
     assert 'id="heat-map"' in html and 'id="scorecard"' in html
     for site in ("WUH", "BJS", "KMG"):
         assert f"<th>{site}</th>" in html
-    for kri in ("AE", "SAE", "ODAT", "UNBL", "Risk score"):
-        assert f">{kri}</th>" in html
+    for kri in ("AE", "SAE", "ODAT", "UNBL"):
+        assert f'href="/monitoring/funnel?kri={kri}">{kri}</a></th>' in html
+    assert ">Risk score</th>" in html
     assert "Ethics compliance" in html and "Execution quality" in html
     assert 'href="/monitoring"' in html  # in the menu
 
@@ -93,3 +94,20 @@ def test_the_dashboard_shows_the_risk_score_over_the_snapshots(browse, world):
     assert 'id="trends"' in html
     assert (AS_OF - dt.timedelta(days=7)).date().isoformat() in html
     assert AS_OF.date().isoformat() in html
+
+
+def test_a_kris_funnel_plot_draws_the_sites_inside_gsm_bounds(browse):
+    client = browse("monitor")
+    page = client.get("/monitoring/funnel?kri=ae")
+    assert page.status_code == 200, page.text
+    assert 'id="funnel"' in page.text and "<svg" in page.text
+    for site in ("WUH", "BJS", "KMG"):
+        assert f"<td>{site}</td>" in page.text
+    # the same data draw the same bytes (fixed ids, no date), so the page is stable
+    assert client.get("/monitoring/funnel?kri=AE").text == page.text
+    assert client.get("/monitoring/funnel?kri=NOPE").status_code == 404
+
+
+def test_a_site_user_sees_only_their_point_on_the_funnel(browse):
+    html = browse("investigator.kmg").get("/monitoring/funnel?kri=AE").text
+    assert "<td>KMG</td>" in html and "<td>WUH</td>" not in html

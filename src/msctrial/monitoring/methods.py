@@ -256,3 +256,33 @@ def one_sided_proportion(
     upper = limit + deviations * se
     flag = 2 if p >= upper else 1 if p >= limit else 0
     return ToleranceResult(numerator, denominator, p, limit, upper, (p - limit) / se, flag)
+
+
+def bound_at(mu: float, phi: float, n: float, threshold: float, kri_type: KriType) -> float:
+    """The funnel's metric at denominator ``n`` for a score of ``threshold`` (gsm's
+    ``Analyze_NormalApprox_PredictBounds``): μ + t·√(φ·μ(1−μ)/n), or μ + t·√(φ·μ/n)."""
+    variance = mu * (1 - mu) / n if kri_type is KriType.binary else mu / n
+    return mu + threshold * math.sqrt(phi * variance)
+
+
+def normal_bounds(
+    counts: Sequence[GroupCount], kri_type: KriType, thresholds: Thresholds, steps: int = 250
+) -> dict[float, list[tuple[float, float]]]:
+    """Each cut-point's (and the mean's, t = 0) funnel line as (denominator, metric) points
+    from the smallest to the largest denominator, where the metric is not negative.
+
+    φ is the unadjusted mean z₀², as gsm computes it for the bounds.
+    """
+    raw = normal_scores(counts, kri_type)
+    used = [c.denominator for c in counts if c.denominator > 0]
+    if not used or raw.overall is None:
+        return {}
+    mu, phi = raw.overall, raw.dispersion or 0.0
+    low, high = min(used), max(used)
+    step = (high - low) / steps if high > low else 1.0
+    grid = [low - step + i * step for i in range(steps + 3)]
+    lines: dict[float, list[tuple[float, float]]] = {}
+    for t in sorted({*thresholds.cuts, 0.0}):
+        points = [(n, bound_at(mu, phi, n, t, kri_type)) for n in grid if n > 0]
+        lines[t] = [(n, m) for n, m in points if m >= 0]
+    return lines

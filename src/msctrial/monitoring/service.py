@@ -21,8 +21,19 @@ from msctrial.core.settings import Settings
 from msctrial.monitoring.config import KriSpec, MonitoringConfig, default_config
 from msctrial.monitoring.counts import count_sources
 from msctrial.monitoring.facts import gather_facts
-from msctrial.monitoring.methods import ToleranceResult, analyze, one_sided_proportion
-from msctrial.monitoring.model import GroupCount, monitoring_intensity, risk_score
+from msctrial.monitoring.methods import (
+    ToleranceResult,
+    analyze,
+    normal_bounds,
+    one_sided_proportion,
+)
+from msctrial.monitoring.model import (
+    GroupCount,
+    GroupResult,
+    Method,
+    monitoring_intensity,
+    risk_score,
+)
 from msctrial.monitoring.plan import SitePlan, recent_critical_records
 from msctrial.monitoring.scorecard import Scorecard, ScorecardConfig, default_scorecard, score_trial
 
@@ -248,3 +259,42 @@ def quality_tolerance_limits(
         )
         rows.append(QtlRow(spec.id, spec.name, result))
     return rows
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """One KRI's funnel: the visible sites' points and the study-wide bounds (normal only)."""
+
+    kri: KriSpec
+    points: list[GroupResult]
+    bounds: dict[float, list[tuple[float, float]]]
+
+
+def kri_funnel(
+    session: Session,
+    actor: Actor,
+    kri: str,
+    config: MonitoringConfig | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Funnel:
+    """The funnel plot's data for one KRI; a site user gets their own sites' points only."""
+    scope = visible_sites(actor)
+    config = config or default_config()
+    spec = next((k for k in config.kris if k.id == kri.strip().upper()), None)
+    if spec is None:
+        known = ", ".join(k.id for k in config.kris)
+        raise NotFound(f"kri: no KRI {kri!r}; known: {known}", field="kri")
+    sites, tallies = count_sources(session, now or utcnow())
+    tally = tallies[spec.source]
+    ids = sorted(
+        (sid for sid, n in tally.denominator.items() if n > 0), key=lambda sid: sites[sid].code
+    )
+    counts = [GroupCount(sites[sid].code, *tally.of(sid)) for sid in ids]
+    result = analyze(
+        counts, spec.type, spec.method, spec.bands, spec.accrual_rule, spec.identity_of
+    )
+    visible = {sites[sid].code for sid in ids if scope is None or sid in scope}
+    points = [r for r in result.results if r.group in visible]
+    bounds = normal_bounds(counts, spec.type, spec.bands) if spec.method is Method.normal else {}
+    return Funnel(spec, points, bounds)

@@ -11,9 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from msctrial.clinical.subjects.access import visible_sites
+from msctrial.monitoring.figures import funnel_svg
 from msctrial.monitoring.history import SnapshotRow, read_history
 from msctrial.monitoring.model import FlagChange, flag_changes
-from msctrial.monitoring.service import RISK_SCORE_ID, key_risk_indicators, trial_scorecard
+from msctrial.monitoring.service import (
+    RISK_SCORE_ID,
+    key_risk_indicators,
+    kri_funnel,
+    trial_scorecard,
+)
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 
@@ -66,5 +72,20 @@ def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config
             "trend": trend,
             "changes": _last_changes(history),
         },
+        actor=actor,
+    )
+
+
+@router.get("/monitoring/funnel")
+def funnel_page(request: Request, db: Db, actor: PageActor, kri: str = "AE") -> Response:
+    """One KRI's funnel plot: each site's metric against its denominator, with gsm's bounds."""
+    funnel = kri_funnel(db, actor, kri)
+    spec = funnel.kri
+    svg = funnel_svg(f"{spec.id}: {spec.name}", spec.denominator, funnel.points, funnel.bounds)
+    kris = [k.id for k in key_risk_indicators(db, actor).kris]
+    return render(
+        request,
+        "monitoring/funnel.html",
+        {"spec": spec, "svg": svg, "points": funnel.points, "kris": kris, "flag_word": FLAG_WORD},
         actor=actor,
     )
