@@ -76,3 +76,13 @@ def test_the_command_prints_the_plan(cli, world):  # noqa: F811
     assert {r["site"] for r in rows} == {"WUH", "BJS", "KMG"}
     text = cli("monitor", "plan", "--db", world.path, "--site", "BJS")
     assert text.code == 0 and "BJS" in text.out and "WUH" not in text.out
+
+
+def test_the_primary_endpoint_records_are_those_of_its_time_points(world):
+    """The reference protocol's primary endpoint is P/F on days 0, 6 and 14."""
+    plans = monitoring_plan(world.session, MONITOR, now=AS_OF)
+    records = [
+        r for p in plans for c in p.critical_data if c.data == "primary_endpoint" for r in c.records
+    ]
+    assert records
+    assert all(r.endswith((" Day 0", " Day 6", " Day 14")) for r in records), records

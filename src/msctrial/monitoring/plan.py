@@ -107,12 +107,19 @@ def recent_critical_records(
 
 
 def _endpoint_values(session: Session, since: dt.datetime) -> list[tuple[int, int, str]]:
-    """(subject, site, visit) of the primary endpoint's values entered since ``since``."""
+    """(subject, site, visit) of the primary endpoint's values at its time points, entered
+    since ``since``."""
     protocol = get_protocol(session, only_trial(session).code).protocol
     items = default_scorecard().endpoint_items
-    wanted = [
-        items[e.measure.value] for e in protocol.endpoints.primary if e.measure.value in items
-    ]
+    visit_day = {v.name: v.day for v in protocol.visits}
+    wanted: set[tuple[str, str, str]] = set()  # visit name, form, item
+    for endpoint in protocol.endpoints.primary:
+        target = items.get(endpoint.measure.value)
+        if target is None:
+            continue
+        for name, day in visit_day.items():
+            if day in endpoint.time_points:
+                wanted.add((name, target[0], target[1]))
     if not wanted:
         return []
     rows = session.execute(
@@ -127,7 +134,8 @@ def _endpoint_values(session: Session, since: dt.datetime) -> list[tuple[int, in
         .join(FormValue, FormValue.entry_id == FormEntry.id)
         .where(FormEntry.voided_at.is_(None), FormEntry.entered_at >= since)
     )
-    pairs = {tuple(w) for w in wanted}
     return [
-        (sid, site_id, visit) for sid, site_id, visit, form, item in rows if (form, item) in pairs
+        (sid, site_id, visit)
+        for sid, site_id, visit, form, item in rows
+        if (visit, form, item) in wanted
     ]
