@@ -216,3 +216,32 @@ def _wuh_id(world) -> int:  # noqa: ANN001
     site_id = world.session.scalar(select(Site.id).where(Site.code == "WUH"))
     assert site_id is not None
     return site_id
+
+
+def test_kris_per_country_sum_the_sites_of_each_country(world, cli):  # noqa: F811
+    s = world.session
+    bjs = s.scalar(select(Site).where(Site.code == "BJS"))
+    bjs.country = "HK"
+    _write_fault(s)
+    by_site = key_risk_indicators(s, MONITOR, now=AS_OF)
+    from msctrial.monitoring.service import country_indicators
+
+    by_country = country_indicators(s, MONITOR, now=AS_OF)
+    assert sorted({r.site for r in by_country.rows}) == ["CN", "HK"]
+    assert RISK_SCORE_ID not in {r.kri for r in by_country.rows}
+    cn = by_country.row("AE", "CN")
+    wuh, kmg = by_site.row("AE", "WUH"), by_site.row("AE", "KMG")
+    assert cn is not None and wuh is not None and kmg is not None
+    assert (cn.numerator, cn.denominator) == (
+        wuh.numerator + kmg.numerator,
+        wuh.denominator + kmg.denominator,
+    )
+    site_user = Actor("inv", grants=(Grant("investigator", site_id=bjs.id, site_code="BJS"),))
+    with pytest.raises(PermissionDenied):
+        country_indicators(s, site_user, now=AS_OF)
+    s.commit()
+    s.close()
+    result = cli("monitor", "kri", "--db", world.path, "--by", "country", "--json")
+    rows = json.loads(result.out)
+    assert rows and {r["country"] for r in rows} == {"CN", "HK"} and "site" not in rows[0]
+    assert_one_plain_error(cli("monitor", "kri", "--db", world.path, "--by", "region"), "by")

@@ -15,6 +15,7 @@ from msctrial.cli.common import (
     settings_for,
     terminal_reader,
 )
+from msctrial.core.errors import InvalidInput
 from msctrial.monitoring.config import load_config
 from msctrial.monitoring.history import read_history, take_snapshot
 from msctrial.monitoring.methods import Analysis, analyze
@@ -29,6 +30,7 @@ from msctrial.monitoring.scorecard import Scorecard, load_scorecard
 from msctrial.monitoring.service import (
     RISK_SCORE_ID,
     KriReport,
+    country_indicators,
     key_risk_indicators,
     monitoring_plan,
     quality_tolerance_limits,
@@ -135,14 +137,17 @@ def _print_report(report: KriReport) -> None:
             )
         for note in report.notes.get(spec.id, []):
             typer.echo(f"  note: {note}")
-    typer.echo(f"{RISK_SCORE_ID:<7} Site risk score (100 × Σ flag weights / Σ maximum weights)")
-    for r in (r for r in report.rows if r.kri == RISK_SCORE_ID):
+    risk = [r for r in report.rows if r.kri == RISK_SCORE_ID]
+    if risk:
+        typer.echo(f"{RISK_SCORE_ID:<7} Site risk score (100 × Σ flag weights / Σ maximum weights)")
+    for r in risk:
         typer.echo(f"  {r.site:<8} {r.score or 0:>6.1f}")
 
 
 @app.command("kri")
 def monitor_kri(
     site: SiteOption = None,
+    by: Annotated[str, typer.Option("--by", help="site (with the risk score) or country")] = "site",
     config: ConfigOption = None,
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -151,11 +156,23 @@ def monitor_kri(
 
     Read as a monitor reads: trial-wide, no arm. Exit 0 when no site is flagged, 1 when one is.
     """
+    if by not in ("site", "country"):
+        raise InvalidInput("by: give site or country", field="by")
+    if by == "country" and site is not None:
+        raise InvalidInput("site: --site and --by country do not go together", field="site")
     spec = load_config(config)
     with session_for(settings_for(db), migrate=False) as session:
-        report = key_risk_indicators(session, terminal_reader(), spec, site=site)
+        reader = terminal_reader()
+        report = (
+            country_indicators(session, reader, spec)
+            if by == "country"
+            else key_risk_indicators(session, reader, spec, site=site)
+        )
     if as_json:
-        print_json(report.to_list())
+        rows = report.to_list()
+        if by == "country":
+            rows = [{("country" if k == "site" else k): v for k, v in r.items()} for r in rows]
+        print_json(rows)
     else:
         _print_report(report)
     raise typer.Exit(1 if any(r.flag for r in report.rows) else 0)

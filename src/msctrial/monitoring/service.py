@@ -141,6 +141,49 @@ def key_risk_indicators(
     return KriReport(now, list(config.kris), rows, notes)
 
 
+def country_indicators(
+    session: Session,
+    actor: Actor,
+    config: MonitoringConfig | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> KriReport:
+    """Every KRI per country (gsm's cou0001-0015: the site KRIs with GroupLevel = Country).
+
+    A country's figures sum every site in it, so only the trial-wide roles read them. A site
+    without a country is counted under ``"??"``. There is no risk score per country (gsm's
+    srs0001 is a site score).
+    """
+    if visible_sites(actor) is not None:
+        raise PermissionDenied(
+            "KRIs per country sum every site of the country; they need a trial-wide role"
+        )
+    config = config or default_config()
+    now = now or utcnow()
+    sites, tallies = count_sources(session, now)
+    country = {sid: (site.country or "??").upper() for sid, site in sites.items()}
+    rows: list[KriRow] = []
+    notes: dict[str, list[str]] = {}
+    for spec in config.kris:
+        tally = tallies[spec.source]
+        sums: dict[str, list[float]] = {}
+        for sid in sorted(set(tally.numerator) | set(tally.denominator)):
+            total = sums.setdefault(country[sid], [0.0, 0.0])
+            x, n = tally.of(sid)
+            total[0] += x
+            total[1] += n
+        counts = [GroupCount(c, x, n) for c, (x, n) in sorted(sums.items()) if n > 0]
+        result = analyze(
+            counts, spec.type, spec.method, spec.bands, spec.accrual_rule, spec.identity_of
+        )
+        notes[spec.id] = result.notes
+        rows.extend(
+            KriRow(spec.id, r.group, r.numerator, r.denominator, r.metric, r.score, r.flag, r.note)
+            for r in result.results
+        )
+    return KriReport(now, list(config.kris), rows, notes)
+
+
 def _risk_scores(
     config: MonitoringConfig, flags: dict[str, dict[str, int | None]], site_codes: list[str]
 ) -> list[KriRow]:
