@@ -32,6 +32,7 @@ from msctrial.monitoring.service import (
     KriReport,
     country_indicators,
     key_risk_indicators,
+    kri_records,
     monitoring_plan,
     quality_tolerance_limits,
     trial_scorecard,
@@ -307,3 +308,36 @@ def monitor_qtl(
                 f"(limit {r.limit:g}, funnel {upper}) {_flag_text(r.flag)}"
             )
     raise typer.Exit(1 if any(r.result.flag for r in rows) else 0)
+
+
+@app.command("records")
+def monitor_records(
+    kri: Annotated[str, typer.Option("--kri", help="the KRI's id, e.g. AE")],
+    site: SiteOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """The records behind one KRI's numerator, per site (subject, visit, AE, query …)."""
+    spec = load_config(config)
+    with session_for(settings_for(db), migrate=False) as session:
+        kri_spec, per_site = kri_records(session, terminal_reader(), kri, spec, site=site)
+    if as_json:
+        print_json(
+            [
+                {
+                    "kri": kri_spec.id,
+                    "site": s.site,
+                    "numerator": s.numerator,
+                    "denominator": s.denominator,
+                    "records": s.records,
+                }
+                for s in per_site
+            ]
+        )
+        return
+    typer.echo(f"{kri_spec.id} {kri_spec.name}: {kri_spec.numerator}")
+    for s in per_site:
+        typer.echo(f"{s.site}: {s.numerator:g} / {s.denominator:g}")
+        for record in s.records:
+            typer.echo(f"  {record}")

@@ -341,3 +341,47 @@ def kri_funnel(
     points = [r for r in result.results if r.group in visible]
     bounds = normal_bounds(counts, spec.type, spec.bands) if spec.method is Method.normal else {}
     return Funnel(spec, points, bounds)
+
+
+@dataclass(frozen=True)
+class SiteRecords:
+    """The records behind one KRI's numerator at one site."""
+
+    site: str
+    numerator: float
+    denominator: float
+    records: list[str]
+
+
+def kri_records(
+    session: Session,
+    actor: Actor,
+    kri: str,
+    config: MonitoringConfig | None = None,
+    *,
+    site: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[KriSpec, list[SiteRecords]]:
+    """What each visible site's numerator of one KRI counts, record by record (no arm)."""
+    scope = visible_sites(actor)
+    config = config or default_config()
+    spec = next((k for k in config.kris if k.id == kri.strip().upper()), None)
+    if spec is None:
+        raise NotFound(
+            f"kri: no KRI {kri!r}; known: {', '.join(k.id for k in config.kris)}", field="kri"
+        )
+    sites, tallies = count_sources(session, now or utcnow())
+    tally = tallies[spec.source]
+    ids = sorted(
+        (sid for sid, n in tally.denominator.items() if n > 0 and (scope is None or sid in scope)),
+        key=lambda sid: sites[sid].code,
+    )
+    if site is not None:
+        wanted = site.strip().upper()
+        ids = [sid for sid in ids if sites[sid].code == wanted]
+        if not ids:
+            raise NotFound(f"site: unknown site code {site!r}", field="site")
+    return spec, [
+        SiteRecords(sites[sid].code, *tally.of(sid), sorted(tally.records.get(sid, [])))
+        for sid in ids
+    ]

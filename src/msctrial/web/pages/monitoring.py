@@ -18,6 +18,7 @@ from msctrial.monitoring.service import (
     RISK_SCORE_ID,
     key_risk_indicators,
     kri_funnel,
+    kri_records,
     trial_scorecard,
 )
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
@@ -87,5 +88,19 @@ def funnel_page(request: Request, db: Db, actor: PageActor, kri: str = "AE") -> 
         request,
         "monitoring/funnel.html",
         {"spec": spec, "svg": svg, "points": funnel.points, "kris": kris, "flag_word": FLAG_WORD},
+        actor=actor,
+    )
+
+
+@router.get("/monitoring/records")
+def records_page(
+    request: Request, db: Db, actor: PageActor, kri: str = "AE", site: str | None = None
+) -> Response:
+    """The records behind a KRI's numerator, per site: what a monitor follows a flag up with."""
+    spec, per_site = kri_records(db, actor, kri, site=site)
+    return render(
+        request,
+        "monitoring/records.html",
+        {"spec": spec, "per_site": per_site},
         actor=actor,
     )
