@@ -84,16 +84,26 @@ class Counter:
     def code(self, subject_id: int | None) -> str:
         return self.codes.get(subject_id or 0, "?")
 
-    def run(self) -> dict[str, Tally]:
-        self._subjects()
-        self._adverse_events()
-        self._administrations()
-        self._queries()
-        self._entries()
-        self._values()
-        self._screening()
-        self._unblindings()
-        self._sae_reports()
+    # The readers in order; each later one may use the enrolled subjects the first one reads.
+    READERS = (
+        "subjects",
+        "adverse_events",
+        "administrations",
+        "queries",
+        "entries",
+        "values",
+        "screening",
+        "unblindings",
+        "sae_reports",
+    )
+
+    def run(self, readers: Iterable[str] = READERS) -> dict[str, Tally]:
+        """Tally every source, or only those of the given readers (the subjects are always
+        read: the other readers count against them)."""
+        wanted = set(readers) | {"subjects"}
+        for name in self.READERS:
+            if name in wanted:
+                getattr(self, f"_{name}")()
         return self.tallies
 
     def _subjects(self) -> None:
@@ -296,7 +306,9 @@ def _per_site(site_ids: Iterable[int]) -> dict[int, int]:
     return out
 
 
-def count_sources(session: Session, now: dt.datetime) -> tuple[dict[int, Site], dict[str, Tally]]:
+def count_sources(
+    session: Session, now: dt.datetime, readers: Iterable[str] = Counter.READERS
+) -> tuple[dict[int, Site], dict[str, Tally]]:
     """Every site, and each source's tally per site id, as of ``now``."""
     counter = Counter(session, now)
-    return counter.sites, counter.run()
+    return counter.sites, counter.run(readers)

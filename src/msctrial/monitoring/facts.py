@@ -251,7 +251,7 @@ class _Gatherer:
         self, config: ScorecardConfig, enrolled: dict[int, tuple[int, dt.date, dt.date | None]]
     ) -> None:
         f = self.facts
-        _, tallies = count_sources(self.s, self.now)
+        _, tallies = count_sources(self.s, self.now, ("administrations", "queries", "entries"))
 
         def total(source: str) -> tuple[int, int]:
             t: Tally = tallies[source]
@@ -297,6 +297,8 @@ class _Gatherer:
                 .join(FormValue, FormValue.entry_id == FormEntry.id)
                 .where(
                     FormEntry.voided_at.is_(None),
+                    FormEntry.form.in_({form for _, form, _, _ in wanted}),
+                    FormValue.item.in_({item for _, _, item, _ in wanted}),
                     (FormValue.number.is_not(None)) | (FormValue.text.is_not(None)),
                 )
             )
