@@ -60,6 +60,11 @@ NAV: list[NavItem] = [
         frozenset({"investigator", "coordinator", "monitor", "dsmb", "safety"}),
     ),
     NavItem("SUSARs", "/safety/susars", frozenset({"safety", "dsmb", "monitor"})),
+    NavItem(
+        "Monitoring",
+        "/monitoring",
+        frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
+    ),
     NavItem("Registry", "/registry"),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]
