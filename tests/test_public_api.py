@@ -81,6 +81,23 @@ SURFACE = {
         "void_form",
     ],
     "msctrial.registry": ["get_trial", "landscape", "list_trials", "load_records"],
+    "msctrial.analysis": [
+        "analyse_trial",
+        "ancova",
+        "compare_binary",
+        "compare_survival",
+        "derive_endpoints",
+        "proportional_odds",
+        "repeated_measures",
+        "trial_report",
+    ],
+    "msctrial.monitoring": [
+        "analyze",
+        "key_risk_indicators",
+        "monitoring_plan",
+        "quality_tolerance_limits",
+        "trial_scorecard",
+    ],
     "msctrial.simulation": [
         "SimulationConfig",
         "SimulationResult",

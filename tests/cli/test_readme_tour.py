@@ -153,6 +153,26 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
     ("msctrial analysis endpoints [--db PATH] [--user U [--password-stdin]] [--site S] "
      "[--out FILE]", ["analysis", "endpoints", "--out", "{tmp}/endpoints.csv"], 2,
      "no randomised subject to analyse yet"),
+    ("msctrial monitor analyze --csv F --group COL --numerator COL --denominator COL --type "
+     "rate|binary [--method normal|poisson|fisher|identity] [--thresholds T1,T2,…] "
+     "[--flags F1,…] [--min-denominator N] [--json]",
+     ["monitor", "analyze", "--csv", "{tmp}/sites.csv", "--group", "site", "--numerator", "n",
+      "--denominator", "d", "--type", "binary", "--json"], 0,
+     '"score": -0.254'),  # z = -√(2/31), worked in tests/monitoring
+    ("msctrial monitor kri [--site S] [--by site|country] [--config FILE] [--json] [--db PATH]",
+     ["monitor", "kri", "--site", "WUH", "--json"], 0, "[]"),
+    ("msctrial monitor records --kri K [--site S] [--config FILE] [--json] [--db PATH]",
+     ["monitor", "records", "--kri", "AE", "--site", "WUH"], 0, "Adverse event rate"),
+    ("msctrial monitor qtl [--config FILE] [--json] [--db PATH]", ["monitor", "qtl", "--json"],
+     0, '"QTL01"'),
+    ("msctrial monitor snapshot [--config FILE] [--json] [--db PATH]",
+     ["monitor", "snapshot", "--json"], 0, '"snapshot_date"'),
+    ("msctrial monitor history [--kri K] [--site S] [--json] [--db PATH]",
+     ["monitor", "history", "--kri", "AE", "--json"], 0, "[]"),
+    ("msctrial monitor plan [--site S] [--config FILE] [--json] [--db PATH]",
+     ["monitor", "plan", "--json"], 0, "[]"),
+    ("msctrial monitor scorecard [--config FILE] [--json] [--db PATH]",
+     ["monitor", "scorecard", "--json"], 0, '"part": "ethics_compliance"'),
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),
@@ -214,6 +234,7 @@ def test_the_readme_tour_runs_as_it_says(cli, tmp_path: Path, monkeypatch):
     (tmp_path / "obs.json").write_text(json.dumps(SEVERE))
     (tmp_path / "vitals.json").write_text(json.dumps(VITALS))
     (tmp_path / "trial.csv").write_text(_trial_csv())
+    (tmp_path / "sites.csv").write_text("site,n,d\nA,2,10\nB,5,10\nC,1,20\nD,12,40\n")
     (tmp_path / "records").mkdir()
     (tmp_path / "records" / "a.json").write_bytes(dumps(msc_placebo_trial("NCT04371601")))
     ran, wrong = [], []

@@ -16,3 +16,23 @@ only chooses the model, checks the input and names the result.
     trial       the service: loads the trial through the clinical services, arms only if allowed
     figures     SVG figures; report: the HTML report
 """
+
+from msctrial.analysis.ancova import ancova
+from msctrial.analysis.binary import compare_binary
+from msctrial.analysis.endpoints import derive_endpoints
+from msctrial.analysis.ordinal import proportional_odds
+from msctrial.analysis.repeated import repeated_measures
+from msctrial.analysis.report import trial_report
+from msctrial.analysis.survival import compare_survival
+from msctrial.analysis.trial import analyse_trial
+
+__all__ = [
+    "analyse_trial",
+    "ancova",
+    "compare_binary",
+    "compare_survival",
+    "derive_endpoints",
+    "proportional_odds",
+    "repeated_measures",
+    "trial_report",
+]

@@ -6,3 +6,19 @@
   over-dispersion, Poisson deviance residuals, Fisher's exact, identity), pure.
 - ``table``: any CSV table read into per-group counts, refusing a bad column or row by name.
 """
+
+from msctrial.monitoring.methods import analyze
+from msctrial.monitoring.service import (
+    key_risk_indicators,
+    monitoring_plan,
+    quality_tolerance_limits,
+    trial_scorecard,
+)
+
+__all__ = [
+    "analyze",
+    "key_risk_indicators",
+    "monitoring_plan",
+    "quality_tolerance_limits",
+    "trial_scorecard",
+]

@@ -378,9 +378,11 @@ def kri_records(
     )
     if site is not None:
         wanted = site.strip().upper()
-        ids = [sid for sid in ids if sites[sid].code == wanted]
-        if not ids:
+        known = [sid for sid in sites if sites[sid].code == wanted]
+        if not known or (scope is not None and known[0] not in scope):
             raise NotFound(f"site: unknown site code {site!r}", field="site")
+        # A site with no subject on study yet has no records behind any KRI.
+        ids = [sid for sid in ids if sid in known]
     return spec, [
         SiteRecords(sites[sid].code, *tally.of(sid), sorted(tally.records.get(sid, [])))
         for sid in ids
