@@ -114,6 +114,10 @@ def _sheet(code: str, product: dict[str, Any], made: dt.date, **more: Any) -> di
     return sheet
 
 
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC)
+
+
 def build(session: Session, settings: Settings, ctx: DemoContext) -> None:
     from msctrial.product.model import LotSheet
 
@@ -138,11 +142,14 @@ def build(session: Session, settings: Settings, ctx: DemoContext) -> None:
             continue
         made = today - dt.timedelta(days=ago)
         sheet = LotSheet.model_validate(_sheet(code, product, made))
-        service.register_lot(session, qc, sheet, now=now, random_bytes=rng.randbytes)
         tested = made + dt.timedelta(days=7)
+        # A decided lot was registered, tested and signed when it was made, not today: the
+        # demo's simulated patients were dosed from it in the past weeks, after its release.
+        at = now if overrides is None else _at(made + dt.timedelta(days=8))
+        service.register_lot(session, qc, sheet, now=at, random_bytes=rng.randbytes)
         if quality:
             service.record_results(
-                session, qc, code, "quality", _results(spec, Level.quality, rng, tested), now=now
+                session, qc, code, "quality", _results(spec, Level.quality, rng, tested), now=at
             )
         if overrides is None:  # in quarantine: only the first results are in
             partial = _results(spec, Level.release, rng, min(tested, today))[:2]
@@ -154,11 +161,11 @@ def build(session: Session, settings: Settings, ctx: DemoContext) -> None:
             code,
             "release",
             _results(spec, Level.release, rng, tested, **overrides),
-            now=now,
+            now=at,
         )
         if fate == "release":
-            service.release_lot(session, qc, code, password=password, now=now)
+            service.release_lot(session, qc, code, password=password, now=at)
         elif fate == "reject":
             service.reject_lot(
-                session, qc, code, password=password, reason="mycoplasma positive (PCR)", now=now
+                session, qc, code, password=password, reason="mycoplasma positive (PCR)", now=at
             )
