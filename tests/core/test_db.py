@@ -27,9 +27,7 @@ def test_a_role_for_a_missing_user_breaks_a_foreign_key_on_both_backends(session
 
     audit.attach(session, system)
     session.add(RoleGrant(user_id=999, role="monitor"))
-    with pytest.raises(
-        IntegrityError, match=r"\(sqlite3\.IntegrityError\) FOREIGN KEY constraint failed"
-    ):
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
         session.flush()
 
 
