@@ -1,0 +1,54 @@
+"""The export use cases: gather what the user may see, map it, write the file.
+
+Each takes the session and the acting user; the scoping and blinding are ``source.gather``'s,
+so the command line and any later route get them alike. A file is written whole or not at all
+(to a temporary name, then renamed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from msctrial.core.actors import Actor
+from msctrial.core.errors import InvalidInput
+from msctrial.exchange.odm import odm_bytes
+from msctrial.exchange.source import gather
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: the files and how many subjects they hold."""
+
+    files: tuple[Path, ...]
+    subjects: int
+    blinded: bool
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """``content`` at ``path``, or nothing there if writing fails."""
+    if path.is_dir():
+        raise InvalidInput(f"out: {path} is a folder; give a file name", field="out")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"out: the folder {path.parent} does not exist", field="out")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    os.replace(partial, path)
+
+
+def export_odm(
+    session: Session,
+    actor: Actor,
+    out: Path,
+    *,
+    metadata_only: bool = False,
+    now: dt.datetime | None = None,
+) -> Exported:
+    """The study as ODM 1.3.2 at ``out``: metadata, and the clinical data ``actor`` may see."""
+    data = gather(session, actor, metadata_only=metadata_only, now=now)
+    write_atomically(out, odm_bytes(data))
+    return Exported((out,), len(data.subjects), data.blinded)
