@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from msctrial.cli.common import DbOption, session_for, settings_for, terminal_reader
 from msctrial.core.actors import Actor
 from msctrial.core.users import authenticate
-from msctrial.exchange import export_odm
+from msctrial.exchange import export_odm, export_sdtm
 from msctrial.exchange.service import Exported
 
 app = typer.Typer(help="Export the trial's data in standard formats.", no_args_is_help=True)
@@ -73,3 +73,17 @@ def odm(
     with exporter(db, user, password_stdin) as (session, actor):
         result = export_odm(session, actor, out, metadata_only=metadata_only)
     _report(result, "ODM 1.3.2")
+
+
+@app.command("sdtm")
+def sdtm(
+    out: Annotated[Path, typer.Option("--out", help="the folder to write the datasets into")],
+    file_format: Annotated[str, typer.Option("--format", help="xpt (SAS XPORT v5) or csv")] = "xpt",
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """SDTM DM, EX, AE, LB and VS (SDTMIG 3.3), with a Define-XML 2.1 describing them."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_sdtm(session, actor, out, file_format=file_format)
+    _report(result, "SDTM")

@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
+from msctrial.exchange.define import define_bytes
 from msctrial.exchange.odm import odm_bytes
+from msctrial.exchange.sdtm import domains
 from msctrial.exchange.source import gather
+from msctrial.exchange.xpt import check_limits, write_csv, write_xpt
+
+SDTM_FORMATS = ("xpt", "csv")
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,33 @@ def export_odm(
     data = gather(session, actor, metadata_only=metadata_only, now=now)
     write_atomically(out, odm_bytes(data))
     return Exported((out,), len(data.subjects), data.blinded)
+
+
+def export_sdtm(
+    session: Session,
+    actor: Actor,
+    out: Path,
+    *,
+    file_format: str = "xpt",
+    now: dt.datetime | None = None,
+) -> Exported:
+    """DM, EX, AE, LB and VS in ``out`` (XPORT v5 or CSV), with ``define.xml`` describing them."""
+    if file_format not in SDTM_FORMATS:
+        raise InvalidInput(
+            f"format: {file_format!r} is not an SDTM format; choose xpt or csv", field="format"
+        )
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"out: {out} is a file; give a folder", field="out")
+    data = gather(session, actor, now=now)
+    tables = domains(data)
+    for domain in tables:
+        check_limits(domain)  # refuse before the first file is written
+    out.mkdir(parents=True, exist_ok=True)
+    files = {d.name: f"{d.name.lower()}.{file_format}" for d in tables}
+    writer = write_xpt if file_format == "xpt" else write_csv
+    for domain in tables:
+        writer(domain, out / files[domain.name])
+    define = define_bytes(data.study.code, data.study.title, tables, files, data.exported_at)
+    write_atomically(out / "define.xml", define)
+    written = (*(out / f for f in files.values()), out / "define.xml")
+    return Exported(written, len(tables[0].rows), data.blinded)
