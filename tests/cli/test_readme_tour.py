@@ -177,6 +177,8 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
      ["export", "odm", "--out", "{tmp}/study.xml", "--metadata-only"], 0, "ODM 1.3.2: 0 subjects"),
     ("msctrial export sdtm --out DIR [--format xpt|csv] [--user U]",
      ["export", "sdtm", "--out", "{tmp}/sdtm", "--format", "csv"], 0, "SDTM: 0 subjects"),
+    ("msctrial export fhir --out bundle.json [--user U]",
+     ["export", "fhir", "--out", "{tmp}/bundle.json"], 0, "FHIR R4 Bundle: 0 subjects"),
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from msctrial.cli.common import DbOption, session_for, settings_for, terminal_reader
 from msctrial.core.actors import Actor
 from msctrial.core.users import authenticate
-from msctrial.exchange import export_odm, export_sdtm
+from msctrial.exchange import export_fhir, export_odm, export_sdtm
 from msctrial.exchange.service import Exported
 
 app = typer.Typer(help="Export the trial's data in standard formats.", no_args_is_help=True)
@@ -87,3 +87,16 @@ def sdtm(
     with exporter(db, user, password_stdin) as (session, actor):
         result = export_sdtm(session, actor, out, file_format=file_format)
     _report(result, "SDTM")
+
+
+@app.command("fhir")
+def fhir(
+    out: Annotated[Path, typer.Option("--out", help="the Bundle's JSON file to write")],
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """A FHIR R4 Bundle: ResearchStudy, ResearchSubject, pseudonymised Patient, Observations."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_fhir(session, actor, out)
+    _report(result, "FHIR R4 Bundle")

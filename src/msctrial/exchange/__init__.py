@@ -8,6 +8,6 @@ and with no arm, lot, product kind or dispensed volume for a blinded reader.
 Exported: the services that write each file.
 """
 
-from msctrial.exchange.service import export_odm, export_sdtm
+from msctrial.exchange.service import export_fhir, export_odm, export_sdtm
 
-__all__ = ["export_odm", "export_sdtm"]
+__all__ = ["export_fhir", "export_odm", "export_sdtm"]

@@ -8,6 +8,7 @@ so the command line and any later route get them alike. A file is written whole 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
 from msctrial.exchange.define import define_bytes
+from msctrial.exchange.fhir import bundle
 from msctrial.exchange.odm import odm_bytes
 from msctrial.exchange.sdtm import domains
 from msctrial.exchange.source import gather
@@ -87,3 +89,13 @@ def export_sdtm(
     write_atomically(out / "define.xml", define)
     written = (*(out / f for f in files.values()), out / "define.xml")
     return Exported(written, len(tables[0].rows), data.blinded)
+
+
+def export_fhir(
+    session: Session, actor: Actor, out: Path, *, now: dt.datetime | None = None
+) -> Exported:
+    """A FHIR R4 collection Bundle at ``out`` of what ``actor`` may see."""
+    data = gather(session, actor, now=now)
+    text = json.dumps(bundle(data), indent=1, ensure_ascii=False)
+    write_atomically(out, text.encode("utf-8"))
+    return Exported((out,), len(data.subjects), data.blinded)

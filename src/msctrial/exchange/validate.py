@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -33,3 +34,22 @@ def schema_errors(document: bytes, name: str) -> list[str]:
     if xsd.validate(tree):
         return []
     return [f"line {e.line}: {e.message}" for e in xsd.error_log]
+
+
+def fhir_errors(bundle: dict[str, Any]) -> list[str]:
+    """What fhir.resources' R4 (R4B) models refuse in the bundle and in each of its resources."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    errors: list[str] = []
+    try:
+        get_fhir_model_class("Bundle").model_validate(bundle)
+    except ValidationError as exc:
+        errors.append(f"Bundle: {exc}")
+    for n, entry in enumerate(bundle.get("entry", []), 1):
+        resource = entry["resource"]
+        try:
+            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        except ValidationError as exc:
+            errors.append(f"entry {n} ({resource['resourceType']}): {exc}")
+    return errors
