@@ -74,8 +74,8 @@ def secrets_of_the_allocation(session) -> list[str]:  # noqa: ANN001
         *session.scalars(select(Lot.code)),
         *session.scalars(select(Unit.code)),
         "placebo",
-        "volume_ml",
-        "ARMCD",
+        "EXLOT",
+        "EXVAMT",
     ]
 
 
