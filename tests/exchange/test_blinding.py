@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.tables import Site
+from msctrial.demo.spine import demo_password
 from msctrial.exchange.service import export_fhir, export_odm, export_sdtm
 from msctrial.exchange.validate import fhir_errors, schema_errors
 from msctrial.exchange.xpt import read_xpt
@@ -117,3 +118,33 @@ def test_a_site_users_exports_hold_only_their_sites_subjects(session, tmp_path) 
     files = _files(session, actor("investigator", site_id=wuh), tmp_path / "wuh")
     assert _leaks(files, others) == []
     assert any(b"WUH-" in body for body in files.values())
+
+
+def test_the_command_exports_as_the_named_user_only_their_site_unblinded(
+    cli,
+    trial_url,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    result = cli(
+        "export", "sdtm", "--db", trial_url, "--out", tmp_path, "--user", "pharmacist",
+        "--password-stdin", stdin=demo_password("pharmacist") + "\n",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "(unblinded)" in result.out
+    dm, _ = read_xpt(tmp_path / "dm.xpt")
+    assert set(dm["SITEID"]) == {"WUH"}
+    assert "MASKED" not in set(dm["ARMCD"])
+
+
+def test_a_user_with_no_role_that_reads_subjects_may_not_export(
+    cli,
+    trial_url,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    result = cli(
+        "export", "odm", "--db", trial_url, "--out", tmp_path / "x.xml", "--user", "qc",
+        "--password-stdin", stdin=demo_password("qc") + "\n",
+    )  # fmt: skip
+    assert result.code != 0
+    assert "no role that may see trial subjects" in result.err
+    assert not (tmp_path / "x.xml").exists()
