@@ -123,3 +123,16 @@ def test_the_command_writes_a_valid_file_and_refuses_a_missing_folder(
     bad = cli("export", "odm", "--db", trial_url, "--out", tmp_path / "nowhere" / "x.xml")
     assert bad.code == 2
     assert "out:" in bad.err
+
+
+def test_each_subject_refers_to_its_site_as_an_admin_data_location(full: bytes) -> None:
+    root = etree.fromstring(full)
+    locations = {
+        loc.get("OID"): loc.get("Name")
+        for loc in root.iterfind(".//odm:AdminData/odm:Location", NS)
+    }
+    subjects = list(root.iterfind(".//odm:SubjectData", NS))
+    assert set(locations.values()) == {s.get("SubjectKey").split("-")[0] for s in subjects}
+    for subject in subjects:
+        site = locations[subject.find("odm:SiteRef", NS).get("LocationOID")]
+        assert subject.get("SubjectKey").startswith(f"{site}-")

@@ -3,6 +3,7 @@
 Visits are StudyEventDefs in schedule order, each form a FormDef holding one ItemGroupDef of
 its items; an item carries its ODM data type, its canonical unit (a MeasurementUnit of
 BasicDefinitions), its hard and soft limits as RangeChecks and its choices as a CodeList.
+Each site is an AdminData Location its subjects' SiteRef names.
 Clinical data nest subject → visit → form → item with the value in the item's canonical unit.
 No arm appears in ODM: visit data are the same in every arm.
 """
@@ -127,6 +128,23 @@ def _metadata(study_el: etree._Element, study: StudyMeta) -> None:
                     _text(_el(cl, "CodeListItem", CodedValue=choice), "Decode", choice)
 
 
+def _sites(root: etree._Element, data: TrialData, study_oid: str) -> None:
+    """AdminData: each site the reader sees, as a Location its subjects' SiteRef points at."""
+    sites = sorted({s.site for s in data.subjects})
+    if not sites:
+        return
+    admin = _el(root, "AdminData", StudyOID=study_oid)
+    for site in sites:
+        location = _el(admin, "Location", OID=oid("LOC", site), Name=site, LocationType="Site")
+        _el(
+            location,
+            "MetaDataVersionRef",
+            StudyOID=study_oid,
+            MetaDataVersionOID=oid("MDV", data.study.protocol_version),
+            EffectiveDate=data.exported_at.date().isoformat(),
+        )
+
+
 def _clinical(root: etree._Element, data: TrialData, study_oid: str) -> None:
     clinical = _el(
         root,
@@ -141,6 +159,7 @@ def _clinical(root: etree._Element, data: TrialData, study_oid: str) -> None:
     for subject in data.subjects:
         visits = nested.get(subject.code, {})
         sd = _el(clinical, "SubjectData", SubjectKey=subject.code)
+        _el(sd, "SiteRef", LocationOID=oid("LOC", subject.site))
         for visit in sorted(visits, key=lambda name: visit_order.get(name, len(visit_order))):
             se = _el(sd, "StudyEventData", StudyEventOID=oid("SE", visit))
             for form_name, values in visits[visit].items():
@@ -176,6 +195,7 @@ def odm_document(data: TrialData) -> etree._Element:
     _el(gv, "ProtocolName").text = f"{study.title} ({study.protocol_version})"
     _metadata(study_el, study)
     if not data.metadata_only:
+        _sites(root, data, study_oid)
         _clinical(root, data, study_oid)
     return root
 
