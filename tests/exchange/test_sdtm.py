@@ -13,7 +13,16 @@ from lxml import etree
 from msctrial.clinical.casebook.listings import export_values_csv
 from msctrial.core.errors import InvalidInput
 from msctrial.exchange.define import DEF_NS, ODM_NS
-from msctrial.exchange.sdtm import LB_FORMS, MASKED, Domain, Variable, dm, domains, ex
+from msctrial.exchange.sdtm import (
+    LB_FORMS,
+    MASKED,
+    Domain,
+    Variable,
+    dm,
+    domains,
+    ex,
+    reference_range,
+)
 from msctrial.exchange.service import export_sdtm
 from msctrial.exchange.source import gather
 from msctrial.exchange.validate import schema_errors
@@ -138,3 +147,28 @@ def test_the_command_refuses_an_unknown_format_naming_it(cli, trial_url, tmp_pat
     assert result.code == 2
     assert "format: 'sas'" in result.err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3.5–9.5", (3.5, 9.5)),
+        ("≈ 190–1,100", (190.0, 1100.0)),
+        ("< 10", (None, 10.0)),
+        ("< 0.5 FEU", (None, 0.5)),
+        ("M 30–400; F 15–150", None),  # depends on sex: not one range
+        (None, None),
+    ],
+)
+def test_a_reference_range_is_read_as_forms_yaml_writes_it(text, expected) -> None:  # noqa: ANN001
+    assert reference_range(text) == expected
+
+
+def test_lb_carries_each_tests_reference_range(session) -> None:  # noqa: ANN001
+    lb = next(d for d in domains(gather(session, actor("monitor"))) if d.name == "LB")
+    wbc = [r for r in lb.rows if r["LBTESTCD"] == "WBC"]
+    assert wbc
+    # forms.yaml: wbc reference 3.5–9.5 × 10^9/L (CLINICAL_FACTS §4.2)
+    assert {(r["LBORNRLO"], r["LBORNRHI"], r["LBSTNRLO"], r["LBSTNRHI"]) for r in wbc} == {
+        ("3.5", "9.5", 3.5, 9.5)
+    }

@@ -24,6 +24,7 @@ class ItemMeta:
     choices: tuple[str, ...]
     required: bool
     derived: bool
+    reference: str | None = None  # the typical adult range as forms.yaml writes it
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,25 @@ def test_code(item: str) -> str:
     return TEST_CODES.get(item) or re.sub(r"[^A-Z0-9]", "", item.upper())[:8]
 
 
+_NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
+_RANGE = re.compile(rf"^≈?\s*{_NUMBER}\s*[–-]\s*{_NUMBER}$")
+_BELOW = re.compile(rf"^<\s*{_NUMBER}(?:\s+[A-Za-z]+)?$")
+
+
+def reference_range(text: str | None) -> tuple[float | None, float | None] | None:
+    """A reference range as forms.yaml writes it (``3.5–9.5``, ``≈ 190–1,100``, ``< 10``);
+    None for none or for one that depends on sex (``M 30–400; F 15–150``)."""
+    if not text:
+        return None
+    cleaned = text.strip()
+    if match := _RANGE.match(cleaned):
+        low, high = (float(g.replace(",", "")) for g in match.groups())
+        return low, high
+    if match := _BELOW.match(cleaned):
+        return None, float(match.group(1).replace(",", ""))
+    return None
+
+
 def test_name(label: str) -> str:
     """A test's name as --TEST holds it: ASCII, at most 40 characters (SDTMIG 3.3 §4.5.3)."""
     return label.translate(SPELLED)[:40]
@@ -196,12 +215,16 @@ def ae(data: TrialData) -> Domain:
 
 def _findings(data: TrialData, prefix: str, forms: tuple[str, ...]) -> list[dict[str, Any]]:
     labels = {(f.name, i.name): i.label for f in data.study.forms for i in f.items}
+    ranges = {
+        (f.name, i.name): reference_range(i.reference) for f in data.study.forms for i in f.items
+    }
     visit_num = {v.name: float(n) for n, v in enumerate(data.study.visits, 1)}
     chosen: list[ValueRecord] = [v for v in data.values if v.form in forms and v.number is not None]
     chosen.sort(key=lambda v: (v.subject, visit_num.get(v.visit, 0.0), v.form, v.item))
     rows = []
     for seq, v in enumerate(chosen, 1):
         shown = f"{v.number:.6g}"
+        low, high = ranges.get((v.form, v.item)) or (None, None)
         rows.append(
             {
                 **_ids(data, prefix, v.subject),
@@ -214,6 +237,10 @@ def _findings(data: TrialData, prefix: str, forms: tuple[str, ...]) -> list[dict
                 f"{prefix}STRESC": shown,
                 f"{prefix}STRESN": v.number,
                 f"{prefix}STRESU": v.unit or "",
+                f"{prefix}ORNRLO": "" if low is None else f"{low:g}",
+                f"{prefix}ORNRHI": "" if high is None else f"{high:g}",
+                f"{prefix}STNRLO": low,
+                f"{prefix}STNRHI": high,
                 "VISITNUM": visit_num.get(v.visit),
                 "VISIT": v.visit.upper(),
                 f"{prefix}DTC": v.visit_date.isoformat() if v.visit_date else "",
@@ -223,6 +250,12 @@ def _findings(data: TrialData, prefix: str, forms: tuple[str, ...]) -> list[dict
 
 
 def _findings_variables(prefix: str, what: str) -> tuple[Variable, ...]:
+    ranges = (
+        _v(f"{prefix}ORNRLO", "Reference Range Lower Limit in Orig Unit", origin="Assigned"),
+        _v(f"{prefix}ORNRHI", "Reference Range Upper Limit in Orig Unit", origin="Assigned"),
+        _v(f"{prefix}STNRLO", "Reference Range Lower Limit-Std Units", True, "Assigned"),
+        _v(f"{prefix}STNRHI", "Reference Range Upper Limit-Std Units", True, "Assigned"),
+    )
     return (
         *IDS,
         _v(f"{prefix}SEQ", "Sequence Number", numeric=True, origin="Derived"),
@@ -234,6 +267,7 @@ def _findings_variables(prefix: str, what: str) -> tuple[Variable, ...]:
         _v(f"{prefix}STRESC", "Character Result/Finding in Std Format", origin="Derived"),
         _v(f"{prefix}STRESN", "Numeric Result/Finding in Standard Units", True, "Derived"),
         _v(f"{prefix}STRESU", "Standard Units", origin="Derived"),
+        *ranges,
         _v("VISITNUM", "Visit Number", numeric=True, origin="Assigned"),
         _v("VISIT", "Visit Name", origin="Assigned"),
         _v(f"{prefix}DTC", "Date/Time of Collection"),

@@ -72,6 +72,7 @@ def study_meta(session: Session, trial_code: str | None = None) -> StudyMeta:
                         choices=i.choices,
                         required=i.required,
                         derived=i.derived,
+                        reference=i.reference,
                     )
                     for i in forms[name].items
                 ),
