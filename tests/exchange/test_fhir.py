@@ -31,7 +31,7 @@ def exported(request, session) -> dict:  # noqa: ANN001
 def test_every_resource_is_valid_fhir_r4(exported: dict) -> None:
     assert fhir_errors(exported) == []
     kinds = {e["resource"]["resourceType"] for e in exported["entry"]}
-    assert kinds == {"ResearchStudy", "Patient", "ResearchSubject", "Observation"}
+    assert kinds == {"ResearchStudy", "Patient", "ResearchSubject", "Observation", "AdverseEvent"}
 
 
 def test_fhir_resources_refuses_a_research_subject_without_its_status(exported: dict) -> None:
@@ -50,6 +50,9 @@ def test_every_reference_points_at_an_entry_of_the_bundle(exported: dict) -> Non
         if r["resourceType"] == "ResearchSubject":
             assert kinds[r["study"]["reference"]] == "ResearchStudy"
             assert kinds[r["individual"]["reference"]] == "Patient"
+        if r["resourceType"] == "AdverseEvent":
+            assert kinds[r["subject"]["reference"]] == "Patient"
+            assert kinds[r["study"][0]["reference"]] == "ResearchStudy"
         if r["resourceType"] == "Observation":
             assert r["subject"]["reference"] in urls
             assert kinds[r["subject"]["reference"]] == "Patient"
@@ -95,3 +98,17 @@ def test_the_command_writes_the_bundle(cli, trial_url, tmp_path) -> None:  # noq
     result = cli("export", "fhir", "--db", trial_url, "--out", out)
     assert result.code == 0, result.err
     assert fhir_errors(json.loads(out.read_text())) == []
+
+
+def test_every_adverse_event_is_one_resource_with_fhir_codes(session) -> None:  # noqa: ANN001
+    data = gather(session, actor("monitor"))
+    events = [
+        e["resource"]
+        for e in bundle(data)["entry"]
+        if e["resource"]["resourceType"] == "AdverseEvent"
+    ]
+    assert len(events) == len(data.adverse_events) > 0
+    outcomes = {"resolved", "recovering", "ongoing", "resolvedWithSequelae", "fatal", "unknown"}
+    for ae in events:
+        assert ae["seriousness"]["coding"][0]["code"] in {"serious", "non-serious"}
+        assert ae["outcome"]["coding"][0]["code"] in outcomes

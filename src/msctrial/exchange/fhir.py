@@ -3,7 +3,8 @@
 ResearchStudy for the trial; per subject a pseudonymised Patient (no name: the trial code as
 its only identifier, the year of birth, the sex) and a ResearchSubject, whose arm is given only
 to an unblinded reader; per value an Observation coded in LOINC where the item has a code (else
-in msctrial's own item system) with UCUM units. References point at each entry's ``fullUrl``.
+in msctrial's own item system) with UCUM units; per adverse event an AdverseEvent with its
+seriousness, severity (from the CTCAE grade) and outcome. References point at each entry's ``fullUrl``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from msctrial.exchange.model import SubjectRecord, TrialData, ValueRecord
+from msctrial.exchange.model import AdverseEventRecord, SubjectRecord, TrialData, ValueRecord
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -48,6 +49,15 @@ UCUM_CODES = {
 }
 VITAL_FORMS = ("vital_signs",)
 GENDER = {"male": "male", "female": "female"}
+AE_CODES = "http://terminology.hl7.org/CodeSystem/adverse-event-"
+# safety.rules.Outcome → FHIR's adverse-event-outcome codes.
+AE_OUTCOMES = {
+    "recovered": "resolved",
+    "recovering": "recovering",
+    "not_recovered": "ongoing",
+    "recovered_with_sequelae": "resolvedWithSequelae",
+    "fatal": "fatal",
+}
 
 
 def full_url(*parts: str) -> str:
@@ -132,6 +142,48 @@ def observation(value: ValueRecord, patient_url: str) -> dict[str, Any]:
     return resource
 
 
+def _severity(grade: int | None) -> str | None:
+    """CTCAE grade → FHIR severity: 1 mild, 2 moderate, 3 and above severe."""
+    if grade is None:
+        return None
+    return "mild" if grade <= 1 else "moderate" if grade == 2 else "severe"
+
+
+def adverse_event(ae: AdverseEventRecord, patient_url: str, study_url: str) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "AdverseEvent",
+        "identifier": {
+            "system": "urn:msctrial:adverse-event",
+            "value": f"{ae.subject}-{ae.number}",
+        },
+        "actuality": "actual",
+        "event": {"text": ae.term},
+        "subject": {"reference": patient_url},
+        "date": ae.onset.isoformat(),
+        "seriousness": {
+            "coding": [
+                {
+                    "system": f"{AE_CODES}seriousness",
+                    "code": "serious" if ae.serious else "non-serious",
+                }
+            ]
+        },  # fmt: skip
+        "outcome": {
+            "coding": [
+                {
+                    "system": f"{AE_CODES}outcome",
+                    "code": AE_OUTCOMES.get(ae.outcome or "", "unknown"),
+                }
+            ]
+        },  # fmt: skip
+        "study": [{"reference": study_url}],
+    }
+    severity = _severity(ae.grade)
+    if severity:
+        resource["severity"] = {"coding": [{"system": f"{AE_CODES}severity", "code": severity}]}
+    return resource
+
+
 def bundle(data: TrialData) -> dict[str, Any]:
     """The collection Bundle: the study, then each subject's patient, enrolment and values."""
     study_url = full_url("ResearchStudy", data.study.code)
@@ -139,6 +191,9 @@ def bundle(data: TrialData) -> dict[str, Any]:
     by_subject: dict[str, list[ValueRecord]] = {}
     for v in data.values:
         by_subject.setdefault(v.subject, []).append(v)
+    events: dict[str, list[AdverseEventRecord]] = {}
+    for ae in data.adverse_events:
+        events.setdefault(ae.subject, []).append(ae)
     for s in data.subjects:
         patient_url = full_url("Patient", s.code)
         entries.append(_entry(patient_url, patient(s)))
@@ -150,6 +205,9 @@ def bundle(data: TrialData) -> dict[str, Any]:
         for v in by_subject.get(s.code, []):
             url = full_url("Observation", s.code, v.visit, v.form, v.item)
             entries.append(_entry(url, observation(v, patient_url)))
+        for ae in events.get(s.code, []):
+            url = full_url("AdverseEvent", s.code, str(ae.number))
+            entries.append(_entry(url, adverse_event(ae, patient_url, study_url)))
     return {
         "resourceType": "Bundle",
         "type": "collection",
