@@ -31,7 +31,10 @@ def exported(request, session) -> dict:  # noqa: ANN001
 def test_every_resource_is_valid_fhir_r4(exported: dict) -> None:
     assert fhir_errors(exported) == []
     kinds = {e["resource"]["resourceType"] for e in exported["entry"]}
-    assert kinds == {"ResearchStudy", "Patient", "ResearchSubject", "Observation", "AdverseEvent"}
+    assert kinds == {
+        "ResearchStudy", "Patient", "ResearchSubject", "Observation", "AdverseEvent",
+        "MedicationAdministration",
+    }  # fmt: skip
 
 
 def test_fhir_resources_refuses_a_research_subject_without_its_status(exported: dict) -> None:
@@ -112,3 +115,18 @@ def test_every_adverse_event_is_one_resource_with_fhir_codes(session) -> None:  
     for ae in events:
         assert ae["seriousness"]["coding"][0]["code"] in {"serious", "non-serious"}
         assert ae["outcome"]["coding"][0]["code"] in outcomes
+
+
+def test_an_infusion_names_its_lot_and_volume_to_an_unblinded_reader_only(session) -> None:  # noqa: ANN001
+    def given(role: str) -> list[dict]:
+        return [
+            e["resource"]
+            for e in bundle(gather(session, actor(role)))["entry"]
+            if e["resource"]["resourceType"] == "MedicationAdministration"
+        ]
+
+    blinded, unblinded = given("monitor"), given("dsmb")
+    assert len(blinded) == len(unblinded) > 0
+    assert all(set(r) >= {"medicationCodeableConcept"} and "dosage" not in r for r in blinded)
+    assert all(r["contained"][0]["batch"]["lotNumber"] for r in unblinded)
+    assert all(r["dosage"]["dose"]["code"] == "mL" for r in unblinded)

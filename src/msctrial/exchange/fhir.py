@@ -4,7 +4,8 @@ ResearchStudy for the trial; per subject a pseudonymised Patient (no name: the t
 its only identifier, the year of birth, the sex) and a ResearchSubject, whose arm is given only
 to an unblinded reader; per value an Observation coded in LOINC where the item has a code (else
 in msctrial's own item system) with UCUM units; per adverse event an AdverseEvent with its
-seriousness, severity (from the CTCAE grade) and outcome. References point at each entry's ``fullUrl``.
+seriousness, severity (from the CTCAE grade) and outcome; per infusion a
+MedicationAdministration, naming the product, its lots and the volume to unblinded readers only. References point at each entry's ``fullUrl``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from msctrial.exchange.model import AdverseEventRecord, SubjectRecord, TrialData, ValueRecord
+from msctrial.exchange.model import (
+    AdverseEventRecord,
+    InfusionRecord,
+    SubjectRecord,
+    TrialData,
+    ValueRecord,
+)
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -184,6 +191,38 @@ def adverse_event(ae: AdverseEventRecord, patient_url: str, study_url: str) -> d
     return resource
 
 
+def administration(inf: InfusionRecord, patient_url: str, blinded: bool) -> dict[str, Any]:
+    """An infusion as a MedicationAdministration; what was given (the product, its lots and
+    the volume) only for an unblinded reader, as a contained Medication with its batch."""
+    period = {"start": inf.started_at.isoformat()}
+    if inf.stopped_at:
+        period["end"] = inf.stopped_at.isoformat()
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "identifier": [{"system": "urn:msctrial:infusion", "value": f"{inf.subject}-{inf.number}"}],
+        "status": "completed",
+        "subject": {"reference": patient_url},
+        "effectivePeriod": period,
+    }
+    if blinded or not inf.product_kind:
+        resource["medicationCodeableConcept"] = {"text": "blinded study treatment"}
+        return resource
+    medication: dict[str, Any] = {
+        "resourceType": "Medication",
+        "id": "given",
+        "code": {"text": inf.product_kind},
+    }
+    if inf.lots:
+        medication["batch"] = {"lotNumber": " ".join(inf.lots)}
+    resource["contained"] = [medication]
+    resource["medicationReference"] = {"reference": "#given"}
+    if inf.volume_ml is not None:
+        resource["dosage"] = {
+            "dose": {"value": inf.volume_ml, "unit": "mL", "system": UCUM, "code": "mL"}
+        }
+    return resource
+
+
 def bundle(data: TrialData) -> dict[str, Any]:
     """The collection Bundle: the study, then each subject's patient, enrolment and values."""
     study_url = full_url("ResearchStudy", data.study.code)
@@ -191,6 +230,9 @@ def bundle(data: TrialData) -> dict[str, Any]:
     by_subject: dict[str, list[ValueRecord]] = {}
     for v in data.values:
         by_subject.setdefault(v.subject, []).append(v)
+    given: dict[str, list[InfusionRecord]] = {}
+    for inf in data.infusions:
+        given.setdefault(inf.subject, []).append(inf)
     events: dict[str, list[AdverseEventRecord]] = {}
     for ae in data.adverse_events:
         events.setdefault(ae.subject, []).append(ae)
@@ -205,6 +247,9 @@ def bundle(data: TrialData) -> dict[str, Any]:
         for v in by_subject.get(s.code, []):
             url = full_url("Observation", s.code, v.visit, v.form, v.item)
             entries.append(_entry(url, observation(v, patient_url)))
+        for inf in given.get(s.code, []):
+            url = full_url("MedicationAdministration", s.code, str(inf.number))
+            entries.append(_entry(url, administration(inf, patient_url, data.blinded)))
         for ae in events.get(s.code, []):
             url = full_url("AdverseEvent", s.code, str(ae.number))
             entries.append(_entry(url, adverse_event(ae, patient_url, study_url)))
