@@ -36,6 +36,7 @@ GROUPS = [
     "design",
     "analysis",
     "monitor",
+    "export",
 ]
 TOP_LEVEL = ["serve", "demo", "report"]
 

@@ -1,0 +1,102 @@
+"""``msctrial export``: the trial's data as CDISC ODM, SDTM with Define-XML, and FHIR.
+
+Without ``--user`` an export reads as a monitor does: every site, blinded. ``--user`` names a
+user (a pharmacist or the DSMB for an unblinded export, a site user for their sites only) and
+asks for the password.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from msctrial.cli.common import DbOption, session_for, settings_for, terminal_reader
+from msctrial.core.actors import Actor
+from msctrial.core.users import authenticate
+from msctrial.exchange import export_fhir, export_odm, export_sdtm
+from msctrial.exchange.service import Exported
+
+app = typer.Typer(help="Export the trial's data in standard formats.", no_args_is_help=True)
+
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        help="export as this user (a pharmacist or dsmb user sees arms); asks for the password",
+    ),
+]
+StdinOption = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+
+
+@contextmanager
+def exporter(
+    db: str | None, user: str | None, password_stdin: bool
+) -> Iterator[tuple[Session, Actor]]:
+    """A session and who exports: the named user, or a blinded trial-wide monitor."""
+    settings = settings_for(db)
+    with session_for(settings, migrate=False) as session:
+        if user is None:
+            yield session, terminal_reader()
+            return
+        password = (
+            sys.stdin.readline().rstrip("\n")
+            if password_stdin
+            else typer.prompt("Password", hide_input=True)
+        )
+        yield session, authenticate(session, settings, user, password, ip="cli")
+
+
+def _report(result: Exported, what: str) -> None:
+    view = "blinded" if result.blinded else "unblinded"
+    for path in result.files:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{what}: {result.subjects} subjects ({view})")
+
+
+@app.command("odm")
+def odm(
+    out: Annotated[Path, typer.Option("--out", help="the ODM XML file to write")],
+    metadata_only: Annotated[
+        bool, typer.Option("--metadata-only", help="the study definition only, no patient data")
+    ] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """CDISC ODM 1.3.2: visits, forms, items with units and range checks, and clinical data."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_odm(session, actor, out, metadata_only=metadata_only)
+    _report(result, "ODM 1.3.2")
+
+
+@app.command("sdtm")
+def sdtm(
+    out: Annotated[Path, typer.Option("--out", help="the folder to write the datasets into")],
+    file_format: Annotated[str, typer.Option("--format", help="xpt (SAS XPORT v5) or csv")] = "xpt",
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """SDTM DM, EX, AE, LB and VS (SDTMIG 3.3), with a Define-XML 2.1 describing them."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_sdtm(session, actor, out, file_format=file_format)
+    _report(result, "SDTM")
+
+
+@app.command("fhir")
+def fhir(
+    out: Annotated[Path, typer.Option("--out", help="the Bundle's JSON file to write")],
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """A FHIR R4 Bundle: ResearchStudy, ResearchSubject, pseudonymised Patient, Observations."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_fhir(session, actor, out)
+    _report(result, "FHIR R4 Bundle")
