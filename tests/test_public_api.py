@@ -91,6 +91,7 @@ SURFACE = {
         "repeated_measures",
         "trial_report",
     ],
+    "msctrial.exchange": ["export_fhir", "export_odm", "export_sdtm"],
     "msctrial.monitoring": [
         "analyze",
         "key_risk_indicators",
