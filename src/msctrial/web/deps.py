@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from msctrial.core.actors import Actor
 from msctrial.core.errors import NotAuthenticated, PermissionDenied
 from msctrial.core.settings import Settings
-from msctrial.core.tables import User
 from msctrial.core.users import actor_for_token, load_actor
 from msctrial.core.validation import find_text_problem
+from msctrial.core.web_sessions import session_user
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -103,11 +103,12 @@ async def text_policy(request: Request) -> None:
 
 
 def _session_actor(request: Request, db: Session) -> Actor | None:
-    uid = request.session.get("uid")
-    if uid is None:
+    """The user of the browser's server-side session (``core.web_sessions``), if still valid."""
+    sid = request.session.get("sid")
+    if sid is None:
         return None
-    user = db.get(User, uid)
-    if user is None or not user.active:
+    user = session_user(db, request.app.state.settings, sid)
+    if user is None:
         request.session.clear()
         return None
     return load_actor(db, user)
