@@ -74,3 +74,9 @@ def test_the_command_line_refuses_the_same_text_naming_the_option(capsys):
         capsys.readouterr().err
         == "error: --db: contains a control character (U+0007) at position 11\n"
     )
+
+
+def test_a_forged_page_post_is_refused_before_its_text_is_judged(client):
+    client.get("/login")
+    response = client.post("/login", data={"username": "ad\x00min", "password": "x"})
+    assert response.status_code == 403

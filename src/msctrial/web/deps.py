@@ -77,7 +77,10 @@ CsrfProtected = Depends(csrf_protect)
 async def text_policy(request: Request) -> None:
     """The one text input policy (``core.validation.text_problem``) over every text a request
     sends: path, query, form fields and JSON body. An app-level dependency, so no route can
-    miss it; a refusal is a 422 naming the field, the same on SQLite and PostgreSQL."""
+    miss it; a refusal is a 422 naming the field, the same on SQLite and PostgreSQL. A page's
+    forged post is refused (403) first, as its router would, so it learns nothing (422)."""
+    if request.method in UNSAFE and not request.url.path.startswith("/api/"):
+        await csrf_protect(request)
     parts: list[tuple[str, object]] = [
         ("path", dict(request.path_params)),
         ("query", dict(request.query_params.multi_items())),
