@@ -182,6 +182,12 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),
+    ("msctrial db backup --out FILE", ["db", "backup", "--out", "{tmp}/tour.backup"], 0,
+     "backed up"),
+    ("msctrial db restore FILE",
+     ["db", "restore", "{tmp}/tour.backup", "--db", "sqlite:///{tmp}/restored.db"], 0, "restored"),
+    (None, ["audit", "verify", "--records", "--db", "sqlite:///{tmp}/restored.db"], 0,
+     "every audited record matches its trail"),
 ]  # fmt: skip
 
 # What README mentions but this tour does not run, and why.

@@ -300,3 +300,45 @@ def test_a_user_issues_tokens_for_themselves_only_an_admin_for_others(session, s
     assert create_token(session, li, get_user(session, "li.wei"))
     with pytest.raises(PermissionDenied, match="admin"):
         create_token(session, li, get_user(session, "zhang"))
+
+
+def test_parallel_wrong_passwords_get_at_most_the_allowed_401s(
+    session, factory, system, settings, monkeypatch
+):
+    """20 concurrent wrong passwords for one user: the check and the record are one step, so
+    no more than ``login_max_failures`` are verified (401); the rest wait (429)."""
+    import threading
+    import time
+
+    import msctrial.core.users as users
+
+    add_user(session, system, "li.wei", PASSWORD)
+    session.commit()
+    verify = users._verify
+
+    def slow_verify(hash_: str, password: str) -> bool:
+        time.sleep(0.05)  # a real argon2 verify takes this long: the race's window
+        return verify(hash_, password)
+
+    monkeypatch.setattr(users, "_verify", slow_verify)
+    outcomes: list[str] = []
+    start = threading.Barrier(20)
+
+    def attempt(i: int) -> None:
+        with factory() as s:
+            start.wait()
+            try:
+                authenticate(s, settings, "li.wei", "wrong password", f"10.0.1.{i}")
+            except NotAuthenticated:
+                outcomes.append("401")
+            except TooManyAttempts:
+                outcomes.append("429")
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(outcomes) == 20
+    assert outcomes.count("401") == settings.login_max_failures
+    assert outcomes.count("429") == 20 - settings.login_max_failures

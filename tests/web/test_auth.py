@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from msctrial.web.app import SESSION_COOKIE, create_app
 from tests.web.conftest import csrf_of, log_in
@@ -153,3 +154,43 @@ def test_a_malformed_token_request_is_422_before_any_login_attempt(client, body)
     response = client.post("/api/v1/tokens", json=body)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_input"
+
+
+def test_a_cookie_captured_before_logout_gets_nothing_after_it(client, login, session):
+    from msctrial.core.tables import WebSession
+
+    login("monitor")
+    captured = dict(client.cookies)
+    assert client.get("/api/v1/me").status_code == 200
+    page = client.get("/")
+    client.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    client.cookies.clear()
+    for name, value in captured.items():
+        client.cookies.set(name, value)
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/", headers={"accept": "text/html"}).status_code == 303
+    [row] = session.scalars(select(WebSession))
+    assert row.ended_at is not None and row.end_reason == "logout"
+
+
+def test_a_session_ends_after_its_idle_time_and_its_lifetime(client, login, session, settings):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from msctrial.core.tables import WebSession
+
+    for column, limit, reason in (
+        ("last_seen_at", settings.session_idle_s, "idle"),
+        ("created_at", settings.session_max_age_s, "expired"),
+    ):
+        login("monitor")
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=limit + 5)
+        session.execute(
+            update(WebSession).where(WebSession.ended_at.is_(None)).values({column: past})
+        )
+        session.commit()
+        assert client.get("/api/v1/me").status_code == 401
+        ended = session.scalars(select(WebSession).where(WebSession.end_reason == reason)).all()
+        session.commit()
+        assert len(ended) == 1

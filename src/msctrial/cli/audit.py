@@ -46,6 +46,7 @@ def audit_verify(
                     "column": d.column,
                     "recorded": d.recorded,
                     "current": d.current,
+                    "kind": d.kind,
                 }
                 for d in discrepancies
             ]
@@ -59,5 +60,10 @@ def audit_verify(
     if records and not discrepancies:
         typer.echo("every audited record matches its trail")
     for d in discrepancies:
-        typer.echo(f"record changed around the application: {d}", err=True)
+        label = (
+            "audit entry malformed"
+            if d.kind == "malformed"
+            else "record changed around the application"
+        )
+        typer.echo(f"{label}: {d}", err=True)
     raise typer.Exit(0 if ok else 1)

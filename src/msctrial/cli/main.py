@@ -13,6 +13,7 @@ import typer
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from msctrial.core.errors import MsctrialError
+from msctrial.core.validation import text_problem
 
 app = typer.Typer(
     name="msctrial",
@@ -76,12 +77,33 @@ def database_problem(exc: DBAPIError) -> str:
     return f"cannot use the database: {detail}; check --db or MSCTRIAL_DATABASE_URL"
 
 
+def _refused_argument(args: list[str]) -> str | None:
+    """The text input policy (``core.validation.text_problem``) over the command line: the
+    first argument it refuses, named by its option (or position), or None."""
+    for i, arg in enumerate(args):
+        problem = text_problem(arg)
+        if problem is not None:
+            name = args[i - 1] if i > 0 and args[i - 1].startswith("-") else f"argument {i + 1}"
+            if arg.startswith("--") and "=" in arg:
+                name = arg.split("=", 1)[0]
+            return f"{name}: {problem}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (and exits with it when run as a program).
 
     Usage errors are the command-line parser's to print (with the usage line, exit 2); our own
     errors print one plain line and exit 2, whatever Typer's parser is built on.
     """
+    args = sys.argv[1:] if argv is None else argv
+    refused = _refused_argument(args)
+    if refused is not None:
+        print(f"error: {refused}", file=sys.stderr)
+        code = 2
+        if argv is None:
+            sys.exit(code)
+        return code
     try:
         app(args=argv, prog_name="msctrial", standalone_mode=True)
         code = 0

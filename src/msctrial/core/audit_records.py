@@ -3,8 +3,10 @@
 The hash chain proves the trail itself was not edited; it cannot see a clinical value changed
 with plain SQL, because such a change writes no entry. Replaying the trail gives, for every
 audited record, the last value the application wrote to each column; a record whose current
-value differs, or that has no entry at all, was written around the application
-(``msctrial audit verify --records``). Secret columns are recorded only as "changed" and are
+value differs, or that has no entry at all, was written around the application; a record
+the trail created that is no longer in its table was deleted around it (the application
+never deletes) (``msctrial audit verify --records``). An entry whose changes are not the shape
+the application writes is reported, not replayed. Secret columns are recorded only as "changed" and are
 not compared; allocation-revealing columns are compared through their sealed values.
 """
 
@@ -26,12 +28,23 @@ from msctrial.core.tables import AuditEntry
 class Discrepancy:
     entity: str
     entity_id: str
-    column: str | None  # None: the record has no audit entry at all
+    column: str | None  # None: the record has no audit entry at all (or is gone, or malformed)
     recorded: Any = None
     current: Any = None
     before_seq: int | None = None  # found inside the trail: the entry whose old value differs
+    kind: str = "changed"  # "changed", "unaudited", "deleted" or "malformed"
 
     def __str__(self) -> str:
+        if self.kind == "deleted":
+            return (
+                f"{self.entity} {self.entity_id} is in the audit trail (last entry "
+                f"{self.before_seq}) but not in its table: it was deleted around the application"
+            )
+        if self.kind == "malformed":
+            return (
+                f"audit entry {self.before_seq} ({self.entity} {self.entity_id}) is malformed: "
+                f"{self.current}"
+            )
         if self.column is None:
             return f"{self.entity} {self.entity_id} has no audit entry: it was written around the application"
         if self.before_seq is not None:
@@ -55,13 +68,27 @@ def _audited_mappers() -> Iterator[Any]:
             yield mapper
 
 
+def _malformed(changes: Any, sealed: Any) -> str | None:
+    """Why an entry's changes are not the application's shape ({column: [old, new]}), or None."""
+    for name, value in (("changes", changes), ("sealed_changes", sealed)):
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            return f"its {name} is a {type(value).__name__}, not an object of columns"
+        for column, pair in value.items():
+            if not isinstance(pair, list) or len(pair) != 2:
+                return f"its {name} for {column!r} is not an [old, new] pair"
+    return None
+
+
 def _recorded_state(
-    session: Session, found: list[Discrepancy]
+    session: Session, found: list[Discrepancy], last_seq: dict[tuple[str, str], int]
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """(entity, id) → {column: last value written by the application}, replaying the trail.
 
     An update whose old value is not the value last recorded means the column was changed
     around the application in between; that goes to ``found`` even if later overwritten.
+    ``last_seq`` receives each record's last entry; a malformed entry goes to ``found``.
     """
     from msctrial.core.audit import SEALED, SECRET
 
@@ -78,7 +105,12 @@ def _recorded_state(
         .execution_options(yield_per=2000)
     )
     for seq, entity, entity_id, changes, sealed in session.execute(stmt):
+        problem = _malformed(changes, sealed)
+        if problem is not None:
+            found.append(Discrepancy(entity, entity_id, None, None, problem, seq, "malformed"))
+            continue
         record = state.setdefault((entity, entity_id), {})
+        last_seq[(entity, entity_id)] = seq
         values = {**(changes or {}), **(sealed or {})}
         for column, (old, new) in values.items():
             if column in record and old not in (SECRET, SEALED) and old != record[column]:
@@ -92,7 +124,9 @@ def verify_records(session: Session, limit: int = 100) -> list[Discrepancy]:
     from msctrial.core.audit import SECRET
 
     found: list[Discrepancy] = []
-    recorded = _recorded_state(session, found)
+    last_seq: dict[tuple[str, str], int] = {}
+    recorded = _recorded_state(session, found, last_seq)
+    present: set[tuple[str, str]] = set()
     for mapper in _audited_mappers():
         table = mapper.local_table
         columns = [
@@ -106,9 +140,10 @@ def verify_records(session: Session, limit: int = 100) -> list[Discrepancy]:
         )
         for row in rows:
             entity_id = ":".join(str(v) for v in row[: len(pk)])
+            present.add((table.name, entity_id))
             trail = recorded.get((table.name, entity_id))
             if trail is None:
-                found.append(Discrepancy(table.name, entity_id, None))
+                found.append(Discrepancy(table.name, entity_id, None, kind="unaudited"))
             else:
                 for prop, value in zip(columns, row[len(pk) :], strict=True):
                     last = trail.get(prop.key)
@@ -120,6 +155,9 @@ def verify_records(session: Session, limit: int = 100) -> list[Discrepancy]:
                         )
             if len(found) >= limit:
                 return found[:limit]
+    tables = set(audited_tables())
+    for key in sorted(k for k in recorded if k[0] in tables and k not in present):
+        found.append(Discrepancy(key[0], key[1], None, before_seq=last_seq[key], kind="deleted"))
     return found[:limit]
 
 

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         default=900, ge=1, description="window in which failures are counted"
     )
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    session_idle_s: int = Field(
+        default=30 * 60, ge=60, description="a browser session unused this long is ended"
+    )
     cookie_secure: bool | None = Field(
         default=None, description="send cookies over HTTPS only; on unless demo mode"
     )

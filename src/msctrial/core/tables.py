@@ -121,6 +121,22 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(default=False)
 
 
+class WebSession(Base):
+    """A browser's login, held server-side: the cookie carries only a random id whose SHA-256
+    is the key here, so logout (or idle time, or the lifetime) ends it at once. Login state,
+    not clinical data, so not audited; never deleted: ``ended_at`` closes it."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user_id", "user_id"),)
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
 class AuditEntry(Base):
     """One entry of the append-only, hash-chained audit trail."""
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from msctrial.core import audit
@@ -195,6 +196,27 @@ def _check_throttle(
                 )
 
 
+def _lock_attempts(session: Session, username: str, ip: str) -> None:
+    """Make check, verify and record one atomic step per username and per address.
+
+    Without it, parallel wrong passwords all pass the check before any is recorded. On
+    PostgreSQL a transaction-scoped advisory lock per key (taken in a fixed order, so two
+    attempts cannot deadlock) is held until the attempt is committed; on SQLite every
+    transaction already begins IMMEDIATE, holding the database's write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(
+        int.from_bytes(
+            hashlib.sha256(f"login:{kind}:{value}".encode()).digest()[:8], "big", signed=True
+        )
+        for kind, value in (("user", username), ("ip", ip))
+        if value
+    )
+    for key in keys:
+        session.execute(sql_text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 def authenticate(
     session: Session,
     settings: Settings,
@@ -204,13 +226,21 @@ def authenticate(
     now: dt.datetime | None = None,
 ) -> Actor:
     """Check a password; the refusal never says whether the user exists."""
+    given = now
     now = now or utcnow()
     username = (username or "").strip().lower()[:64]
-    _check_throttle(session, settings, username, ip, now)
+    try:
+        _lock_attempts(session, username, ip[:64])
+        _check_throttle(session, settings, username, ip, now)
+    except BaseException:
+        session.rollback()  # releases the lock
+        raise
     user = session.scalar(select(User).where(User.username == username)) if username else None
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password or "")
     ok = ok and user is not None and user.active
-    session.add(LoginAttempt(username=username, ip=ip[:64], at=now, success=ok))
+    # the wait counts from the end of the attempt, not from its start
+    at = given if given is not None else utcnow()
+    session.add(LoginAttempt(username=username, ip=ip[:64], at=at, success=ok))
     session.commit()
     if not ok or user is None:
         raise NotAuthenticated("unknown username or wrong password")

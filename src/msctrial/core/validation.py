@@ -218,3 +218,47 @@ def explain(
         field=problems[0][0] if problems else (prefix or None),
         problems=[{"field": f, "message": m} for f, m in problems],
     )
+
+
+# --- the text input policy: one rule for every text a user sends -----------------------------
+
+_BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` is refused as text, or None: NUL, lone surrogates, control characters
+    other than tab and newline (CR LF included), and bidirectional overrides. The same rule on
+    SQLite and PostgreSQL (which cannot store NUL), for the API, the pages and the CLI."""
+    for i, ch in enumerate(value):
+        code = ord(ch)
+        if ch == "\x00":
+            return f"contains a NUL character at position {i}"
+        if 0xD800 <= code <= 0xDFFF:
+            return f"contains a lone surrogate (U+{code:04X}) at position {i}: not valid text"
+        if ch in _BIDI_OVERRIDES:
+            return f"contains a bidirectional override (U+{code:04X}) at position {i}"
+        if (code < 0x20 or 0x7F <= code <= 0x9F) and ch not in _ALLOWED_CONTROLS:
+            return f"contains a control character (U+{code:04X}) at position {i}"
+    return None
+
+
+def find_text_problem(value: Any, path: tuple[Any, ...] = ()) -> tuple[str, str] | None:
+    """The first (field path, problem) in a JSON-like value (keys too), or None."""
+    if isinstance(value, str):
+        problem = text_problem(value)
+        return (field_path(path), problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key_problem = text_problem(str(key))
+            if key_problem:
+                return (field_path(path) or "request", f"a key {key_problem}")
+            found = find_text_problem(item, (*path, str(key)))
+            if found:
+                return found
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = find_text_problem(item, (*path, i))
+            if found:
+                return found
+    return None

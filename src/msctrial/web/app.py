@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,6 +27,7 @@ from msctrial.core.errors import MsctrialError
 from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.core.validation import problems_of
+from msctrial.web.deps import text_policy
 
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
 # The routers of the two web doors, in this order: a feature's JSON routes and pages, each
@@ -50,6 +51,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        dependencies=[Depends(text_policy)],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
 from msctrial.core.actors import Actor
 from msctrial.core.errors import NotAuthenticated, PermissionDenied
 from msctrial.core.settings import Settings
-from msctrial.core.tables import User
 from msctrial.core.users import actor_for_token, load_actor
+from msctrial.core.validation import find_text_problem
+from msctrial.core.web_sessions import session_user
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -70,12 +74,44 @@ async def csrf_protect(request: Request) -> None:
 CsrfProtected = Depends(csrf_protect)
 
 
+async def text_policy(request: Request) -> None:
+    """The one text input policy (``core.validation.text_problem``) over every text a request
+    sends: path, query, form fields and JSON body. An app-level dependency, so no route can
+    miss it; a refusal is a 422 naming the field, the same on SQLite and PostgreSQL. A page's
+    forged post is refused (403) first, as its router would, so it learns nothing (422)."""
+    if request.method in UNSAFE and not request.url.path.startswith("/api/"):
+        await csrf_protect(request)
+    parts: list[tuple[str, object]] = [
+        ("path", dict(request.path_params)),
+        ("query", dict(request.query_params.multi_items())),
+    ]
+    if request.method in UNSAFE:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.form()
+            parts.append(("form", {k: v for k, v in form.multi_items() if isinstance(v, str)}))
+        elif kind.endswith("json"):
+            body = await request.body()
+            # the standard library, as FastAPI: it reads a lone surrogate's escape as text;
+            # a body that is not JSON at all is the route's own validation to refuse
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                parts.append(("body", json.loads(body)))
+    for where, value in parts:
+        found = find_text_problem(value)
+        if found is not None:
+            field, problem = found
+            raise RequestValidationError(
+                [{"loc": (where, *field.split(".")), "msg": problem, "type": "text_policy"}]
+            )
+
+
 def _session_actor(request: Request, db: Session) -> Actor | None:
-    uid = request.session.get("uid")
-    if uid is None:
+    """The user of the browser's server-side session (``core.web_sessions``), if still valid."""
+    sid = request.session.get("sid")
+    if sid is None:
         return None
-    user = db.get(User, uid)
-    if user is None or not user.active:
+    user = session_user(db, request.app.state.settings, sid)
+    if user is None:
         request.session.clear()
         return None
     return load_actor(db, user)

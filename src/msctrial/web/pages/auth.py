@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from msctrial.core.errors import NotAuthenticated, TooManyAttempts
 from msctrial.core.users import authenticate
+from msctrial.core.web_sessions import end_session, start_session
 from msctrial.web.deps import Config, CsrfProtected, Db
 from msctrial.web.layout import render
 
@@ -57,11 +58,14 @@ def login(
             headers=headers,
         )
     request.session.clear()  # a fresh session (and CSRF token) at every login
-    request.session["uid"] = actor.user_id
+    if actor.user_id is None:  # authenticate always names a stored user
+        raise NotAuthenticated("log in as a user of this trial")
+    request.session["sid"] = start_session(db, actor.user_id)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: Db) -> Response:
+    end_session(db, request.session.get("sid"))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
