@@ -92,9 +92,7 @@ def _scan_problems(
                 thawed_at=dispensation.thawed_at,
                 settings=settings,
             )
-    # CLINICAL_FACTS §5.4: the window runs from thaw; not named, it would tell the arm.
-    if (now - dispensation.thawed_at).total_seconds() / 3600 > dispensation.max_hold_h:
-        reasons.append("the units are past their post-thaw window; ask the pharmacy for new ones")
+    # Each scanned unit's post-thaw window (CLINICAL_FACTS §5.4) is judged by unit_problems.
     return list(dict.fromkeys(reasons))
 
 

@@ -40,7 +40,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import RuleViolation
 from msctrial.core.settings import Settings
-from msctrial.product.schemas import IssuedUnit
+from msctrial.product.schemas import IssuedUnit, UnitPublic
 from msctrial.protocol import dosing
 from msctrial.protocol.model import Dose, ProductKind, Protocol
 
@@ -96,21 +96,13 @@ class DispensingPlan:
 
 
 def _size(
-    session: Session,
-    actor: Actor,
-    protocol: Protocol,
-    weight_kg: float,
-    now: dt.datetime,
-    settings: Settings | None,
+    protocol: Protocol, weight_kg: float, cells_stock: Sequence[UnitPublic]
 ) -> tuple[dosing.AdministrationSize, float]:
     """The size a cells patient of this weight gets now, and the cells per unit it assumes.
 
     Sized from the first-expiry cells units in stock: the units a cells patient is given.
     """
-    from msctrial.product import service as product
-
-    cells = product.available_units(session, actor, kind="cells", now=now, settings=settings)
-    reference = next((u for u in cells if u.cells), None)
+    reference = next((u for u in cells_stock if u.cells), None)
     if reference is None or reference.cells is None:
         # Placebo is refused too: dosing only placebo patients would tell the ward the arm.
         raise RuleViolation(
@@ -139,8 +131,13 @@ def _plan(
     protocol = protocol_for(session, subject).protocol
     kind = product_kind_for(protocol, allocation.arm)
     weight = subject.dosing_weight_kg
-    size, per_unit = _size(session, actor, protocol, weight, now, settings)
-    stock = product.available_units(session, actor, kind=kind, now=now, settings=settings)
+    cells_stock = product.available_units(session, actor, kind="cells", now=now, settings=settings)
+    size, per_unit = _size(protocol, weight, cells_stock)
+    stock = (
+        cells_stock
+        if kind == "cells"
+        else product.available_units(session, actor, kind=kind, now=now, settings=settings)
+    )
     matching = [
         u.code
         for u in stock
