@@ -138,7 +138,8 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
      ["analysis", "ordinal", "--csv", "{tmp}/trial.csv", "--outcome", "who", "--arm", "arm",
       "--reference", "Placebo", "--json"], 0, '"odds_ratio"'),
     ("msctrial analysis repeated --csv F --outcome COL --arm COL --visit COL --subject COL "
-     "[--covariate COL…] [--reference LEVEL] [--by-visit] [--json]",
+     "[--covariate COL…] [--reference LEVEL] [--by-visit] [--covariance unstructured|ar1|ar1h|cs] "
+     "[--json]",
      ["analysis", "repeated", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
       "--visit", "visit", "--subject", "subject", "--reference", "Placebo", "--json"], 0,
      '"n_subjects": 4'),

@@ -172,14 +172,27 @@ def repeated(
     covariate: CovariateOption = None,
     reference: ReferenceOption = None,
     by_visit: Annotated[
-        bool, typer.Option("--by-visit", help="also the difference at each visit (interaction)")
+        bool,
+        typer.Option(
+            "--by-visit", help="arm × visit model: each visit's difference and the LS means"
+        ),
     ] = False,
+    covariance: Annotated[
+        str,
+        typer.Option(
+            "--covariance",
+            help="residual covariance over visits: unstructured, ar1, ar1h (heterogeneous) or cs",
+        ),
+    ] = "unstructured",
     as_json: JsonOption = False,
 ) -> None:
-    """Repeated measures: a random-intercept mixed model over visits (REML), not an MMRM.
+    """Repeated measures: an MMRM over visits (REML, Satterthwaite df).
 
-    statsmodels MixedLM; the covariance over visits is compound symmetry. Python has no
-    unstructured-covariance MMRM; say so when you report this.
+    The residual covariance within a subject is unstructured unless --covariance says
+    otherwise; rows with an empty outcome are left out (the subject's other visits count).
+    Without --by-visit the difference is the arm effect of the model without the arm × visit
+    interaction; with it, the interaction model's difference at each visit (the last is the
+    usual primary estimand) and their average.
     """
     result = repeated_measures(
         read_csv(csv),
@@ -190,15 +203,17 @@ def repeated(
         covariates=covariate or [],
         reference=reference,
         by_visit=by_visit,
+        covariance=covariance,
     )
-    keys = ["n_observations", "n_subjects", "difference", "se", "ci_low", "ci_high", "p_value"]
-    keys += ["model"]
+    keys = ["n_observations", "n_subjects", "difference", "se", "df", "ci_low", "ci_high"]
+    keys += ["p_value", "minus2_reml_loglik", "aic", "bic", "converged", "model"]
     _show(result, as_json, keys, f"{result.other} minus {result.reference} (reference)")
     if by_visit and not as_json:
         for row in result.by_visit:
             typer.echo(
                 f"  visit {row['visit']}: {_text(row['difference'])} "
-                f"({_text(row['ci_low'])} to {_text(row['ci_high'])})"
+                f"({_text(row['ci_low'])} to {_text(row['ci_high'])}, df {_text(row['df'])}, "
+                f"p {_text(row['p_value'])})"
             )
 
 
