@@ -17,6 +17,7 @@ a DSMB reads) and the headline difference is their average over visits.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,27 @@ class RepeatedResult(Result):
     coefficients: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def last_visit(self) -> dict[str, Any] | None:
+        """The difference at the last visit with one (the DSMB's usual primary estimand)."""
+        return self.by_visit[-1] if self.by_visit else None
+
+    def to_html(self) -> str:
+        """The figures, then each visit's difference and the LS means when fitted by visit."""
+        parts = [super().to_html()]
+        last = self.last_visit
+        if last is not None:
+            parts.append(
+                f"<p>At the last visit ({html.escape(str(last['visit']))}): "
+                f"{html.escape(self.other)} − {html.escape(self.reference)} "
+                f"{last['difference']:.4g} (95% CI {last['ci_low']:.4g} to {last['ci_high']:.4g}, "
+                f"df {last['df']:.1f}, p {last['p_value']:.3g}).</p>"
+            )
+            for rows in (self.by_visit, self.lsmeans):
+                table = pd.DataFrame(rows)
+                parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.4g}"))
+        return "\n".join(parts)
+
+    @property
     def method(self) -> str:  # type: ignore[override]
         return (
             f"MMRM with {self.covariance} covariance over visits, REML (own GLS/REML fit, "
@@ -88,7 +110,14 @@ def _fit(design: Design, covariance: str) -> MmrmFit:
             f"({structure.n_parameters} parameters); try --covariance ar1 or cs",
             field="covariance",
         )
-    return fit_mmrm(design.y, design.x, design.subject, design.visit, structure)
+    try:
+        return fit_mmrm(design.y, design.x, design.subject, design.visit, structure)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise InvalidInput(
+            f"covariance: the MMRM with a {LABELS[structure.structure]} covariance could not be "
+            f"fitted ({exc}); try --covariance ar1 or cs",
+            field="covariance",
+        ) from exc
 
 
 def _coefficients(fit: MmrmFit, design: Design) -> list[dict[str, Any]]:
@@ -136,12 +165,14 @@ def repeated_measures(
     reference: str | None = None,
     by_visit: bool = False,
     covariance: str = "unstructured",
+    visit_order: Sequence[str] | None = None,
 ) -> RepeatedResult:
     """Fit the MMRM. Without ``by_visit``: no arm × visit interaction, the difference is the arm
     coefficient. With it: the interaction model, each visit's LS-mean difference, and as the
     headline difference their average over visits (equal weights)."""
     design = build_design(frame, outcome=outcome, arm=arm, visit=visit, subject=subject,
-                          covariates=covariates, reference=reference, interaction=by_visit)  # fmt: skip
+                          covariates=covariates, reference=reference, interaction=by_visit,
+                          order=visit_order)  # fmt: skip
     fit = _fit(design, covariance)
     lsmeans: list[dict[str, Any]] = []
     per_visit: list[dict[str, Any]] = []

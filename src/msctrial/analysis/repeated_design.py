@@ -105,8 +105,10 @@ def build_design(
     covariates: Sequence[str],
     reference: str | None,
     interaction: bool,
+    order: Sequence[str] | None = None,
 ) -> Design:
-    """Check the columns and build the design on the rows with an outcome and covariates."""
+    """Check the columns and build the design on the rows with an outcome and covariates;
+    ``order`` gives the visits' order when their names do not sort (day_6 before day_14)."""
     require_columns(frame, [outcome, arm, visit, subject, *covariates])
     y = numbers(frame, outcome, allow_missing=True)
     arms = labels(frame, arm)
@@ -130,32 +132,33 @@ def build_design(
             means[name] = numbers(frame, name, allow_missing=True)
             keep &= means[name].notna()
     used = keep[keep].index
+    present = set(visits[used])
+    levels = [v for v in order if v in present] if order else visit_order(visits[used])
     for name in covariates:
         if name not in means:
             factor_levels[name] = sorted(labels(frame, name)[used].unique())
-    order = visit_order(visits[used])
-    for level in order[1:]:
+    for level in levels[1:]:
         columns[f"visit[{level}]"] = (visits == level).astype(float)
     if interaction:
-        for level in order[1:]:
+        for level in levels[1:]:
             columns[f"arm:visit[{level}]"] = columns["arm"] * columns[f"visit[{level}]"]
     for name, values in means.items():
         columns[name] = values
-    for name, levels in factor_levels.items():
+    for name, factor in factor_levels.items():
         values = labels(frame, name)
-        for level in levels[1:]:
+        for level in factor[1:]:
             columns[f"{name}[{level}]"] = (values == level).astype(float)
     table = pd.DataFrame(columns).loc[used]
     x_all = table.to_numpy(dtype=float)
     kept = _full_rank(x_all)
-    position = {level: i for i, level in enumerate(order)}
+    position = {level: i for i, level in enumerate(levels)}
     return Design(
         y=y[used].to_numpy(dtype=float),
         x=x_all[:, kept],
         subject=pd.factorize(subjects[used])[0].astype(float),
         visit=visits[used].map(position).to_numpy(dtype=float).astype(int),
         names=[table.columns[j] for j in kept],
-        visits=order,
+        visits=levels,
         reference=reference_arm,
         other=other_arm,
         interaction=interaction,
