@@ -10,6 +10,7 @@ parameter, while −2 log-likelihood agrees to 1e-5 (ours is never larger). The 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,7 @@ def test_ar1_matches_sas_on_arm_and_sex():
         ("unstructured", 3700.94648570, 42.8338, 0.3509, 171, "sas_log_simple_reml.txt"),
         ("ar1", 3875.49945459, 42.3255, 0.5013, 188, "sas_ar1_reml.txt"),
         ("cs", 3917.98183508, 42.2896, 0.4285, 187, "sas_cs_reml.txt"),
+        ("ar1h", 3739.96835012, 41.6955, 0.3947, 191, "sas_ar1h_reml.txt"),
     ],
 )
 def test_the_mean_alone_matches_sas_for_each_structure(structure, minus2, estimate, se, df,
@@ -106,6 +108,18 @@ def test_the_mean_alone_matches_sas_for_each_structure(structure, minus2, estima
     assert row.estimate == pytest.approx(estimate, abs=1e-3)
     assert row.se == pytest.approx(se, abs=1e-4)
     assert row.df == pytest.approx(df, abs=0.6)
+
+
+def test_heterogeneous_ar1_covariance_matches_sas():
+    """design/SAS/sas_ar1h_reml.txt: Var(1..4) 92.3009, 38.5178, 35.2148, 176.37, ARH(1)
+    0.4130, AIC 3750.0, BIC 3766.5 (mmrm test-tmb.R checks the same)."""
+    fit = _fit(read_csv(DATA), "ar1h", [])
+    variances = np.diag(fit.sigma)
+    assert variances == pytest.approx([92.3009, 38.5178, 35.2148, 176.37], abs=0.02)
+    assert fit.sigma[0, 1] / math.sqrt(variances[0] * variances[1]) == pytest.approx(
+        0.4130, abs=1e-4
+    )
+    assert (round(fit.aic, 1), round(fit.bic(200), 1)) == (3750.0, 3766.5)
 
 
 def test_compound_symmetry_covariance_matches_sas():

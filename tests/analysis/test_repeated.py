@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from msctrial.analysis.repeated import repeated_measures
+from msctrial.analysis.repeated import compare_covariances, repeated_measures
 from msctrial.core.errors import InvalidInput
 from msctrial.simulation.patients import draw_patient, state_on
 from tests.analysis.conftest import as_text
@@ -102,6 +102,26 @@ def test_each_structure_fits_and_reports_its_criteria(covariance):
     assert 0 < result.df < 120
 
 
+def test_the_structures_are_compared_by_the_same_criteria_each_fit_reports():
+    data = visits(10)
+    comparison = compare_covariances(data, **ARGS, reference="placebo")
+    table = comparison.summary
+    assert list(table.index) == ["unstructured", "AR(1)", "heterogeneous AR(1)",
+                                 "compound symmetry"]  # fmt: skip
+    assert list(table["parameters"]) == [6, 2, 4, 2]
+    alone = repeated_measures(data, **ARGS, reference="placebo", covariance="ar1")
+    assert table.loc["AR(1)", "aic"] == pytest.approx(alone.aic)
+    assert table.loc["AR(1)", "bic"] == pytest.approx(alone.bic)
+    assert "AIC" in comparison.to_html()
+
+
+def test_a_structure_the_data_cannot_support_is_named_with_its_reason():
+    comparison = compare_covariances(visits(5, subjects=3), **ARGS)
+    unstructured = comparison.rows[0]
+    assert unstructured["covariance"] == "unstructured"
+    assert "too few" in unstructured["not_estimable"]
+
+
 def test_by_visit_gives_each_visits_difference_in_day_order_and_the_lsmeans():
     result = repeated_measures(visits(10), **ARGS, reference="placebo", by_visit=True)
     assert [row["visit"] for row in result.by_visit] == ["7", "14", "28"]
@@ -155,6 +175,16 @@ def test_the_command_prints_the_model_it_fitted(cli, write_csv):
     assert len(data["by_visit"]) == 3
     assert data["ci_low"] < -10 < data["ci_high"]
     assert {"difference", "se", "df", "p_value", "minus2_reml_loglik"} <= set(data)
+
+
+def test_the_command_compares_the_covariance_structures(cli, write_csv):
+    result = cli("analysis", "repeated", "--csv", write_csv(visits(10)), "--outcome", "il6",
+                 "--arm", "arm", "--visit", "day", "--subject", "subject",
+                 "--compare-covariances", "--json")  # fmt: skip
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert [row["covariance"] for row in data["covariances"]][0] == "unstructured"
+    assert data["covariances"][0]["aic"] == pytest.approx(data["aic"])
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
       "--reference", "Placebo", "--json"], 0, '"odds_ratio"'),
     ("msctrial analysis repeated --csv F --outcome COL --arm COL --visit COL --subject COL "
      "[--covariate COL…] [--reference LEVEL] [--by-visit] [--covariance unstructured|ar1|ar1h|cs] "
-     "[--json]",
+     "[--compare-covariances] [--json]",
      ["analysis", "repeated", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
       "--visit", "visit", "--subject", "subject", "--reference", "Placebo", "--json"], 0,
      '"n_subjects": 4'),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from msctrial.analysis.mmrm import MmrmFit, contrast, fit_mmrm
-from msctrial.analysis.mmrm.covariance import LABELS
+from msctrial.analysis.mmrm.covariance import LABELS, STRUCTURES
 from msctrial.analysis.repeated_design import Design, build_design, covariance_for
 from msctrial.analysis.result import Result
 from msctrial.core.errors import InvalidInput
@@ -204,3 +204,47 @@ def repeated_measures(
         lsmeans=lsmeans,
         coefficients=_coefficients(fit, design),
     )
+
+
+@dataclass(frozen=True)
+class CovarianceComparison(Result):
+    """The same MMRM under each covariance structure: −2 REML log-likelihood, AIC and BIC
+    (smaller is better; the fixed effects are the same, so REML criteria compare)."""
+
+    rows: list[dict[str, Any]]
+
+    method = (
+        "The MMRM refitted under each residual covariance structure by REML; AIC = −2ℓ + 2q and "
+        "BIC = −2ℓ + q log(subjects), q the covariance parameters, as SAS PROC MIXED prints them."
+    )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows).set_index("covariance")
+
+
+def compare_covariances(
+    frame: pd.DataFrame,
+    *,
+    structures: Sequence[str] = STRUCTURES,
+    **model: Any,
+) -> CovarianceComparison:
+    """Fit ``repeated_measures(frame, **model)`` under each structure; a structure the data
+    cannot support gets its reason instead of figures."""
+    rows: list[dict[str, Any]] = []
+    for name in structures:
+        try:
+            fit = repeated_measures(frame, **model, covariance=name)
+        except InvalidInput as exc:
+            if exc.field != "covariance":
+                raise
+            rows.append({"covariance": name, "not_estimable": exc.message})
+            continue
+        rows.append({"covariance": fit.covariance, "parameters": _parameters(name, fit.n_visits),
+                     "minus2_reml_loglik": fit.minus2_reml_loglik, "aic": fit.aic,
+                     "bic": fit.bic, "converged": fit.converged})  # fmt: skip
+    return CovarianceComparison(rows=rows)
+
+
+def _parameters(name: str, visits: int) -> int:
+    return covariance_for(name, visits).n_parameters

@@ -20,8 +20,9 @@ from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
 from msctrial.analysis.dataset import read_csv
 from msctrial.analysis.ordinal import proportional_odds
+from msctrial.analysis.repeated import compare_covariances as compare_structures
 from msctrial.analysis.repeated import repeated_measures
-from msctrial.analysis.result import Result
+from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
 from msctrial.analysis.trial import analyse_trial, trial_endpoints
 from msctrial.cli.common import (
@@ -184,6 +185,13 @@ def repeated(
             help="residual covariance over visits: unstructured, ar1, ar1h (heterogeneous) or cs",
         ),
     ] = "unstructured",
+    compare_covariances: Annotated[
+        bool,
+        typer.Option(
+            "--compare-covariances",
+            help="also fit every structure and list its -2 REML log-likelihood, AIC and BIC",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Repeated measures: an MMRM over visits (REML, Satterthwaite df).
@@ -194,20 +202,24 @@ def repeated(
     interaction; with it, the interaction model's difference at each visit (the last is the
     usual primary estimand) and their average.
     """
-    result = repeated_measures(
-        read_csv(csv),
-        outcome=outcome,
-        arm=arm,
-        visit=visit,
-        subject=subject,
-        covariates=covariate or [],
-        reference=reference,
-        by_visit=by_visit,
-        covariance=covariance,
-    )
+    frame = read_csv(csv)
+    model: dict[str, Any] = {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject,
+             "covariates": covariate or [], "reference": reference, "by_visit": by_visit}  # fmt: skip
+    result = repeated_measures(frame, **model, covariance=covariance)
     keys = ["n_observations", "n_subjects", "difference", "se", "df", "ci_low", "ci_high"]
     keys += ["p_value", "minus2_reml_loglik", "aic", "bic", "converged", "model"]
+    if compare_covariances:
+        comparison = compare_structures(frame, **model).rows
+        if as_json:
+            data = result.to_dict()
+            print_json({**{k: data[k] for k in keys}, **data, "covariances": plain(comparison)})
+            return
     _show(result, as_json, keys, f"{result.other} minus {result.reference} (reference)")
+    if compare_covariances and not as_json:
+        typer.echo("  covariance structures (smaller AIC/BIC is better):")
+        for row in comparison:
+            figures = "; ".join(f"{k} {_text(v)}" for k, v in row.items() if k != "covariance")
+            typer.echo(f"    {row['covariance']}: {figures}")
     if by_visit and not as_json:
         for row in result.by_visit:
             typer.echo(
