@@ -5,7 +5,8 @@ repository's ``design/SAS/`` folder, the numbers R mmrm's own tests check agains
 (tests/testthat/test-tmb.R, test-satterthwaite.R, test-mmrm-methods.R). SAS prints 4 decimals
 (df rounded to integers, so ours must lie within 0.6 of its integer); its REML iterations stop at a relative criterion of 1e-8, so its
 estimates can differ from the exact optimum in the 4th significant digit of a covariance
-parameter, while −2 log-likelihood agrees to 1e-5 (ours is never larger). The tolerances say so.
+parameter (where −2ℓ differs by more than 1e-8, ours is the lower), while −2 log-likelihood
+agrees to 1e-5. The tolerances say so.
 """
 
 from __future__ import annotations

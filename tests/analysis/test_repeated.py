@@ -160,6 +160,12 @@ def test_an_unstructured_covariance_needs_more_subjects_than_visits():
     assert caught.value.field == "covariance"
 
 
+def test_the_issues_spelling_of_compound_symmetry_is_accepted():
+    spelled = repeated_measures(visits(5), **ARGS, covariance="compound-symmetry")
+    assert spelled.covariance == "compound symmetry"
+    assert spelled.difference == repeated_measures(visits(5), **ARGS, covariance="cs").difference
+
+
 def test_an_unknown_covariance_is_refused():
     with pytest.raises(InvalidInput, match="covariance: 'toeplitz' is not"):
         repeated_measures(visits(5), **ARGS, covariance="toeplitz")
@@ -201,3 +207,10 @@ def test_the_command_refuses_bad_input_naming_the_field(cli, write_csv, change, 
     flat = [item for pair in args.items() for item in pair]
     result = cli("analysis", "repeated", "--csv", write_csv(visits(0)), *flat)
     assert_one_plain_error(result, message)
+
+
+def test_the_command_refuses_an_unstructured_covariance_for_too_few_subjects(cli, write_csv):
+    result = cli("analysis", "repeated", "--csv", write_csv(visits(0, subjects=3)),
+                 "--outcome", "il6", "--arm", "arm", "--visit", "day", "--subject", "subject")  # fmt: skip
+    assert_one_plain_error(result, "covariance: 3 subjects and 9 values are too few for an "
+                           "unstructured covariance over 3 visits")  # fmt: skip

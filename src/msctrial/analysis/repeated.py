@@ -105,8 +105,8 @@ def _fit(design: Design, covariance: str) -> MmrmFit:
         or (structure.structure == "unstructured" and subjects <= len(design.visits))
     ):
         raise InvalidInput(
-            f"covariance: {subjects} subjects and {len(design.y)} values are too few for a "
-            f"{LABELS[structure.structure]} covariance over {len(design.visits)} visits "
+            f"covariance: {subjects} subjects and {len(design.y)} values are too few for "
+            f"{_article(LABELS[structure.structure])} covariance over {len(design.visits)} visits "
             f"({structure.n_parameters} parameters); try --covariance ar1 or cs",
             field="covariance",
         )
@@ -118,6 +118,10 @@ def _fit(design: Design, covariance: str) -> MmrmFit:
             f"fitted ({exc}); try --covariance ar1 or cs",
             field="covariance",
         ) from exc
+
+
+def _article(label: str) -> str:
+    return f"{'an' if label[0].lower() in 'aeiou' else 'a'} {label}"
 
 
 def _coefficients(fit: MmrmFit, design: Design) -> list[dict[str, Any]]:
