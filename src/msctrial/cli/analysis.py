@@ -215,6 +215,12 @@ def repeated(
             print_json({**{k: data[k] for k in keys}, **data, "covariances": plain(comparison)})
             return
     _show(result, as_json, keys, f"{result.other} minus {result.reference} (reference)")
+    if not result.converged:
+        typer.echo(
+            f"warning: the REML fit with {result.covariance} covariance did not converge; its "
+            "figures are not to be trusted (try --covariance ar1 or cs)",
+            err=True,
+        )
     if compare_covariances and not as_json:
         typer.echo("  covariance structures (smaller AIC/BIC is better):")
         for row in comparison:

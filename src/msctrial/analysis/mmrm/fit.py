@@ -270,19 +270,24 @@ def fit_mmrm(
     ``visit`` positions 0..T−1 (ints), one row per observed outcome."""
     patterns = _patterns(y, x, subject, visit)
     objective = _Objective(patterns, covariance, len(y), reml)
+    start = covariance.start(_residual_covariance(y, x, subject, visit, covariance.visits))
     found = optimize.minimize(
-        objective, covariance.start(_residual_covariance(y, x, subject, visit, covariance.visits)), jac=objective.gradient, method="BFGS",
+        objective, start, jac=objective.gradient, method="BFGS",
         options={"maxiter": 1000, "gtol": 1e-5},
     )  # fmt: skip
     theta, hess = _polish(objective, np.asarray(found.x, dtype=float))
     gradient = objective.gradient(theta)
     sigma = covariance.matrix(theta)
     pieces = _accumulate(patterns, sigma)
-    assert pieces is not None  # the optimum is inside the positive-definite region
+    if pieces is None or not math.isfinite(objective(theta)):
+        raise ValueError("the REML optimum left the positive-definite region")
     beta_cov = np.asarray(np.linalg.inv(pieces.xtx), dtype=np.float64)
     # Cov(θ̂) is the inverse of the observed information, the Hessian of −ℓ = half that of −2ℓ.
     theta_cov = np.asarray(2 * np.linalg.pinv(hess), dtype=np.float64)
-    converged = bool(np.max(np.abs(gradient)) < 1e-4) and bool(np.all(np.linalg.eigvalsh(hess) > 0))
+    # Converged: a stationary point (|∂(−2ℓ)/∂θ| < 1e-4) where the Hessian is positive definite,
+    # so that its inverse is a covariance for the Satterthwaite df.
+    stationary = float(np.max(np.abs(gradient))) < 1e-4
+    converged = stationary and bool(np.all(np.linalg.eigvalsh(hess) > 0))
     return MmrmFit(
         covariance=covariance,
         beta=beta_cov @ pieces.xty,
