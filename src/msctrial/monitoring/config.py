@@ -85,6 +85,7 @@ class PlanSpec(BaseModel):
     full_at: float = Field(default=25.0, ge=0, le=100)
     targeted_at: float = Field(default=10.0, ge=0, le=100)
     recent_days: int = Field(default=30, ge=1, le=3650)
+    full_on_red: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered(self) -> PlanSpec:
@@ -120,6 +121,9 @@ class MonitoringConfig(BaseModel):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"KRI ids given twice: {', '.join(twice)}")
+        unknown = sorted(set(self.plan.full_on_red) - set(ids))
+        if unknown:
+            raise ValueError(f"plan.full_on_red names no KRI: {', '.join(unknown)}")
         return self
 
 

@@ -93,6 +93,7 @@ class Counter:
         "entries",
         "values",
         "screening",
+        "eligibility",
         "unblindings",
         "sae_reports",
     )
@@ -129,7 +130,6 @@ class Counter:
             t["ae"].add(site_id, False, days)
             t["sae"].add(site_id, False, days)
             t["study_discontinuation"].add(site_id, kind in DISCONTINUED, record=f"{code} {kind}")
-            t["ineligible"].add(site_id, eligible is not True, record=code)
             death = exit_date if kind == "died" else None
             for source, limit in (("deaths_90", 90), ("deaths_28", 28)):
                 died = death is not None and model.died_within(day0, death, limit)
@@ -274,6 +274,33 @@ class Counter:
             t["screen_failures"].add(site_id, True, record=self.code(sid))
         for e in self.enrolled.values():
             t["screen_failures"].add(e.site_id, False)
+
+    def _eligibility(self) -> None:
+        """Possibly ineligible (gsm kri0014): not eligible at the latest screening, or
+        randomised although the casebook's screening CT shows no pneumonia (an inclusion
+        criterion of the reference protocol: "Pneumonia on chest CT")."""
+        ct: dict[int, dict[str, object]] = defaultdict(dict)
+        for sid, item, number, text in self.s.execute(
+            select(FormEntry.subject_id, FormValue.item, FormValue.number, FormValue.text)
+            .join(FormEntry, FormEntry.id == FormValue.entry_id)
+            .join(VisitRecord, VisitRecord.id == FormEntry.visit_id)
+            .where(
+                FormEntry.voided_at.is_(None),
+                FormEntry.form == "imaging",
+                VisitRecord.study_day < 0,
+                FormValue.item.in_(("lesion_proportion", "bilateral_opacities")),
+            )
+        ):
+            ct[sid][item] = number if number is not None else text
+        t = self.tallies
+        for sid, e in self.enrolled.items():
+            code = self.code(sid)
+            if e.eligible is not True:
+                t["ineligible"].add(e.site_id, True, record=f"{code} not eligible at screening")
+            elif sid in ct and model.no_pneumonia_on_ct(ct[sid]):
+                t["ineligible"].add(e.site_id, True, record=f"{code} screening CT: no pneumonia")
+            else:
+                t["ineligible"].add(e.site_id, False)
 
     def _unblindings(self) -> None:
         t = self.tallies

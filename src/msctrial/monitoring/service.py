@@ -245,8 +245,11 @@ def monitoring_plan(
         srs = report.row(RISK_SCORE_ID, code)
         score = srs.score if srs and srs.score is not None else 0.0
         flagged = [r for r in report.rows if r.site == code and r.flag]
-        reds = sum(1 for r in flagged if abs(r.flag or 0) == 2)
-        intensity = monitoring_intensity(score, reds, config.plan.full_at, config.plan.targeted_at)
+        reds = [r.kri for r in flagged if abs(r.flag or 0) == 2]
+        critical = sum(1 for kri in reds if kri in config.plan.full_on_red)
+        intensity = monitoring_intensity(
+            score, len(reds), config.plan.full_at, config.plan.targeted_at, critical
+        )
         plans.append(
             SitePlan(
                 code,
