@@ -19,7 +19,8 @@ CLEAN = [f"S{i:02d}" for i in range(1, 21) if f"S{i:02d}" not in FAULT_KRI]
 
 
 @pytest.mark.parametrize(
-    ("site", "kri", "red"), [("S07", "AE", -2), ("S12", "ODAT", 2), ("S03", "IE", 2)]
+    ("site", "kri", "red"),
+    [("S07", "AE", -2), ("S12", "ODAT", 2), ("S03", "IE", 2), ("S03", "IPD", 2)],
 )
 def test_each_faulty_site_is_flagged_red_on_its_kri(faulty_trial, site, kri, red):
     report = key_risk_indicators(faulty_trial, MONITOR, now=AS_OF)

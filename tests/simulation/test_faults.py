@@ -88,7 +88,7 @@ def test_a_faulty_site_under_reports_enters_late_and_enrols_ineligible_patients(
 
 @pytest.fixture(scope="module")
 def service_trial(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    """Four patients at two numbered sites through the services; S02 enters late and
+    """Six patients at two numbered sites through the services; S02 enters late and
     under-reports."""
     path: Path = tmp_path_factory.mktemp("sim-faults") / "world.db"
     url = f"sqlite:///{path}"
@@ -96,8 +96,8 @@ def service_trial(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     create_all(engine)
     settings = Settings(database_url=url, secret_key=TEST_SECRET, migrate_on_start=False)
     config = SimulationConfig(
-        subjects=4,
-        enrolment_days=30,
+        subjects=6,
+        enrolment_days=40,
         screen_failure_rate=0.0,
         sites=numbered_sites(2),
         faults=(("S02", "late-entry"), ("S02", "ae-underreport")),

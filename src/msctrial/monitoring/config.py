@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from msctrial.core.errors import InvalidInput
 from msctrial.core.validation import explain, parse_yaml, read_text
+from msctrial.monitoring.deviations import KINDS
 from msctrial.monitoring.model import Accrual, AccrualMetric, KriType, Method, Thresholds
 
 # What the platform can count (monitoring.counts); a KRI names one as its ``source``.
@@ -31,6 +32,10 @@ SOURCES = (
     "infusion_reactions",
     "unblindings",
     "late_sae_reports",
+    "lab_abnormalities",
+    "deviations",
+    "important_deviations",
+    "blocked_dispensings",
 )
 
 
@@ -107,6 +112,16 @@ class QtlSpec(BaseModel):
     deviations: float = Field(default=3.0, gt=0)
 
 
+class DeviationRule(BaseModel):
+    """Whether one kind of protocol deviation is important (IPD) or not (PD), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    important: bool
+    reason: str = Field(min_length=1)
+
+
 class MonitoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +129,12 @@ class MonitoringConfig(BaseModel):
     kris: list[KriSpec] = Field(min_length=1)
     plan: PlanSpec = Field(default_factory=PlanSpec)
     qtls: list[QtlSpec] = Field(default_factory=list)
+    deviations: list[DeviationRule] = Field(default_factory=list)
+
+    @property
+    def important_deviations(self) -> dict[str, bool]:
+        """Each named kind's class; a kind not named counts as important (``deviations``)."""
+        return {rule.kind: rule.important for rule in self.deviations}
 
     @model_validator(mode="after")
     def _unique(self) -> MonitoringConfig:
