@@ -144,3 +144,18 @@ def test_the_command_refuses_a_fault_at_a_site_it_does_not_simulate(cli, tmp_pat
     )
     assert out.code == 2
     assert "S07 is not one of the simulated sites" in out.err
+
+
+def test_an_ineligible_sites_screening_ct_is_a_valid_imaging_form_showing_no_pneumonia():
+    """What the simulator enters through the services for an ineligible site's patient, and
+    what IE's rule reads back as "no pneumonia"."""
+    from msctrial.clinical.visits.edit_checks import check_form
+    from msctrial.clinical.visits.forms import get_form
+    from msctrial.monitoring.model import no_pneumonia_on_ct
+    from msctrial.simulation.faults import NO_PNEUMONIA
+
+    values = {"modality": "ct", "lesion_proportion": 35.0, "bilateral_opacities": "yes"}
+    values |= {"fibrosis": "no", **NO_PNEUMONIA}
+    checked = check_form(get_form("imaging"), values, today=DAY)
+    stored = {k: v.number if v.number is not None else v.text for k, v in checked.values.items()}
+    assert no_pneumonia_on_ct(stored), stored
