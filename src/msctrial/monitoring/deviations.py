@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from msctrial.clinical.dosing.tables import ProtocolDeviation
 from msctrial.clinical.subjects.tables import Consent, Screening
 from msctrial.clinical.visits.tables import FormEntry, VisitRecord
-from msctrial.clinical.visits.windows import windows
+from msctrial.clinical.visits.windows import Window, windows
 from msctrial.protocol.service import get_protocol, only_trial
 
 # Every kind this module can report; the first three are ``dosing.rules.DeviationKind``.
@@ -83,6 +83,7 @@ def derive_deviations(
 
 def _visits(session: Session, enrolled: Mapping[int, tuple[int, dt.date]]) -> list[Deviation]:
     protocol = get_protocol(session, only_trial(session).code).protocol
+    by_day0: dict[dt.date, dict[str, Window]] = {}  # the windows of each day 0, once
     out = []
     for sid, name, day, visit_date, not_done in session.execute(
         select(
@@ -101,7 +102,9 @@ def _visits(session: Session, enrolled: Mapping[int, tuple[int, dt.date]]) -> li
             continue
         if visit_date is None or day <= 0:
             continue
-        window = next((w for w in windows(protocol.visits, day0) if w.visit.name == name), None)
+        if day0 not in by_day0:
+            by_day0[day0] = {w.visit.name: w for w in windows(protocol.visits, day0)}
+        window = by_day0[day0].get(name)
         if window is not None and not window.contains(visit_date):
             out.append(
                 Deviation(
