@@ -112,6 +112,8 @@ SURFACE = {
     "msctrial.simulation": [
         "SimulationConfig",
         "SimulationResult",
+        "bulk_trial",
+        "numbered_sites",
         "simulate_training_trial",
         "simulate_trial",
     ],

@@ -204,6 +204,11 @@ NOT_RUN = {
     "msctrial clinical simulate [--subjects N] [--seed S] [--effect E] [--db PATH]":
         "minutes of simulated patients; tests/clinical/test_simulator.py runs it",
     "msctrial clinical simulate --subjects 200 --effect 1": "as `clinical simulate`",
+    "msctrial clinical simulate --sites 20 --subjects 600 --site-fault S07:ae-underreport "
+    "--site-fault S12:late-entry --site-fault S03:ineligible":
+        "many minutes through the services; tests/monitoring/test_site_faults.py finds the "
+        "same faults in the same trial written in bulk, tests/simulation/test_faults.py plays "
+        "them through the services",
     "msctrial analysis trial [--db PATH] [--user U [--password-stdin]] [--reference ARM] "
     "[--site S] [--json]": "needs simulated patients; tests/analysis/test_trial.py runs it",
     "msctrial report --out DIR [--db PATH] [--user U [--password-stdin]] [--unblinded] "
