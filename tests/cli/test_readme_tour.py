@@ -159,6 +159,10 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
      ["analysis", "repeated", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
       "--visit", "visit", "--subject", "subject", "--reference", "Placebo", "--json"], 0,
      '"n_subjects": 4'),
+    ("msctrial analysis mmrm --csv F …",
+     ["analysis", "mmrm", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
+      "--visit", "visit", "--subject", "subject", "--covariance", "compound-symmetry",
+      "--json"], 0, 'compound symmetry covariance'),
     ("msctrial design power --endpoint proportions --p1 P --p2 P | --endpoint means --delta D "
      "--sd S | --endpoint survival --hazard-ratio H [--alpha 0.05] [--power 0.8] [--ratio 1] "
      "[--continuity] [--event-probability P] [--json]",

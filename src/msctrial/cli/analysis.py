@@ -163,6 +163,7 @@ def ordinal(
     _show(result, as_json, keys, f"{result.other} vs {result.reference} (reference)")
 
 
+@app.command("mmrm")
 @app.command("repeated")
 def repeated(
     csv: CsvOption,
