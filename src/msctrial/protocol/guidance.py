@@ -28,6 +28,7 @@ from msctrial.protocol.guidance_dosing import (
     check_interval,
     format_cells,
 )
+from msctrial.protocol.guidance_planning import check_sample_size
 from msctrial.protocol.model import Protocol
 from msctrial.protocol.ruleset import (
     DEFAULT_RULESET,
@@ -79,6 +80,7 @@ RULES: dict[str, Rule] = {
     "primary_endpoint": check_primary_endpoint,
     "safety_endpoints": check_safety_endpoints,
     "follow_up": check_follow_up,
+    "sample_size_power": check_sample_size,
 }
 
 

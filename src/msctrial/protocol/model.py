@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from msctrial.protocol.planning import Estimand, InterimPlan, PowerAssumptions
 from msctrial.protocol.terms import (
     Allocation,
     ArmType,
@@ -45,11 +46,14 @@ __all__ = [
     "Eligibility",
     "Endpoint",
     "Endpoints",
+    "Estimand",
+    "InterimPlan",
     "Masking",
     "Measure",
     "parse_dose_text",
     "parse_phases",
     "Phase",
+    "PowerAssumptions",
     "ProductKind",
     "Protocol",
     "Route",
@@ -275,6 +279,7 @@ class Endpoint(Strict):
     name: str | None = Field(default=None, max_length=500)
     time_points: list[int] = Field(default_factory=list, description="study days")
     time_frame: str | None = Field(default=None, max_length=500)
+    estimand: Estimand | None = None
 
     @field_validator("time_points")
     @classmethod
@@ -300,6 +305,8 @@ StratificationFactor = Literal["site", "severity", "age_group", "sex", "mechanic
 class SampleSize(Strict):
     target: int = Field(ge=1, le=100000)
     rationale: str | None = None
+    assumptions: PowerAssumptions | None = None
+    interim: InterimPlan | None = None
 
 
 class Protocol(Strict):

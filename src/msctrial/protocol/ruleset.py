@@ -33,6 +33,7 @@ RULE_IDS = (
     "primary_endpoint",
     "safety_endpoints",
     "follow_up",
+    "sample_size_power",
 )
 DEFAULT_RULESET = "cn-expert-guidance-2020.yaml"
 
