@@ -117,7 +117,7 @@ def test_the_blinded_report_names_no_arm_anywhere(sqlite_session):
     html = trial_report(session, DSMB)
     assert "Blinded report" in html and "<svg" in html
     assert "Baseline characteristics" in html and "any adverse event" in html
-    assert "Subgroups" not in html and html.count("<svg") == 3
+    assert "Subgroups" not in html and html.count("<svg") == 4  # CONSORT, TTCI, P/F, WHO
     assert "UC-MSC" not in html and "Placebo" not in html and "placebo" not in html.lower()
 
 
@@ -127,7 +127,7 @@ def test_the_unblinded_report_is_the_dsmbs_only(sqlite_session):
 
     html = trial_report(session, DSMB, unblinded=True)
     assert "UNBLINDED" in html and "Comparisons by arm" in html and "UC-MSC" in html
-    assert "Subgroups" in html and html.count("<svg") == 4
+    assert "Subgroups" in html and html.count("<svg") == 5
     assert "P/F change over visits (MMRM, unstructured covariance" in html
     with pytest.raises(PermissionDenied, match="the unblinded report is for the DSMB"):
         trial_report(session, STATISTICIAN, unblinded=True)

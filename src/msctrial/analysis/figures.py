@@ -15,6 +15,7 @@ from lifelines import KaplanMeierFitter  # noqa: E402
 from lifelines.plotting import add_at_risk_counts  # noqa: E402
 from scipy.stats import t as student_t  # noqa: E402
 
+from msctrial.analysis.consort import Consort  # noqa: E402
 from msctrial.analysis.survival import cumulative_incidence  # noqa: E402
 from msctrial.protocol.design import Boundaries  # noqa: E402
 
@@ -154,4 +155,40 @@ def boundaries_plot(bounds: Boundaries, observed: tuple[float, float] | None = N
     axis.set_xlabel("information fraction")
     axis.set_ylabel("z")
     axis.legend(loc="best", fontsize=8)
+    return _svg(figure)
+
+
+def consort_diagram(flow: Consort) -> str:
+    """The CONSORT 2010 flow diagram: enrolment, then one column per arm (or one pooled)."""
+    columns = max(1, len(flow.arms))
+    figure, axis = plt.subplots(figsize=(max(7.0, 3.6 * columns), 6.4))
+    axis.set_axis_off()
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    box = {"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": "#333333"}
+
+    def put(x: float, y: float, text: str) -> None:
+        axis.text(x, y, text, ha="center", va="center", fontsize=8.5, bbox=box, wrap=True)
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        axis.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->"})
+
+    put(0.3, 0.94, f"Assessed for eligibility (n={flow.assessed})")
+    excluded = "\n".join(f"{reason} (n={n})" for reason, n in flow.excluded.items())
+    waiting = f"\nstill in screening (n={flow.still_screening})" if flow.still_screening else ""
+    put(0.76, 0.82, f"Excluded (n={sum(flow.excluded.values())})\n{excluded}{waiting}".strip())
+    arrow(0.3, 0.91, 0.3, 0.73)
+    arrow(0.3, 0.82, 0.56, 0.82)
+    put(0.3, 0.70, f"Randomised (n={flow.randomised})")
+    for i, arm in enumerate(flow.arms):
+        x = (i + 0.5) / columns
+        arrow(0.3, 0.67, x, 0.56)
+        put(x, 0.50, f"{arm.arm}\nallocated (n={arm.allocated})\nreceived an infusion "
+                     f"(n={arm.infused})\nno infusion (n={arm.not_infused})")  # fmt: skip
+        stopped = "".join(f"\n{k} (n={v})" for k, v in arm.discontinued.items())
+        put(x, 0.30, f"Died (n={arm.died}){stopped or chr(10) + 'none discontinued'}")
+        put(x, 0.10, f"Analysed (n={arm.analysed})\nintention to treat")
+        arrow(x, 0.44, x, 0.35)
+        arrow(x, 0.25, x, 0.15)
+    axis.set_title("CONSORT flow")
     return _svg(figure)

@@ -15,6 +15,7 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from msctrial.analysis import endpoints as endpoint_rules
+from msctrial.analysis.consort import consort_flow
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.descriptive import ae_incidence, baseline_table
 from msctrial.analysis.repeated import RepeatedResult
@@ -122,6 +123,7 @@ def trial_report(
             reader=actor.audit_name,
             blinded=not unblinded,
             pooled=pooled,
+            consort_svg=figures.consort_diagram(consort_flow(session, actor, unblinded=unblinded)),
             improvement_svg=figures.improvement_curve(endpoints),
             pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
             comparisons=comparisons,
