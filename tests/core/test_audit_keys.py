@@ -239,3 +239,41 @@ def test_a_database_upgraded_from_unkeyed_links_verifies_them_and_keys_from_then
         relink(s, 2)  # the legacy links rewritten too
         report = audit.verify_chain(s, ring)
         assert not report.ok and "the head's signed marker" in (report.problem or "")
+
+
+def test_the_development_keyring_is_made_0600_on_the_first_signed_write(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY_FILE", raising=False)
+    path = tmp_path / "state" / "msctrial" / "audit-keys"
+    ring = Keyring.from_env()
+    assert ring.get("k1") is None and not path.exists()  # verifying makes no key
+    key_id, secret = ring.signing()
+    assert path.stat().st_mode & 0o777 == 0o600 and len(secret) >= 32
+    assert Keyring.from_env().signing() == (key_id, secret)  # the same key next time
+
+
+def test_a_server_on_postgresql_needs_a_configured_audit_key(monkeypatch):
+    from msctrial.core.errors import InvalidInput
+    from msctrial.core.settings import Settings
+
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY_FILE", raising=False)
+    pg = "postgresql+psycopg://trial@db.example/trial"
+    with pytest.raises(InvalidInput, match=r"MSCTRIAL_AUDIT_KEY or MSCTRIAL_AUDIT_KEY_FILE: a"):
+        Settings(database_url=pg).require_audit_key()
+    Settings(database_url=pg, audit_key="k1:" + "s" * 43).require_audit_key()
+    Settings(database_url=pg, demo=True).require_audit_key()
+    Settings(database_url="sqlite:///trial.db").require_audit_key()
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [("k1:short", "shorter than 32 characters"), ("no-colon", "written ID:SECRET"),
+     ("bad id!:" + "s" * 43, "written ID:SECRET")],
+)  # fmt: skip
+def test_a_malformed_audit_key_is_refused_naming_it(key, says):
+    from msctrial.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=says):
+        Keyring.from_values(key, None)
