@@ -113,3 +113,21 @@ def test_a_rotated_key_signs_from_then_on_and_the_old_one_still_verifies(cli, tr
 def test_rotate_key_refuses_a_key_given_in_the_environment(cli, monkeypatch):
     monkeypatch.setenv("MSCTRIAL_AUDIT_KEY", "k9:" + "s" * 43)
     assert_one_plain_error(cli("audit", "rotate-key"), "MSCTRIAL_AUDIT_KEY names the signing key")
+
+
+def test_serve_on_postgresql_refuses_to_start_without_an_audit_key(cli, monkeypatch):
+    import uvicorn
+
+    from tests.conftest import TEST_SECRET
+
+    monkeypatch.setenv("MSCTRIAL_SECRET_KEY", TEST_SECRET)
+    monkeypatch.delenv("MSCTRIAL_DEMO", raising=False)
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("MSCTRIAL_AUDIT_KEY_FILE", raising=False)
+
+    def must_not_listen(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise AssertionError("serve listened without an audit key")
+
+    monkeypatch.setattr(uvicorn, "run", must_not_listen)
+    result = cli("serve", "--db", "postgresql+psycopg://trial@127.0.0.1:1/none")
+    assert_one_plain_error(result, "MSCTRIAL_AUDIT_KEY or MSCTRIAL_AUDIT_KEY_FILE")

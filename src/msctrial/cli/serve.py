@@ -19,6 +19,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
     """
     import uvicorn
 
+    settings.require_secret()
     settings.require_audit_key()
     if workers <= 1:
         from msctrial.web.app import create_app
