@@ -7,7 +7,7 @@ does the same database work without the trail, in the same run.
 
 Writes: ``add_site`` (one transaction each: permission check, insert, audit entry, head update)
 against a plain ORM insert of the same row with the audit hooks off, one commit each.
-Verification: ``verify_chain`` (stream every entry, recompute each SHA-256 link) against a plain
+Verification: ``verify_chain`` (stream every entry, recompute each HMAC-SHA256 link) against a plain
 streamed read of the same rows. Best of 3 after a warm-up. Targets: an audited write within 5×
 a plain one (it runs four statements to the plain write's one: the duplicate check, the locked
 read of the chain's head, the entry, the head's update); verification within 3× a plain read.
@@ -35,12 +35,14 @@ def best(fn, repeat: int = 3) -> float:  # noqa: ANN001
 
 
 def fill_chain(engine, entries: int) -> None:  # noqa: ANN001
-    """A chain of ``entries`` hash-linked entries, written in bulk the way the session does."""
+    """A chain of ``entries`` keyed links (HMAC-SHA256), written in bulk as the session does."""
     from sqlalchemy import insert, update
 
     from msctrial.core.audit import GENESIS, entry_hash
+    from msctrial.core.audit_keys import Keyring
     from msctrial.core.tables import AuditEntry, AuditHead
 
+    key_id, secret = Keyring.from_env().signing()
     prev, at, rows = GENESIS, dt.datetime(2026, 11, 25, tzinfo=dt.UTC), []
     with engine.begin() as conn:
         for seq in range(1, entries + 1):
@@ -56,8 +58,9 @@ def fill_chain(engine, entries: int) -> None:  # noqa: ANN001
                 "reason": "transcription error" if seq % 7 == 0 else None,
                 "site_id": 1 + seq % 3,
                 "prev_hash": prev,
+                "key_id": key_id,
             }
-            prev = entry_hash(row)
+            prev = entry_hash(row, secret)
             rows.append(row)
             if len(rows) == 5000:
                 conn.execute(insert(AuditEntry.__table__), rows)

@@ -203,6 +203,10 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),
+    ("msctrial audit checkpoint [--out F]", ["audit", "checkpoint", "--out", "{tmp}/head.json"], 0,
+     "checkpoint of entry"),
+    ("msctrial audit verify --checkpoint F", ["audit", "verify", "--checkpoint", "{tmp}/head.json"],
+     0, "are unchanged"),
     ("msctrial db backup --out FILE", ["db", "backup", "--out", "{tmp}/tour.backup"], 0,
      "backed up"),
     ("msctrial db restore FILE",
@@ -217,6 +221,8 @@ NOT_RUN = {
     "msctrial demo [--db PATH] [--subjects N] [--seed S] [--no-serve]": "as `msctrial demo`",
     "msctrial demo --subjects N --seed S": "as `msctrial demo`",
     "msctrial serve [--host H] [--port P] [--workers N] [--db URL]": "serves until stopped",
+    "msctrial audit rotate-key": "adds a key to the operator's own keyring; "
+        "tests/cli/test_audit_checkpoint_cli.py runs it on a keyring of its own",
     "msctrial registry fetch": "needs ClinicalTrials.gov; the client is tests/registry/test_client.py",
     "msctrial registry fetch --cond covid-19 --intr mesenchymal --out DIR": "as `registry fetch`",
     "msctrial registry load ../shared/registry/ictrp/COVID19-web_7Jul2020.xlsx":

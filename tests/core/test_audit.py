@@ -249,8 +249,10 @@ def test_blinded_columns_are_sealed_and_shown_only_to_unblinded_readers(session,
         "site_id": trial.sites["WUH"].id,
         "prev_hash": head.last_hash,
     }
+    key_id, secret = audit.keyring_of(session).signing()
+    entry["key_id"] = key_id
     session.add(Entry(**entry))
-    head.last_seq, head.last_hash = entry["seq"], audit.entry_hash(entry)
+    head.last_seq, head.last_hash = entry["seq"], audit.entry_hash(entry, secret)
     session.commit()
     assert audit.verify_chain(session).ok
     seen_by = {

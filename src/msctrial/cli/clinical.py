@@ -27,7 +27,7 @@ from msctrial.clinical.randomisation import views as randomisation_views
 from msctrial.clinical.randomisation.service import set_up_randomisation
 from msctrial.clinical.randomisation.views import unblinding_list
 from msctrial.core.actors import Actor
-from msctrial.core.errors import InvalidInput
+from msctrial.core.validation import read_text
 
 app = typer.Typer(
     help="Clinical operations: screening, randomisation, subjects.", no_args_is_help=True
@@ -99,9 +99,7 @@ def randomisation_setup(
 
     seed = None
     if seed_file is not None:
-        if not seed_file.is_file():
-            raise InvalidInput(f"seed-file: {seed_file} does not exist", field="seed-file")
-        seed = seed_file.read_text(encoding="utf-8").strip()
+        seed = read_text(seed_file, "seed-file", max_bytes=10_000).strip()
     actor = Actor.system_actor(f"cli:{operator()}")
     with session_for(settings_for(db)) as session:
         set_up_randomisation(session, actor, trial, seed=seed, per_stratum=per_stratum)

@@ -62,8 +62,8 @@ def session_for(settings: Settings, migrate: bool = True) -> Iterator[Session]:
         if migrate:
             from msctrial.core.migrate import upgrade
 
-            upgrade(engine)
-        with make_sessionmaker(engine)() as session:
+            upgrade(engine, settings.keyring())
+        with make_sessionmaker(engine, settings.keyring())() as session:
             yield session
     finally:
         engine.dispose()

@@ -21,7 +21,7 @@ def db_upgrade(db: DbOption = None) -> None:
     settings = settings_for(db)
     engine = make_engine(settings)
     try:
-        upgrade(engine)
+        upgrade(engine, settings.keyring())
         heads = ", ".join(sorted(current_heads(engine)))
     finally:
         engine.dispose()

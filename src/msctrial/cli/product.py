@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput
 from msctrial.core.settings import Settings
 from msctrial.core.users import authenticate
-from msctrial.core.validation import explain
+from msctrial.core.validation import explain, parse_yaml, read_text
 from msctrial.product import service, spec_store, trace
 from msctrial.product.specification import ResultInput, load_specification_text
 
@@ -51,12 +50,8 @@ StdinOption = Annotated[bool, typer.Option("--password-stdin", help="read the pa
 
 
 def _read(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"file: {file} does not exist", field="file") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InvalidInput(f"file: {file} is not a UTF-8 text file ({exc})", field="file") from None
+    """A specification, lot sheet or results file, read with a cap (not trusting its size)."""
+    return read_text(file, "file")
 
 
 def _password(password_stdin: bool) -> str:
@@ -213,7 +208,7 @@ def decision(lot: str, as_json: JsonOption = False, db: DbOption = None) -> None
 
 
 def _results_file(file: Path) -> list[ResultInput]:
-    data = yaml.safe_load(_read(file))
+    data = parse_yaml(_read(file), file.name)
     try:
         return TypeAdapter(list[ResultInput]).validate_python(data)
     except ValidationError as exc:

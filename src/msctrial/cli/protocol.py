@@ -16,10 +16,10 @@ from msctrial.cli.common import (
     settings_for,
 )
 from msctrial.core.actors import Actor
-from msctrial.core.errors import InvalidInput
+from msctrial.core.validation import read_text
 from msctrial.protocol import service
 from msctrial.protocol.guidance import check_guidance, has_deviation, load_guidance
-from msctrial.protocol.loader import load_protocol
+from msctrial.protocol.loader import load_protocol, load_protocol_text
 
 app = typer.Typer(help="Trial protocols and the expert guidance.", no_args_is_help=True)
 
@@ -72,9 +72,8 @@ def protocol_load(
     db: DbOption = None,
 ) -> None:
     """Register a protocol, or a new version of a trial's protocol."""
-    if not file.is_file():
-        raise InvalidInput(f"file: {file} does not exist", field="file")
-    text = file.read_text(encoding="utf-8")
+    text = read_text(file, "file")
+    load_protocol_text(text, what=file.name)  # bad input is refused before a database is made
     with session_for(settings_for(db)) as session:
         stored = service.save_protocol(
             session, Actor.system_actor(f"cli:{operator()}"), text, trial_code=trial, reason=reason

@@ -19,6 +19,8 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
     """
     import uvicorn
 
+    settings.require_secret()
+    settings.require_audit_key()
     if workers <= 1:
         from msctrial.web.app import create_app
 
@@ -31,7 +33,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> Non
 
         engine = make_engine(settings)
         try:
-            upgrade(engine)
+            upgrade(engine, settings.keyring())
         finally:
             engine.dispose()
     os.environ.update(
@@ -68,5 +70,5 @@ def register(app: typer.Typer) -> None:
         ] = 1,
         db: DbOption = None,
     ) -> None:
-        """Serve the web app and JSON API (set MSCTRIAL_SECRET_KEY first)."""
+        """Serve the web app and JSON API (set MSCTRIAL_SECRET_KEY and, on PostgreSQL, MSCTRIAL_AUDIT_KEY first)."""
         serve_app(settings_for(db), host, port, workers)

@@ -4,35 +4,39 @@ Services never write audit rows by hand. They open a session from ``make_session
 say who is acting (``attach``), and for a change to existing data say why (``because``).
 At flush the session refuses deletes and reason-less updates, then appends one entry per
 inserted or changed row: actor, UTC time, action, entity and id, each field's old → new,
-reason, and the SHA-256 of the previous entry. The single ``audit_head`` row is locked for
+reason, and the link to the previous entry: an HMAC-SHA256 under the audit key, which the
+database does not hold (``core.audit_keys``). The single ``audit_head`` row is locked for
 the append, so concurrent writers produce one unbroken chain (21 CFR Part 11 style).
 
-``verify_chain`` recomputes every link; an edit made behind the application's back with
-plain SQL breaks the link after it.
+``verify_chain`` (``core.audit_chain``) recomputes every link; an edit made behind the
+application's back with plain SQL breaks the link after it, and without the key it cannot be
+re-linked.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import enum
-import hashlib
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session, attributes
 
 from msctrial.core.actors import Actor
+from msctrial.core.audit_chain import (  # re-exported: the trail's one face
+    GENESIS,
+    ChainReport,
+    entry_hash,
+    jsonable,
+    keyring_of,
+    legacy_mac,
+    verify_chain,
+)
+from msctrial.core.audit_keys import Keyring
 from msctrial.core.db import Base, utcnow
 from msctrial.core.errors import Conflict, MsctrialError, PermissionDenied, ReasonRequired
 from msctrial.core.tables import AuditEntry, AuditHead
 
-GENESIS = "0" * 64
 SEALED = "[blinded]"
 SECRET = "[secret]"
 
@@ -65,9 +69,22 @@ def require_reason(reason: str | None, what: str) -> str:
     return reason.strip()
 
 
-def ensure_head(session: Session) -> None:
+def ensure_head(session: Session, keyring: Keyring | None = None) -> None:
+    """Create the chain's head in a new database, with the signed marker that its links are
+    keyed from the first entry on. An existing head is left alone: its marker is signed once,
+    by the migration that met keyed links (core_0003), never re-signed over what is there."""
     if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS))
+        key_id, secret = (keyring or keyring_of(session)).signing()
+        session.add(
+            AuditHead(
+                id=1,
+                last_seq=0,
+                last_hash=GENESIS,
+                legacy_seq=0,
+                legacy_key_id=key_id,
+                legacy_mac=legacy_mac(secret, 0, GENESIS),
+            )
+        )
         session.flush()
 
 
@@ -190,11 +207,13 @@ def _append(session: Session, actor: str, reason: str | None, rows: list[dict[st
         )
     seq, prev = head
     at = utcnow()
+    key_id, secret = keyring_of(session).signing()
     entries = []
     for row in rows:
         seq += 1
         entry = {**row, "seq": seq, "at": at, "actor": actor, "reason": reason, "prev_hash": prev}
-        prev = entry_hash(entry)
+        entry["key_id"] = key_id
+        prev = entry_hash(entry, secret)
         entries.append(entry)
     conn.execute(insert(AuditEntry), entries)
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=prev))
@@ -205,62 +224,7 @@ def install(session_class: type[Session]) -> None:
     event.listen(session_class, "after_flush", _after_flush)
 
 
-# --- hashing and verification ---------------------------------------------------------------
-
-
-def jsonable(value: Any) -> Any:
-    """A JSON-safe, canonical form of a column value (same on SQLite and PostgreSQL)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    return str(value)
-
-
-def entry_hash(entry: dict[str, Any]) -> str:
-    """SHA-256 of an entry's canonical JSON: the link the next entry stores."""
-    canonical = {
-        "seq": entry["seq"],
-        "at": jsonable(entry["at"]),
-        "actor": entry["actor"],
-        "action": entry["action"],
-        "entity": entry["entity"],
-        "entity_id": entry["entity_id"],
-        "changes": entry["changes"],
-        "sealed_changes": entry.get("sealed_changes"),
-        "reason": entry.get("reason"),
-        "site_id": entry.get("site_id"),
-        "prev_hash": entry["prev_hash"],
-    }
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    ok: bool
-    entries: int
-    first_broken_seq: int | None = None
-    problem: str | None = None
-
+# --- verification ---------------------------------------------------------------------------
 
 # Who may verify the chain: the roles that answer for the trail's integrity.
 VERIFIERS = ("monitor", "admin", "qc", "dsmb")
@@ -274,50 +238,6 @@ def verify_trail(session: Session, actor: Actor) -> ChainReport:
     """Verify the chain on behalf of ``actor`` (monitor, admin, QC or DSMB)."""
     actor.require(*VERIFIERS, to="verify the audit trail")
     return verify_chain(session)
-
-
-def verify_chain(session: Session) -> ChainReport:
-    """Recompute every link of the chain, streaming, and name the first broken entry."""
-    head = session.get(AuditHead, 1)
-    if head is None:
-        return ChainReport(False, 0, None, "the audit head row is missing")
-    prev = GENESIS
-    expected_seq = 0
-    cols = [c for c in AuditEntry.__table__.columns]
-    result = session.execute(
-        select(*cols).order_by(AuditEntry.seq).execution_options(yield_per=2000)
-    )
-    for row in result.mappings():
-        expected_seq += 1
-        seq = row["seq"]
-        if seq != expected_seq:
-            return ChainReport(
-                False, expected_seq - 1, expected_seq, f"entry {expected_seq} is missing"
-            )
-        if row["prev_hash"] != prev:
-            return ChainReport(
-                False,
-                expected_seq - 1,
-                seq - 1 if seq > 1 else seq,
-                f"entry {seq - 1} was altered after it was written: its hash no longer matches "
-                f"the link stored in entry {seq}"
-                if seq > 1
-                else "entry 1 does not start the chain",
-            )
-        prev = entry_hash(dict(row))
-    if head.last_seq != expected_seq:
-        missing = expected_seq + 1
-        return ChainReport(
-            False, expected_seq, missing, f"entries after {expected_seq} are missing"
-        )
-    if head.last_hash != prev:
-        return ChainReport(
-            False,
-            expected_seq,
-            expected_seq,
-            f"entry {expected_seq} was altered after it was written: its hash no longer matches the head",
-        )
-    return ChainReport(True, expected_seq)
 
 
 def read_trail(

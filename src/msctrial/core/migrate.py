@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from msctrial.core.audit_keys import Keyring
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -21,16 +25,23 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema of every package, then seed the audit head."""
-    from msctrial.core.audit import ensure_head
+def upgrade(engine: Engine, keyring: Keyring | None = None) -> None:
+    """Bring the database to the newest schema of every package, then seed the audit head.
 
+    ``keyring`` (default: the keys the environment names) signs the audit head's marker of
+    where keyed links begin, in a new database or in the migration that meets keyed links.
+    """
+    from msctrial.core.audit import ensure_head
+    from msctrial.core.audit_keys import Keyring
+
+    ring = keyring or Keyring.from_env()
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["audit_keyring"] = ring
         command.upgrade(cfg, "heads")
     with Session(engine) as session:
-        ensure_head(session)
+        ensure_head(session, ring)
         session.commit()
 
 

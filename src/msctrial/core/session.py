@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from msctrial.core import audit
+from msctrial.core.audit_keys import Keyring
 from msctrial.core.db import Base, import_all_tables
 
 
@@ -24,8 +25,13 @@ class TrialSession(Session):
 audit.install(TrialSession)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[TrialSession]:
-    return sessionmaker(engine, class_=TrialSession, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, keyring: Keyring | None = None) -> sessionmaker[TrialSession]:
+    """Sessions on ``engine`` whose audit entries are signed with ``keyring`` (by default the
+    keys the environment names, ``core.audit_keys``)."""
+    ring = keyring or Keyring.from_env()
+    return sessionmaker(
+        engine, class_=TrialSession, expire_on_commit=False, info={"audit_keyring": ring}
+    )
 
 
 @contextmanager
@@ -42,10 +48,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def create_all(engine: Engine) -> None:
+def create_all(engine: Engine, keyring: Keyring | None = None) -> None:
     """Create every table directly (tests); deployments use the Alembic migrations."""
     import_all_tables()
     Base.metadata.create_all(engine)
     with make_sessionmaker(engine)() as session:
-        audit.ensure_head(session)
+        audit.ensure_head(session, keyring)
         session.commit()

@@ -1,16 +1,20 @@
 """Typed settings, read from the environment with the ``MSCTRIAL_`` prefix.
 
-A deployment sets at least ``MSCTRIAL_SECRET_KEY`` and, for several sites,
+A deployment sets at least ``MSCTRIAL_SECRET_KEY``, the audit key (``MSCTRIAL_AUDIT_KEY`` or
+``MSCTRIAL_AUDIT_KEY_FILE``) and, for several sites,
 ``MSCTRIAL_DATABASE_URL=postgresql+psycopg://...``. The demo runs on the defaults.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from msctrial.core.audit_keys import Keyring
 
 PLACEHOLDER_SECRET = "change-me"
 
@@ -25,6 +29,16 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         default=PLACEHOLDER_SECRET,
         description="signs session cookies; the placeholder is accepted only in demo mode",
+    )
+    audit_key: str | None = Field(
+        default=None,
+        description="ID:SECRET, the key that signs the audit trail's links (HMAC-SHA256); "
+        "kept outside the database",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="a keyring file, one ID:SECRET a line, the last signing; older keys verify "
+        "older entries. Neither set: the per-user keyring ~/.local/state/msctrial/audit-keys",
     )
     demo: bool = Field(
         default=False, description="demo mode: placeholder secret and plain-HTTP cookies allowed"
@@ -80,6 +94,30 @@ class Settings(BaseSettings):
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`; the placeholder "
                 "is accepted only by `msctrial demo`",
                 field="MSCTRIAL_SECRET_KEY",
+            )
+
+    def keyring(self) -> Keyring:
+        """The audit keys these settings name (``core.audit_keys``)."""
+        from msctrial.core.audit_keys import Keyring
+
+        return Keyring.from_values(self.audit_key, self.audit_key_file)
+
+    def require_audit_key(self) -> None:
+        """A server on PostgreSQL outside the demo signs with a key its operators configured:
+        the per-user development keyring would differ between the machines and users that
+        write the one database."""
+        from sqlalchemy.engine import make_url
+
+        from msctrial.core.errors import InvalidInput
+
+        if self.demo or make_url(self.database_url).get_backend_name() != "postgresql":
+            return
+        if not self.keyring().configured:
+            raise InvalidInput(
+                "MSCTRIAL_AUDIT_KEY or MSCTRIAL_AUDIT_KEY_FILE: a server on PostgreSQL needs "
+                "the audit key set (ID:SECRET, e.g. `k1:` followed by "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
+                field="MSCTRIAL_AUDIT_KEY",
             )
 
     @property

@@ -138,7 +138,7 @@ class WebSession(Base):
 
 
 class AuditEntry(Base):
-    """One entry of the append-only, hash-chained audit trail."""
+    """One entry of the append-only audit trail, linked to the one before by a keyed hash."""
 
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
@@ -156,6 +156,9 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     site_id: Mapped[int | None] = mapped_column(default=None)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    # The audit key this entry's link is an HMAC under (``core.audit_keys``); null on entries
+    # written before links were keyed, which are plain SHA-256 links.
+    key_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AuditHead(Base):
@@ -166,3 +169,9 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # Where keyed links begin, signed when the database first met keyed links (``ensure_head``):
+    # entries up to ``legacy_seq`` are plain SHA-256 links, every later one is keyed. The HMAC
+    # covers the link of entry ``legacy_seq``, so neither can be moved or stripped unseen.
+    legacy_seq: Mapped[int | None] = mapped_column(default=None)
+    legacy_key_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    legacy_mac: Mapped[str | None] = mapped_column(String(64), default=None)

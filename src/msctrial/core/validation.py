@@ -71,6 +71,26 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# No measurement, count or code in a hand-written file has more digits; Python refuses to read
+# integers past 4,300 digits (CVE-2020-10735) and would raise ValueError mid-parse.
+MAX_INT_DIGITS = 100
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    digits = sum(ch.isdigit() for ch in str(node.value))
+    if digits > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"a number of {digits:,} digits; no value here has more than {MAX_INT_DIGITS}",
+            node.start_mark,
+        )
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 def _check_depth(text: str, what: str) -> None:
     """Walk the event stream (iteratively, unlike the composer) and refuse deep nesting."""
     depth = 0
@@ -103,6 +123,8 @@ def parse_yaml(text: str, what: str = "file") -> Any:
             field=f"line {mark.line + 1}" if mark else None,
         ) from None
     except yaml.YAMLError as exc:
+        raise InvalidInput(f"{what}: malformed YAML: {exc}") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar PyYAML cannot build
         raise InvalidInput(f"{what}: malformed YAML: {exc}") from None
 
 

@@ -38,9 +38,9 @@ class DemoContext:
 def build_demo(settings: Settings, subjects: int = 40, seed: int = 2020) -> DemoContext:
     engine = make_engine(settings)
     try:
-        upgrade(engine)
+        upgrade(engine, settings.keyring())
         ctx = DemoContext(subjects=subjects, seed=seed)
-        factory = make_sessionmaker(engine)
+        factory = make_sessionmaker(engine, settings.keyring())
         for step in STEPS:
             try:
                 module = importlib.import_module(f"msctrial.demo.{step}")

@@ -16,7 +16,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from msctrial.core.errors import InvalidInput
-from msctrial.core.validation import explain, parse_yaml
+from msctrial.core.validation import explain, parse_yaml, read_text
 from msctrial.protocol.model import Measure, Severity
 
 Level = Literal["deviation", "advice"]
@@ -154,10 +154,4 @@ def load_guidance(path: str | Path | None) -> Guidance:
     if path is None:
         return default_guidance()
     p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"ruleset: {p} does not exist", field="ruleset")
-    try:
-        text = p.read_text("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"ruleset: {p} is not a UTF-8 text file", field="ruleset") from None
-    return load_guidance_text(text, p.name)
+    return load_guidance_text(read_text(p, "ruleset"), p.name)

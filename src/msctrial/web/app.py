@@ -43,7 +43,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     if settings.migrate_on_start:
         from msctrial.core.migrate import upgrade
 
-        upgrade(engine)
+        upgrade(engine, settings.keyring())
     app = FastAPI(
         title="msctrial",
         version=__version__,
@@ -55,7 +55,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(engine, settings.keyring())
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
