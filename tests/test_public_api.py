@@ -91,7 +91,7 @@ SURFACE = {
         "repeated_measures",
         "trial_report",
     ],
-    "msctrial.exchange": ["export_fhir", "export_odm", "export_sdtm"],
+    "msctrial.exchange": ["export_fhir", "export_odm", "export_sdtm", "export_values"],
     "msctrial.monitoring": [
         "analyze",
         "key_risk_indicators",
