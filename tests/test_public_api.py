@@ -91,7 +91,14 @@ SURFACE = {
         "repeated_measures",
         "trial_report",
     ],
-    "msctrial.exchange": ["export_fhir", "export_odm", "export_sdtm", "export_values"],
+    "msctrial.exchange": [
+        "export_fhir",
+        "export_odm",
+        "export_redcap",
+        "export_sdtm",
+        "export_values",
+        "read_dictionary",
+    ],
     "msctrial.monitoring": [
         "analyze",
         "key_risk_indicators",

@@ -21,7 +21,7 @@ from msctrial.cli.common import DbOption, session_for, settings_for, terminal_re
 from msctrial.core.actors import Actor
 from msctrial.core.migrate import upgrade
 from msctrial.core.users import authenticate
-from msctrial.exchange import export_fhir, export_odm, export_sdtm, export_values
+from msctrial.exchange import export_fhir, export_odm, export_redcap, export_sdtm, export_values
 from msctrial.exchange.service import Exported
 
 app = typer.Typer(help="Export the trial's data in standard formats.", no_args_is_help=True)
@@ -129,3 +129,16 @@ def values(
             session, actor, out, file_format=file_format, layout=layout, site_code=site
         )
     _report(result, f"values ({layout} {file_format})")
+
+
+@app.command("redcap")
+def redcap(
+    out: Annotated[Path, typer.Option("--out", help="the folder to write the REDCap files into")],
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """A REDCap project's import files: data dictionary, events, and one row per record and event."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_redcap(session, actor, out)
+    _report(result, "REDCap")

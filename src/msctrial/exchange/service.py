@@ -8,6 +8,7 @@ is on the audit trail (an ``ExportRecord``, committed), renamed into place.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.subjects.access import visible_sites
+from msctrial.clinical.visits.forms import get_form
 from msctrial.core import audit
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
@@ -28,10 +30,22 @@ from msctrial.core.tables import Site
 from msctrial.exchange.define import define_bytes
 from msctrial.exchange.fhir import bundle
 from msctrial.exchange.odm import odm_bytes
+from msctrial.exchange.redcap import unique_event_name
+from msctrial.exchange.redcap_export import dictionary_rows, record_rows, records_header
 from msctrial.exchange.sdtm import domains
 from msctrial.exchange.source import gather, study_meta
 from msctrial.exchange.tables import ExportRecord
-from msctrial.exchange.tidy import FORMATS, LAYOUTS, long_table, wide_table, write_table
+from msctrial.exchange.tidy import (
+    FORMATS,
+    LAYOUTS,
+    Table,
+    long_table,
+    wide_table,
+    write_table,
+)
+from msctrial.exchange.tidy import (
+    write_csv as write_table_csv,
+)
 from msctrial.exchange.values import site_scope, value_rows
 from msctrial.exchange.xpt import check_limits, write_csv, write_xpt
 
@@ -243,3 +257,48 @@ def export_values(
         raise
     _publish({partial: out})
     return Exported((out,), len(subjects), actor.is_blinded, count, record)
+
+
+def export_redcap(
+    session: Session, actor: Actor, out: Path, *, now: dt.datetime | None = None
+) -> Exported:
+    """A REDCap project's import files in ``out``: the data dictionary, the events and which
+    forms each holds, and the records (one row per subject and visit) ``actor`` may see."""
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"out: {out} is a file; give a folder", field="out")
+    scope = site_scope(session, actor, None)
+    study = study_meta(session)
+    forms = [get_form(f.name) for f in study.forms]
+    out.mkdir(parents=True, exist_ok=True)
+    names = ("data_dictionary.csv", "events.csv", "event_instruments.csv", "records.csv")
+    staged = {_partial(out / n): out / n for n in names}
+    partial = dict(zip(names, staged, strict=True))
+    try:
+        with partial["data_dictionary.csv"].open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(dictionary_rows(forms))
+        events = [["event_name", "arm_num", "day_offset", "offset_min", "offset_max",
+                   "unique_event_name"]]  # fmt: skip
+        mapping = [["arm_num", "unique_event_name", "form"]]
+        for v in study.visits:
+            event = unique_event_name(v.name)
+            events.append([v.name, "1", str(v.day), str(v.window_days), str(v.window_days), event])
+            mapping += [["1", event, form] for form in v.forms]
+        for name, rows in (("events.csv", events), ("event_instruments.csv", mapping)):
+            with partial[name].open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle, lineterminator="\n").writerows(rows)
+        subjects: set[str] = set()
+        wide = wide_table(study, _counting(value_rows(session, scope), subjects))
+        records = Table(
+            tuple(records_header(forms)), (), record_rows(wide.rows, wide.columns, forms)
+        )
+        count = write_table_csv(records, partial["records.csv"])
+        record = record_export(
+            session, actor, "redcap", files=staged.values(), subjects=len(subjects), rows=count,
+            scope=scope, options={}, now=now,
+        )  # fmt: skip
+    except BaseException:
+        for p in staged:
+            p.unlink(missing_ok=True)
+        raise
+    _publish(staged)
+    return Exported(tuple(staged.values()), len(subjects), actor.is_blinded, count, record)
