@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.subjects.access import visible_sites
@@ -62,10 +62,8 @@ def site_scope(session: Session, actor: Actor, site_code: str | None) -> tuple[i
     return (site_id,)
 
 
-def value_rows(
-    session: Session, scope: tuple[int, ...] | None, *, chunk: int = CHUNK
-) -> Iterator[tuple[Any, ...]]:
-    """The live values of the sites in ``scope`` (None: all), one ``LONG_COLUMNS`` tuple each."""
+def value_statement(scope: tuple[int, ...] | None) -> Select:
+    """The query of the live values of the sites in ``scope`` (None: all), in schedule order."""
     stmt = (
         select(
             Subject.subject_code,
@@ -99,9 +97,15 @@ def value_rows(
             FormEntry.form,
             FormValue.item,
         )
-        .execution_options(yield_per=chunk)
     )
-    if scope is not None:
-        stmt = stmt.where(FormEntry.site_id.in_(scope))
+    return stmt if scope is None else stmt.where(FormEntry.site_id.in_(scope))
+
+
+def value_rows(
+    session: Session, scope: tuple[int, ...] | None, *, chunk: int = CHUNK
+) -> Iterator[tuple[Any, ...]]:
+    """The live values of the sites in ``scope`` (None: all), one ``LONG_COLUMNS`` tuple each,
+    fetched ``chunk`` rows at a time."""
+    stmt = value_statement(scope).execution_options(yield_per=chunk)
     for row in session.execute(stmt):
         yield tuple(row)
