@@ -178,8 +178,16 @@ def plain_load(engine) -> int:  # noqa: ANN001
             "select id, subject_id, site_id, raised_at, answered_at, closed_at from data_query",
             "select e.site_id, e.subject_id, e.form, e.entered_at, v.visit_name, v.visit_date "
             "from form_entry e join visit_record v on v.id = e.visit_id",
-            "select v.id, v.site_id, v.item, e.subject_id, e.form from form_value v "
+            "select v.id, v.site_id, v.item, v.number, e.subject_id, e.form from form_value v "
             "join form_entry e on e.id = v.entry_id",
+            # What PD, IPD, LB and BLKD read besides (empty in the bulk rows but for the visits).
+            "select subject_id, visit_name, study_day, visit_date, not_done_reason "
+            "from visit_record",
+            "select subject_id, consented_at from consent",
+            "select subject_id, observed_at from screening",
+            "select subject_id, site_id, kind, description from protocol_deviation",
+            "select subject_id, site_id, administration_no from dispensing_refusal",
+            "select subject_id, site_id, passed from bedside_check",
         ):
             rows += len(pd.read_sql(sql, conn))
     return rows

@@ -91,6 +91,16 @@ SURFACE = {
         "repeated_measures",
         "trial_report",
     ],
+    "msctrial.analysis.mmrm": [
+        "STRUCTURES",
+        "Contrast",
+        "Covariance",
+        "MmrmFit",
+        "contrast",
+        "fit_mmrm",
+        "satterthwaite_df",
+        "structure_name",
+    ],
     "msctrial.exchange": [
         "export_fhir",
         "export_odm",
@@ -109,6 +119,8 @@ SURFACE = {
     "msctrial.simulation": [
         "SimulationConfig",
         "SimulationResult",
+        "bulk_trial",
+        "numbered_sites",
         "simulate_training_trial",
         "simulate_trial",
     ],

@@ -44,7 +44,12 @@ def test_the_dsmb_gets_the_comparisons_by_arm(session):
     assert endpoints["arm"].nunique() == 2
     result = analyse_trial(session, DSMB).to_dict()
     assert result["blinded"] is False
-    assert {"ttci", "mortality_28", "pf_change_day_6"} <= set(result["comparisons"])
+    assert {"ttci", "mortality_28", "pf_change_day_6", "pf_mmrm"} <= set(result["comparisons"])
+    mmrm = result["comparisons"]["pf_mmrm"]
+    order = [c.removeprefix("pf_change_") for c in endpoints if c.startswith("pf_change_")]
+    if "not_estimable" not in mmrm:  # the MMRM's visits keep the endpoints' study-day order
+        visits = [row["visit"] for row in mmrm["by_visit"]]
+        assert mmrm["covariance"] == "unstructured" and visits == sorted(visits, key=order.index)
     ttci = result["comparisons"]["ttci"]
     assert "not_estimable" in ttci or {ttci["reference"], ttci["other"]} == set(endpoints["arm"])
 
@@ -123,6 +128,7 @@ def test_the_unblinded_report_is_the_dsmbs_only(sqlite_session):
     html = trial_report(session, DSMB, unblinded=True)
     assert "UNBLINDED" in html and "Comparisons by arm" in html and "UC-MSC" in html
     assert "Subgroups" in html and html.count("<svg") == 4
+    assert "P/F change over visits (MMRM, unstructured covariance" in html
     with pytest.raises(PermissionDenied, match="the unblinded report is for the DSMB"):
         trial_report(session, STATISTICIAN, unblinded=True)
 
@@ -177,3 +183,29 @@ def test_the_report_command_refuses_looks_that_are_not_numbers(cli, sqlite_trial
 
     result = cli("report", "--db", sqlite_trial_db, "--out", tmp_path / "r", "--looks", "half,1")
     assert_one_plain_error(result, "looks:")
+
+
+def test_pf_over_visits_is_an_mmrm_in_the_visits_order_with_the_last_visit_read_out():
+    """The trial's P/F MMRM: visits in study-day order (day_6 before day_14, which text would
+    not sort), baseline and severity adjusted, the last visit's difference in its HTML."""
+    import numpy as np
+
+    from msctrial.analysis.trial import pf_over_visits
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for number in range(30):
+        arm = "UC-MSC" if number % 2 else "Placebo"
+        baseline = rng.uniform(100, 300)
+        row = {"subject": f"S{number}", "arm": arm, "severity": ["severe", "critical"][number % 3 == 0],
+               "pf_baseline": baseline}  # fmt: skip
+        for day in (3, 6, 14):
+            row[f"pf_change_day_{day}"] = day * 4 + (arm == "UC-MSC") * 30 + rng.normal(0, 20)
+        rows.append(row)
+    data = pd.DataFrame(rows)
+    columns = ["pf_change_day_3", "pf_change_day_6", "pf_change_day_14"]
+    result = pf_over_visits(data, columns, "Placebo")
+    assert [row["visit"] for row in result.by_visit] == ["day_3", "day_6", "day_14"]
+    assert result.last_visit is not None and result.last_visit["visit"] == "day_14"
+    assert result.covariance == "unstructured" and result.converged
+    assert "At the last visit (day_14): UC-MSC − Placebo" in result.to_html()

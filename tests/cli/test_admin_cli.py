@@ -98,8 +98,8 @@ def test_user_add_prompts_for_the_password_twice_when_not_piped(with_sites):
     [
         (["--role", "investigator@XYZ"], PASSWORD, ["unknown site code 'XYZ'", "known: BJS, WUH"]),
         (["--role", "nurse@WUH"], PASSWORD, ["'nurse' is not a role", "allowed: investigator"]),
-        (["--role", "monitor"], "short", ["at least 8 characters"]),
-        (["--role", "monitor"], "", ["at least 8 characters"]),
+        (["--role", "monitor"], "short", ["at least 12 characters"]),
+        (["--role", "monitor"], "", ["at least 12 characters"]),
     ],
     ids=["unknown-site", "unknown-role", "short-password", "empty-password"],
 )

@@ -51,6 +51,22 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
       "--password-stdin"], 0, "added li.wei"),
     (None, ["user", "add", "qc", "--role", "qc", "--password-stdin"], 0, "added qc"),
     ("msctrial user token USERNAME", ["user", "token", "li.wei"], 0, ""),
+    ("msctrial user list [--json]", ["user", "list"], 0, "investigator@WUH, monitor"),
+    ("msctrial user tokens USERNAME [--json]", ["user", "tokens", "li.wei"], 0, "live"),
+    ("msctrial user revoke-token USERNAME ID --reason R",
+     ["user", "revoke-token", "li.wei", "1", "--reason", "tour"], 0, "token 1 of li.wei revoked"),
+    ("msctrial user remove-role USERNAME ROLE --reason R",
+     ["user", "remove-role", "li.wei", "monitor", "--reason", "tour"], 0, "removed monitor"),
+    ("msctrial user reset-password USERNAME --reason R [--password-stdin]",
+     ["user", "reset-password", "li.wei", "--reason", "tour", "--password-stdin"], 0,
+     "sessions ended"),
+    (None, ["user", "add", "gone", "--role", "monitor", "--password-stdin"], 0, "added gone"),
+    ("msctrial user deactivate USERNAME --reason R",
+     ["user", "deactivate", "gone", "--reason", "tour"], 0, "deactivated gone"),
+    ("msctrial user reactivate USERNAME --reason R",
+     ["user", "reactivate", "gone", "--reason", "tour"], 0, "reactivated gone"),
+    ("msctrial user lockouts [--json]", ["user", "lockouts"], 0, "no user is locked out"),
+    ("msctrial user unlock USERNAME", ["user", "unlock", "li.wei"], 0, "unlocked li.wei"),
     ("msctrial protocol load FILE [--trial CODE]",
      ["protocol", "load", "examples/protocols/guidance-reference.yaml", "--trial", "TOUR"], 0,
      "saved as protocol version 1"),
@@ -138,10 +154,15 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
      ["analysis", "ordinal", "--csv", "{tmp}/trial.csv", "--outcome", "who", "--arm", "arm",
       "--reference", "Placebo", "--json"], 0, '"odds_ratio"'),
     ("msctrial analysis repeated --csv F --outcome COL --arm COL --visit COL --subject COL "
-     "[--covariate COL…] [--reference LEVEL] [--by-visit] [--json]",
+     "[--covariate COL…] [--reference LEVEL] [--by-visit] [--covariance unstructured|ar1|ar1h|cs] "
+     "[--compare-covariances] [--json]",
      ["analysis", "repeated", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
       "--visit", "visit", "--subject", "subject", "--reference", "Placebo", "--json"], 0,
      '"n_subjects": 4'),
+    ("msctrial analysis mmrm --csv F …",
+     ["analysis", "mmrm", "--csv", "{tmp}/trial.csv", "--outcome", "outcome", "--arm", "arm",
+      "--visit", "visit", "--subject", "subject", "--covariance", "compound-symmetry",
+      "--json"], 0, 'compound symmetry covariance'),
     ("msctrial design power --endpoint proportions --p1 P --p2 P | --endpoint means --delta D "
      "--sd S | --endpoint survival --hazard-ratio H [--alpha 0.05] [--power 0.8] [--ratio 1] "
      "[--continuity] [--event-probability P] [--json]",
@@ -211,6 +232,11 @@ NOT_RUN = {
     "msctrial clinical simulate [--subjects N] [--seed S] [--effect E] [--db PATH]":
         "minutes of simulated patients; tests/clinical/test_simulator.py runs it",
     "msctrial clinical simulate --subjects 200 --effect 1": "as `clinical simulate`",
+    "msctrial clinical simulate --sites 20 --subjects 600 --site-fault S07:ae-underreport "
+    "--site-fault S12:late-entry --site-fault S03:ineligible":
+        "many minutes through the services; tests/monitoring/test_site_faults.py finds the "
+        "same faults in the same trial written in bulk, tests/simulation/test_faults.py plays "
+        "them through the services",
     "msctrial analysis trial [--db PATH] [--user U [--password-stdin]] [--reference ARM] "
     "[--site S] [--json]": "needs simulated patients; tests/analysis/test_trial.py runs it",
     "msctrial report --out DIR [--db PATH] [--user U [--password-stdin]] [--unblinded] "

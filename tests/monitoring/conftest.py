@@ -18,7 +18,9 @@ from msctrial.core.settings import Settings
 from msctrial.demo import DemoContext
 from msctrial.demo import product as product_demo
 from msctrial.demo import spine as spine_demo
+from msctrial.simulation.bulk import bulk_trial
 from msctrial.simulation.config import SimulationConfig
+from msctrial.simulation.faults import numbered_sites
 from msctrial.simulation.trial import simulate_trial
 from tests.conftest import TEST_SECRET
 
@@ -62,4 +64,36 @@ def world(simulated_db: Path, tmp_path: Path) -> Iterator[World]:
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
         yield World(path, url, session)
+    engine.dispose()
+
+
+# Issue 11's fault-detection trial: 20 numbered sites, 600 patients, three faulty sites.
+FAULTS = (("S07", "ae-underreport"), ("S12", "late-entry"), ("S03", "ineligible"))
+FAULT_KRI = {"S07": "AE", "S12": "ODAT", "S03": "IE"}
+SITES20 = numbered_sites(20)
+
+
+def bulk_world(path: Path, seed: int, subjects: int, faults: tuple[tuple[str, str], ...]) -> Path:
+    """The demo's users and protocol, and a bulk-written trial of 20 sites (``bulk_trial``:
+    the same patients and faults as the simulator, written in a few seconds)."""
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    create_all(engine)
+    settings = Settings(database_url=url, secret_key=TEST_SECRET, migrate_on_start=False)
+    config = SimulationConfig(subjects=subjects, enrolment_days=120, sites=SITES20, faults=faults)
+    with make_sessionmaker(engine)() as session:
+        spine_demo.build(session, settings, DemoContext(subjects=0, seed=seed))
+        bulk_trial(session, np.random.default_rng(seed), config, today=DAY)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def faulty_trial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    """600 patients at S01-S20 with S07 under-reporting AEs, S12 entering late and S03
+    randomising ineligible patients; built once, read only."""
+    path = bulk_world(tmp_path_factory.mktemp("faults") / "faulty.db", SEED, 600, FAULTS)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_sessionmaker(engine)() as session:
+        yield session
     engine.dispose()

@@ -274,9 +274,12 @@ def test_a_recall_marks_exactly_the_recipients_for_follow_up(session, trial, sto
         now=NOW,
     )
     assert signed.follow_ups == 2
-    rows = trace.list_follow_ups(session, trial.actor("qc"), lot_code=stock.cells)
-    assert sorted(r.subject_code for r in rows) == ["WUH-001", "WUH-002"]
-    assert trace.list_follow_ups(session, trial.actor("qc"), lot_code=stock.placebo) == []
+    rows = trace.list_follow_ups(session, pharmacist, lot_code=stock.cells)
+    assert sorted(r.subject_code or "" for r in rows) == ["WUH-001", "WUH-002"]
+    assert trace.list_follow_ups(session, pharmacist, lot_code=stock.placebo) == []
+    seen_by_qc = trace.list_follow_ups(session, trial.actor("qc"), lot_code=stock.cells)
+    assert [r.id for r in seen_by_qc] == [r.id for r in rows]
+    assert {r.subject_code for r in seen_by_qc} == {None}
     closed = trace.close_follow_up(
         session, pharmacist, rows[0].id, note="safety visit booked", now=NOW
     )

@@ -195,9 +195,11 @@ def test_a_malformed_lot_sheet_over_the_api_names_the_field(client, token):
     assert response.status_code == 422 and "malformed YAML" in response.json()["error"]["message"]
 
 
-def test_trace_by_lot_and_by_subject_for_qc_and_the_dsmb(client, token, session, trial, stock):
+def test_the_dsmb_and_the_pharmacist_trace_by_lot_and_by_subject(
+    client, token, session, trial, stock
+):
     unit = _issue(session, trial, "cells", "WUH-001")
-    for username in ("qc", "dsmb", "pharmacist"):
+    for username in ("dsmb", "pharmacist"):
         headers = token(username)
         by_lot = client.get(f"/api/v1/product/lots/{stock.cells}/trace", headers=headers).json()
         assert [(r["subject_code"], r["unit_code"]) for r in by_lot["recipients"]] == [
@@ -206,6 +208,26 @@ def test_trace_by_lot_and_by_subject_for_qc_and_the_dsmb(client, token, session,
         by_subject = client.get("/api/v1/product/subjects/WUH-001/trace", headers=headers).json()
         assert by_subject["lots"][0]["lot"]["code"] == stock.cells
         assert by_subject["lots"][0]["release"]["passed"] is True
+
+
+def test_qc_traces_a_lot_to_dispensations_and_never_to_a_subject(
+    client, login, token, session, trial, stock
+):
+    unit = _issue(session, trial, "cells", "WUH-001")
+    headers = token("qc")
+    by_lot = client.get(f"/api/v1/product/lots/{stock.cells}/trace", headers=headers)
+    assert [(r["subject_code"], r["unit_code"]) for r in by_lot.json()["recipients"]] == [
+        (None, unit)
+    ]
+    assert re.fullmatch(r"D\d{6}", by_lot.json()["recipients"][0]["dispensation"])
+    assert "WUH-001" not in by_lot.text
+    by_subject = client.get("/api/v1/product/subjects/WUH-001/trace", headers=headers)
+    assert by_subject.status_code == 403 and stock.cells not in by_subject.text
+    login("qc")
+    page = client.get(f"/product/trace?lot={stock.cells}")
+    assert page.status_code == 200 and unit in page.text and "WUH-001" not in page.text
+    assert 'id="trace-subject"' not in page.text
+    assert client.get("/product/trace?subject=WUH-001").status_code == 403
 
 
 def test_qc_recalls_a_lot_from_its_page_and_the_recall_page_lists_its_recipients(
@@ -227,8 +249,13 @@ def test_qc_recalls_a_lot_from_its_page_and_the_recall_page_lists_its_recipients
     assert response.status_code == 303
     recalls = client.get(response.headers["location"])
     assert "2 recipient subject(s) marked for follow-up" in recalls.text
-    assert 'data-subject="WUH-001"' in recalls.text and 'data-subject="WUH-002"' in recalls.text
+    assert recalls.text.count("data-follow-up=") == 2
+    assert "WUH-001" not in recalls.text and "/close" not in recalls.text
     assert client.get("/product/lots").text.count("recalled") >= 1
+    login("pharmacist")
+    pharmacy = client.get("/product/recalls")
+    assert 'data-subject="WUH-001"' in pharmacy.text and 'data-subject="WUH-002"' in pharmacy.text
+    assert pharmacy.text.count("/close") == 2
 
 
 def test_the_pharmacist_reads_lots_but_has_no_release_or_result_forms(client, login, stock):

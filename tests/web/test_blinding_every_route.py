@@ -324,6 +324,10 @@ def test_no_route_shows_a_blinded_user_an_allocation(world, clients):
     app = clients["admin"].app
     paths = list(walk(app, world))
     assert len(paths) > 20 and any("/clinical/subjects/" in p for p, _ in paths)
+    # Monitors see no arm: the monitoring pages and JSON routes are walked too (issue 11).
+    assert {"/monitoring", "/api/v1/monitoring/kri", "/api/v1/monitoring/plan"} <= {
+        p for p, _ in paths
+    } and "/api/v1/monitoring/scorecard" in {p for p, _ in paths}
     leaks = []
     for username in BLINDED:
         for path, _ in paths:

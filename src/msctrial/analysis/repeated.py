@@ -1,123 +1,161 @@
-"""Repeated measures over visits: a random-intercept linear mixed model, and what it is not.
+"""Repeated measures over visits: the mixed model for repeated measures (MMRM).
 
-Python has no MMRM (a mixed model for repeated measures with an unstructured residual
-covariance over visits, REML and Kenward-Roger or Satterthwaite degrees of freedom, as SAS
-PROC MIXED and R's ``mmrm`` fit). statsmodels' ``MixedLM`` fits random effects; what this
-module fits is the outcome on the arm, the visit (a factor) and the covariates with one random
-intercept per subject, by REML. Its implied covariance over visits is compound symmetry (one
-variance, one non-negative correlation), so it is the MMRM with a compound-symmetry structure,
-not the unstructured MMRM a protocol usually names as its primary analysis. Confidence
-intervals and p-values are Wald (normal), as statsmodels reports them; there is no small-sample
-degrees-of-freedom correction. Rows with an empty outcome are left out (every other visit of
-that subject still counts), as a likelihood-based analysis under missing at random does.
+The outcome at each visit on the arm, the visit (a factor), optionally their interaction, and
+the covariates (baseline, strata), with a residual covariance over visits that is unstructured
+by default (or AR(1), heterogeneous AR(1), compound symmetry), fitted by REML; fixed effects by
+GLS with model-based standard errors; t-tests and 95% CIs on Satterthwaite degrees of freedom.
+This is the model of SAS PROC MIXED with a ``REPEATED visit / type=UN`` statement and of R's
+``mmrm``, and it reproduces their numbers on mmrm's ``fev_data`` (see
+tests/analysis/test_mmrm_reference.py). Rows with an empty outcome are left out (every other
+visit of the subject still counts), the likelihood-based analysis under missing at random.
+
+Without ``by_visit`` the arm effect is that of the model without the arm × visit interaction
+(an average over visits); with it, the model has the interaction, ``by_visit`` lists each
+visit's least-squares-mean difference (the last visit's is the usual primary estimand, the one
+a DSMB reads) and the headline difference is their average over visits.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import norm
-from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMResults
 
-from msctrial.analysis.dataset import is_numeric, labels, numbers, require_columns, two_arms
+from msctrial.analysis.mmrm import MmrmFit, contrast, fit_mmrm
+from msctrial.analysis.mmrm.covariance import LABELS, STRUCTURES
+from msctrial.analysis.repeated_design import Design, build_design, covariance_for
 from msctrial.analysis.result import Result
 from msctrial.core.errors import InvalidInput
-
-MODEL = "random-intercept linear mixed model (statsmodels MixedLM, REML); not an MMRM"
 
 
 @dataclass(frozen=True)
 class RepeatedResult(Result):
-    """The arm difference over visits (``other`` minus ``reference``), and per visit if asked."""
+    """The arm difference (``other`` minus ``reference``) over visits, and per visit if asked."""
 
     n_observations: int
     n_subjects: int
+    n_visits: int
+    covariance: str
     difference: float
     se: float
+    df: float
     ci_low: float
     ci_high: float
     p_value: float
     reference: str
     other: str
-    subject_variance: float
-    residual_variance: float
-    model: str = MODEL
-    by_visit: list[dict[str, float | str]] = field(default_factory=list)
+    minus2_reml_loglik: float
+    aic: float
+    bic: float
+    converged: bool
+    model: str
+    by_visit: list[dict[str, Any]] = field(default_factory=list)
+    lsmeans: list[dict[str, Any]] = field(default_factory=list)
+    coefficients: list[dict[str, Any]] = field(default_factory=list)
 
-    method = (
-        "Random-intercept linear mixed model by REML (statsmodels MixedLM): the outcome on the "
-        "arm, the visit and the covariates, one random intercept per subject (compound-symmetric "
-        "covariance over visits). Wald 95% CI. This is not an MMRM with an unstructured "
-        "covariance."
-    )
+    @property
+    def last_visit(self) -> dict[str, Any] | None:
+        """The difference at the last visit with one (the DSMB's usual primary estimand)."""
+        return self.by_visit[-1] if self.by_visit else None
 
-
-def _visit_order(visits: pd.Series) -> list[str]:
-    """Visits in numeric order when they are numbers (day 7 before day 14), else sorted."""
-    levels = list(visits.unique())
-    try:
-        return sorted(levels, key=float)
-    except ValueError:
-        return sorted(levels)
-
-
-def _design(
-    frame: pd.DataFrame,
-    is_other: pd.Series,
-    visits: pd.Series,
-    order: list[str],
-    covariates: Sequence[str],
-    by_visit: bool,
-) -> pd.DataFrame:
-    visit = pd.Categorical(visits, categories=order)
-    dummies = pd.get_dummies(visit, prefix="visit", dtype=float).iloc[:, 1:]
-    dummies.index = frame.index
-    parts = [pd.DataFrame({"other": is_other.astype(float)}, index=frame.index), dummies]
-    if by_visit:
-        parts.append(dummies.mul(is_other.astype(float), axis=0).add_prefix("other:"))
-    for name in covariates:
-        if is_numeric(frame, name):
-            parts.append(numbers(frame, name, allow_missing=True).rename(f"cov:{name}").to_frame())
-        else:
+    def to_html(self) -> str:
+        """The figures, then each visit's difference and the LS means when fitted by visit."""
+        parts = [super().to_html()]
+        last = self.last_visit
+        if last is not None:
             parts.append(
-                pd.get_dummies(labels(frame, name), prefix=f"cov:{name}", dtype=float).iloc[:, 1:]
+                f"<p>At the last visit ({html.escape(str(last['visit']))}): "
+                f"{html.escape(self.other)} − {html.escape(self.reference)} "
+                f"{last['difference']:.4g} (95% CI {last['ci_low']:.4g} to {last['ci_high']:.4g}, "
+                f"df {last['df']:.1f}, p {last['p_value']:.3g}).</p>"
             )
-    return sm.add_constant(pd.concat(parts, axis=1))
+            for rows in (self.by_visit, self.lsmeans):
+                table = pd.DataFrame(rows)
+                parts.append(table.to_html(index=False, float_format=lambda x: f"{x:.4g}"))
+        return "\n".join(parts)
 
-
-def _fit(
-    y: pd.Series, subjects: pd.Series, design: pd.DataFrame
-) -> tuple[MixedLMResults, pd.DataFrame]:
-    """The REML fit on the rows with an outcome (and every covariate), and those rows."""
-    data = pd.concat([y.rename("outcome"), subjects.rename("subject"), design], axis=1).dropna()
-    if data["subject"].nunique() < 3 or data["other"].nunique() < 2:
-        raise InvalidInput(
-            f"{y.name}: too few subjects with a value ({data['subject'].nunique()}) in both arms",
-            field=str(y.name),
+    @property
+    def method(self) -> str:  # type: ignore[override]
+        return (
+            f"MMRM with {self.covariance} covariance over visits, REML (own GLS/REML fit, "
+            "checked against SAS PROC MIXED and R mmrm); model-based SEs, Satterthwaite degrees "
+            "of freedom, 95% t intervals."
         )
-    exog = data.drop(columns=["outcome", "subject"])
-    # A visit at which one arm has no value leaves an empty interaction column; drop it.
-    exog = exog.loc[:, (exog != 0).any(axis=0) | (exog.columns == "const")]
-    fit = MixedLM(data["outcome"], exog, groups=data["subject"]).fit(reml=True)
-    return fit, data
 
 
-def _contrast(fit: MixedLMResults, weights: dict[str, float]) -> tuple[float, float]:
-    """Estimate and standard error of a weighted sum of fixed effects."""
-    names = list(weights)
-    vector = np.array([weights[name] for name in names])
-    beta = fit.fe_params[names].to_numpy()
-    cov = fit.cov_params().loc[names, names].to_numpy()
-    return float(vector @ beta), float(np.sqrt(vector @ cov @ vector))
+def _row(values: Any, **labels: Any) -> dict[str, Any]:
+    return {**labels, "estimate": values.estimate, "se": values.se, "df": values.df,
+            "ci_low": values.ci_low, "ci_high": values.ci_high, "p_value": values.p_value}  # fmt: skip
 
 
-def _interval(estimate: float, se: float) -> tuple[float, float, float]:
-    z = norm.ppf(0.975)
-    return estimate - z * se, estimate + z * se, float(2 * norm.sf(abs(estimate / se)))
+def _fit(design: Design, covariance: str) -> MmrmFit:
+    """Refuse what cannot be estimated, then fit."""
+    structure = covariance_for(covariance, len(design.visits))
+    subjects = len(np.unique(design.subject))
+    if len(design.y) == 0 or len(np.unique(design.x[:, 1])) < 2:
+        raise InvalidInput("arm: too few subjects with a value in both arms", field="arm")
+    needed = structure.n_parameters + design.x.shape[1]
+    if (
+        subjects < 3
+        or len(design.y) <= needed
+        or (structure.structure == "unstructured" and subjects <= len(design.visits))
+    ):
+        raise InvalidInput(
+            f"covariance: {subjects} subjects and {len(design.y)} values are too few for "
+            f"{_article(LABELS[structure.structure])} covariance over {len(design.visits)} visits "
+            f"({structure.n_parameters} parameters); try --covariance ar1 or cs",
+            field="covariance",
+        )
+    try:
+        return fit_mmrm(design.y, design.x, design.subject, design.visit, structure)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise InvalidInput(
+            f"covariance: the MMRM with a {LABELS[structure.structure]} covariance could not be "
+            f"fitted ({exc}); try --covariance ar1 or cs",
+            field="covariance",
+        ) from exc
+
+
+def _article(label: str) -> str:
+    return f"{'an' if label[0].lower() in 'aeiou' else 'a'} {label}"
+
+
+def _coefficients(fit: MmrmFit, design: Design) -> list[dict[str, Any]]:
+    rows = []
+    for j, name in enumerate(design.names):
+        weights = np.zeros(len(design.names))
+        weights[j] = 1.0
+        rows.append(_row(contrast(fit, weights), term=name))
+    return rows
+
+
+def _by_visit(
+    fit: MmrmFit, design: Design
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], np.ndarray]:
+    """Each arm's LS mean at each visit, the difference at each visit (other − reference), and
+    the weights of the differences' average over the visits where both arms have a value."""
+    lsmeans: list[dict[str, Any]] = []
+    differences: list[dict[str, Any]] = []
+    weights: list[np.ndarray] = []
+    for visit in design.visits:
+        cells = {arm: design.lsmean_row(arm, visit) for arm in (design.reference, design.other)}
+        for arm, cell in cells.items():
+            if cell is not None:
+                lsmeans.append(_row(contrast(fit, cell), visit=visit, arm=arm))
+        other, reference = cells[design.other], cells[design.reference]
+        if other is None or reference is None:
+            continue  # one arm has no value at this visit: no difference to estimate
+        weights.append(other - reference)
+        row = _row(contrast(fit, other - reference), visit=visit)
+        row["difference"] = row.pop("estimate")
+        differences.append(row)
+    if not weights:
+        raise InvalidInput("arm: no visit has a value in both arms", field="arm")
+    return lsmeans, differences, np.mean(weights, axis=0)
 
 
 def repeated_measures(
@@ -130,54 +168,87 @@ def repeated_measures(
     covariates: Sequence[str] = (),
     reference: str | None = None,
     by_visit: bool = False,
+    covariance: str = "unstructured",
+    visit_order: Sequence[str] | None = None,
 ) -> RepeatedResult:
-    """Fit the random-intercept model; the difference averages over visits (no interaction)."""
-    require_columns(frame, [outcome, arm, visit, subject, *covariates])
-    y = numbers(frame, outcome, allow_missing=True)
-    arms = labels(frame, arm)
-    reference_arm, other_arm = two_arms(arms, arm, reference)
-    visits = labels(frame, visit)
-    subjects = labels(frame, subject)
-    order = _visit_order(visits)
-    is_other = arms == other_arm
-    fit, data = _fit(y, subjects, _design(frame, is_other, visits, order, covariates, False))
-    estimate, se = _contrast(fit, {"other": 1.0})
-    low, high, p = _interval(estimate, se)
-    per_visit: list[dict[str, float | str]] = []
+    """Fit the MMRM. Without ``by_visit``: no arm × visit interaction, the difference is the arm
+    coefficient. With it: the interaction model, each visit's LS-mean difference, and as the
+    headline difference their average over visits (equal weights)."""
+    design = build_design(frame, outcome=outcome, arm=arm, visit=visit, subject=subject,
+                          covariates=covariates, reference=reference, interaction=by_visit,
+                          order=visit_order)  # fmt: skip
+    fit = _fit(design, covariance)
+    lsmeans: list[dict[str, Any]] = []
+    per_visit: list[dict[str, Any]] = []
     if by_visit:
-        interaction, _ = _fit(
-            y, subjects, _design(frame, is_other, visits, order, covariates, True)
-        )
-        estimated = set(interaction.fe_params.index)
-        for position, name in enumerate(order):
-            weights = {"other": 1.0}
-            if position:
-                weights[f"other:visit_{name}"] = 1.0
-            if not set(weights) <= estimated:
-                continue  # one arm has no value at this visit: no difference to estimate
-            est, err = _contrast(interaction, weights)
-            v_low, v_high, v_p = _interval(est, err)
-            per_visit.append(
-                {
-                    "visit": name,
-                    "difference": est,
-                    "se": err,
-                    "ci_low": v_low,
-                    "ci_high": v_high,
-                    "p_value": v_p,
-                }
-            )
+        lsmeans, per_visit, weights = _by_visit(fit, design)
+    else:
+        weights = np.eye(len(design.names))[design.names.index("arm")]
+    effect = contrast(fit, weights)
+    label = LABELS[fit.covariance.structure]
     return RepeatedResult(
-        n_observations=len(data),
-        n_subjects=int(data["subject"].nunique()),
-        difference=estimate,
-        se=se,
-        ci_low=low,
-        ci_high=high,
-        p_value=p,
-        reference=reference_arm,
-        other=other_arm,
-        subject_variance=float(fit.cov_re.iloc[0, 0]),
-        residual_variance=float(fit.scale),
+        n_observations=fit.n_observations,
+        n_subjects=fit.n_subjects,
+        n_visits=len(design.visits),
+        covariance=label,
+        difference=effect.estimate,
+        se=effect.se,
+        df=effect.df,
+        ci_low=effect.ci_low,
+        ci_high=effect.ci_high,
+        p_value=effect.p_value,
+        reference=design.reference,
+        other=design.other,
+        minus2_reml_loglik=fit.minus2_loglik,
+        aic=fit.aic,
+        bic=fit.bic(design.subjects_in_data),
+        converged=fit.converged,
+        model=f"MMRM, {label} covariance, REML, Satterthwaite df",
         by_visit=per_visit,
+        lsmeans=lsmeans,
+        coefficients=_coefficients(fit, design),
     )
+
+
+@dataclass(frozen=True)
+class CovarianceComparison(Result):
+    """The same MMRM under each covariance structure: −2 REML log-likelihood, AIC and BIC
+    (smaller is better; the fixed effects are the same, so REML criteria compare)."""
+
+    rows: list[dict[str, Any]]
+
+    method = (
+        "The MMRM refitted under each residual covariance structure by REML; AIC = −2ℓ + 2q and "
+        "BIC = −2ℓ + q log(subjects), q the covariance parameters, as SAS PROC MIXED prints them."
+    )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows).set_index("covariance")
+
+
+def compare_covariances(
+    frame: pd.DataFrame,
+    *,
+    structures: Sequence[str] = STRUCTURES,
+    **model: Any,
+) -> CovarianceComparison:
+    """Fit ``repeated_measures(frame, **model)`` under each structure; a structure the data
+    cannot support gets its reason instead of figures."""
+    rows: list[dict[str, Any]] = []
+    for name in structures:
+        try:
+            fit = repeated_measures(frame, **model, covariance=name)
+        except InvalidInput as exc:
+            if exc.field != "covariance":
+                raise
+            rows.append({"covariance": name, "not_estimable": exc.message})
+            continue
+        rows.append({"covariance": fit.covariance, "parameters": _parameters(name, fit.n_visits),
+                     "minus2_reml_loglik": fit.minus2_reml_loglik, "aic": fit.aic,
+                     "bic": fit.bic, "converged": fit.converged})  # fmt: skip
+    return CovarianceComparison(rows=rows)
+
+
+def _parameters(name: str, visits: int) -> int:
+    return covariance_for(name, visits).n_parameters

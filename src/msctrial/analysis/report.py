@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from msctrial.analysis import endpoints as endpoint_rules
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.descriptive import ae_incidence, baseline_table
+from msctrial.analysis.repeated import RepeatedResult
 from msctrial.analysis.result import Result
 from msctrial.analysis.subgroups import subgroup_hazard_ratios
 from msctrial.analysis.survival import SurvivalComparison
@@ -48,6 +49,15 @@ def _comparison_html(result: Result | str) -> str:
     if isinstance(result, str):
         return f"<p>not estimable yet: {html.escape(result)}</p>"
     return result.to_html()
+
+
+def _mmrm_title(result: Result | str) -> str:
+    """The P/F MMRM's heading names the model and its covariance structure."""
+    covariance = result.covariance if isinstance(result, RepeatedResult) else "unstructured"
+    return (
+        f"P/F change over visits (MMRM, {covariance} covariance, REML, Satterthwaite df; "
+        "adjusted for baseline P/F and severity)"
+    )
 
 
 def _observed_z(result: Result | str, planned_events: int | None) -> tuple[float, float] | None:
@@ -95,6 +105,8 @@ def trial_report(
         forest_svg = figures.forest(table, "Time to clinical improvement by subgroup")
         for name, result in results.items():
             title = TITLES.get(name, f"P/F change at {name.removeprefix('pf_change_')} (ANCOVA)")
+            if name == "pf_mmrm":
+                title = _mmrm_title(result)
             comparisons.append((title, _comparison_html(result)))
     now = now or dt.datetime.now(dt.UTC)
     when = now.strftime("%Y-%m-%d %H:%M UTC")

@@ -22,6 +22,7 @@ from msctrial.analysis.binary import compare_binary
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.endpoints import derive_endpoints
 from msctrial.analysis.ordinal import proportional_odds
+from msctrial.analysis.repeated import repeated_measures
 from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
 from msctrial.clinical.casebook.listings import export_values_csv
@@ -151,12 +152,31 @@ def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Re
             partial(proportional_odds, data, outcome=f"who_day_{day}", arm="arm",
                     covariates=["severity"], reference=reference)
         )  # fmt: skip
-    for column in [c for c in data if c.startswith("pf_change_")]:
+    changes = [c for c in data if c.startswith("pf_change_")]
+    for column in changes:
         out[column] = _attempt(
             partial(ancova, data, outcome=column, baseline="pf_baseline", arm="arm",
                     covariates=["severity"], reference=reference)
         )  # fmt: skip
+    if changes:
+        out["pf_mmrm"] = _attempt(partial(pf_over_visits, data, changes, reference))
     return out
+
+
+def pf_over_visits(data: pd.DataFrame, changes: list[str], reference: str | None) -> Result:
+    """P/F change from day 0 over every visit: an MMRM with an unstructured covariance, arm ×
+    visit, adjusted for baseline P/F and severity; ``changes`` are the columns in visit order.
+    Its difference at the last visit is the estimand the DSMB reads."""
+    visits = [c.removeprefix("pf_change_") for c in changes]
+    long = data.melt(id_vars=["subject", "arm", "severity", "pf_baseline"], value_vars=changes,
+                     var_name="visit", value_name="pf_change")  # fmt: skip
+    long["visit"] = long["visit"].str.removeprefix("pf_change_")
+    long.index = pd.RangeIndex(1, len(long) + 1)
+    return repeated_measures(
+        long, outcome="pf_change", arm="arm", visit="visit", subject="subject",
+        covariates=["pf_baseline", "severity"], reference=reference, by_visit=True,
+        visit_order=visits,
+    )  # fmt: skip
 
 
 def analyse_trial(

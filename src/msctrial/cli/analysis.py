@@ -20,8 +20,9 @@ from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
 from msctrial.analysis.dataset import read_csv
 from msctrial.analysis.ordinal import proportional_odds
+from msctrial.analysis.repeated import compare_covariances as compare_structures
 from msctrial.analysis.repeated import repeated_measures
-from msctrial.analysis.result import Result
+from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
 from msctrial.analysis.trial import analyse_trial, trial_endpoints
 from msctrial.cli.common import (
@@ -162,6 +163,7 @@ def ordinal(
     _show(result, as_json, keys, f"{result.other} vs {result.reference} (reference)")
 
 
+@app.command("mmrm")
 @app.command("repeated")
 def repeated(
     csv: CsvOption,
@@ -172,33 +174,65 @@ def repeated(
     covariate: CovariateOption = None,
     reference: ReferenceOption = None,
     by_visit: Annotated[
-        bool, typer.Option("--by-visit", help="also the difference at each visit (interaction)")
+        bool,
+        typer.Option(
+            "--by-visit", help="arm × visit model: each visit's difference and the LS means"
+        ),
+    ] = False,
+    covariance: Annotated[
+        str,
+        typer.Option(
+            "--covariance",
+            help="residual covariance over visits: unstructured, ar1, ar1h (heterogeneous) or cs",
+        ),
+    ] = "unstructured",
+    compare_covariances: Annotated[
+        bool,
+        typer.Option(
+            "--compare-covariances",
+            help="also fit every structure and list its -2 REML log-likelihood, AIC and BIC",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Repeated measures: a random-intercept mixed model over visits (REML), not an MMRM.
+    """Repeated measures: an MMRM over visits (REML, Satterthwaite df).
 
-    statsmodels MixedLM; the covariance over visits is compound symmetry. Python has no
-    unstructured-covariance MMRM; say so when you report this.
+    The residual covariance within a subject is unstructured unless --covariance says
+    otherwise; rows with an empty outcome are left out (the subject's other visits count).
+    Without --by-visit the difference is the arm effect of the model without the arm × visit
+    interaction; with it, the interaction model's difference at each visit (the last is the
+    usual primary estimand) and their average.
     """
-    result = repeated_measures(
-        read_csv(csv),
-        outcome=outcome,
-        arm=arm,
-        visit=visit,
-        subject=subject,
-        covariates=covariate or [],
-        reference=reference,
-        by_visit=by_visit,
-    )
-    keys = ["n_observations", "n_subjects", "difference", "se", "ci_low", "ci_high", "p_value"]
-    keys += ["model"]
+    frame = read_csv(csv)
+    model: dict[str, Any] = {"outcome": outcome, "arm": arm, "visit": visit, "subject": subject,
+             "covariates": covariate or [], "reference": reference, "by_visit": by_visit}  # fmt: skip
+    result = repeated_measures(frame, **model, covariance=covariance)
+    keys = ["n_observations", "n_subjects", "difference", "se", "df", "ci_low", "ci_high"]
+    keys += ["p_value", "minus2_reml_loglik", "aic", "bic", "converged", "model"]
+    if compare_covariances:
+        comparison = compare_structures(frame, **model).rows
+        if as_json:
+            data = result.to_dict()
+            print_json({**{k: data[k] for k in keys}, **data, "covariances": plain(comparison)})
+            return
     _show(result, as_json, keys, f"{result.other} minus {result.reference} (reference)")
+    if not result.converged:
+        typer.echo(
+            f"warning: the REML fit with {result.covariance} covariance did not converge; its "
+            "figures are not to be trusted (try --covariance ar1 or cs)",
+            err=True,
+        )
+    if compare_covariances and not as_json:
+        typer.echo("  covariance structures (smaller AIC/BIC is better):")
+        for row in comparison:
+            figures = "; ".join(f"{k} {_text(v)}" for k, v in row.items() if k != "covariance")
+            typer.echo(f"    {row['covariance']}: {figures}")
     if by_visit and not as_json:
         for row in result.by_visit:
             typer.echo(
                 f"  visit {row['visit']}: {_text(row['difference'])} "
-                f"({_text(row['ci_low'])} to {_text(row['ci_high'])})"
+                f"({_text(row['ci_low'])} to {_text(row['ci_high'])}, df {_text(row['df'])}, "
+                f"p {_text(row['p_value'])})"
             )
 
 

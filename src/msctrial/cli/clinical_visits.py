@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 a finding (an overdue visit or report, an unusual value), 2 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
@@ -206,14 +207,37 @@ def simulate(
     subjects: Annotated[int, typer.Option(help="patients to enrol", min=1, max=5000)] = 40,
     seed: Annotated[int, typer.Option(help="the same seed gives the same trial")] = 2020,
     effect: Annotated[float, typer.Option(help="treatment effect, 0 (none) to 1")] = 0.5,
+    sites: Annotated[
+        int | None,
+        typer.Option(help="recruit at N sites coded S01 … SNN, added if missing", min=1, max=999),
+    ] = None,
+    site_fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--site-fault",
+            help="SITE:FAULT, repeatable; faults: ae-underreport, late-entry, ineligible",
+        ),
+    ] = None,
 ) -> None:
-    """Fill a training or test database with simulated patients (refused if it has subjects)."""
+    """Fill a training or test database with simulated patients (refused if it has subjects).
+
+    With --sites N the patients are recruited alike at sites S01 … SNN; --site-fault makes one
+    of them misbehave the way central monitoring should find (msctrial.simulation.faults):
+    ae-underreport enters one non-serious AE in four, late-entry enters two forms in five
+    11-30 days after the visit, ineligible randomises one patient in four although the
+    screening CT shows no pneumonia.
+    """
     import numpy as np
 
     from msctrial.simulation.config import SimulationConfig
+    from msctrial.simulation.faults import numbered_sites, parse_site_faults
     from msctrial.simulation.trial import simulate_training_trial
 
     config = SimulationConfig(subjects=subjects, treatment_effect=effect)
+    if sites is not None:
+        config = dataclasses.replace(config, sites=numbered_sites(sites))
+    faults = parse_site_faults(site_fault or [], config.site_codes)
+    config = dataclasses.replace(config, faults=faults)
     with session_for(settings_for(db)) as session:
         result = simulate_training_trial(session, np.random.default_rng(seed), config)
     typer.echo(

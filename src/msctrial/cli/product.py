@@ -313,7 +313,10 @@ def recall(
 
 @app.command("trace")
 def trace_command(
-    lot: Annotated[str | None, typer.Option("--lot", help="every subject who received LOT")] = None,
+    lot: Annotated[
+        str | None,
+        typer.Option("--lot", help="every dispensation (and, unblinded, subject) of LOT"),
+    ] = None,
     subject: Annotated[
         str | None, typer.Option("--subject", help="every unit and lot SUBJECT received")
     ] = None,
@@ -340,7 +343,8 @@ def trace_command(
         for r in result.recipients:
             used = f"infused {r.used_at:%Y-%m-%d %H:%M}" if r.used_at else "not infused"
             typer.echo(
-                f"  {r.subject_code:<12} {r.site_code:<5} administration {r.administration_no}  {r.unit_code}  {used}"
+                f"  {r.dispensation} {r.subject_code or '':<12} {r.site_code:<5} "
+                f"administration {r.administration_no}  {r.unit_code}  {used}"
             )
     else:
         typer.echo(f"subject {subject}: {len(result.units)} unit(s)")

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         default=900, ge=1, description="window in which failures are counted"
     )
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    token_max_age_days: int = Field(
+        default=90, ge=1, le=3650, description="an API token older than this no longer works"
+    )
     session_idle_s: int = Field(
         default=30 * 60, ge=60, description="a browser session unused this long is ended"
     )

@@ -28,27 +28,25 @@ from msctrial.core.errors import (
     NotFound,
     TooManyAttempts,
 )
+from msctrial.core.passwords import check_password
 from msctrial.core.settings import Settings
 from msctrial.core.tables import ROLES, ApiToken, LoginAttempt, RoleGrant, Site, User
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password-used-to-equalise-timing")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 8
 
 
 # --- passwords ------------------------------------------------------------------------------
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"password: must be at least {MIN_PASSWORD} characters", field="password"
-        )
+def hash_password(password: str, username: str = "") -> str:
+    """Hash a new password, after the policy (``core.passwords``) has allowed it."""
+    check_password(password, username)
     return _hasher.hash(password)
 
 
-def _verify(hash_: str, password: str) -> bool:
+def verify_password(hash_: str, password: str) -> bool:
     try:
         return _hasher.verify(hash_, password)
     except (VerificationError, InvalidHashError):
@@ -102,7 +100,10 @@ def add_user(
         raise Conflict(f"username: {username!r} is already taken", field="username")
     audit.attach(session, actor)
     user = User(
-        username=username, full_name=full_name, email=email, password_hash=hash_password(password)
+        username=username,
+        full_name=full_name,
+        email=email,
+        password_hash=hash_password(password, username),
     )
     session.add(user)
     session.flush()
@@ -236,7 +237,7 @@ def authenticate(
         session.rollback()  # releases the lock
         raise
     user = session.scalar(select(User).where(User.username == username)) if username else None
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")
     ok = ok and user is not None and user.active
     # the wait counts from the end of the attempt, not from its start
     at = given if given is not None else utcnow()
@@ -254,7 +255,7 @@ def reauthenticate(session: Session, actor: Actor, password: str) -> None:
             return
         raise NotAuthenticated("signature: no user to sign as")
     user = session.get(User, actor.user_id)
-    if user is None or not _verify(user.password_hash, password or ""):
+    if user is None or not verify_password(user.password_hash, password or ""):
         raise NotAuthenticated(
             "signature: the password is wrong; the action was not signed", field="password"
         )
@@ -276,15 +277,19 @@ def create_token(session: Session, actor: Actor, user: User, label: str = "") ->
     return raw
 
 
-def actor_for_token(session: Session, raw: str) -> Actor:
+def actor_for_token(session: Session, raw: str, *, max_age_days: int | None = None) -> Actor:
+    """The actor of a live token: not revoked, its user active, and younger than the limit."""
     # One query for token and user: this runs on every API request.
-    user = session.scalar(
+    stmt = (
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_sha256 == _sha(raw), ApiToken.voided_at.is_(None))
     )
+    if max_age_days is not None:
+        stmt = stmt.where(ApiToken.created_at > utcnow() - dt.timedelta(days=max_age_days))
+    user = session.scalar(stmt)
     if user is None or not user.active:
-        raise NotAuthenticated("the API token is unknown or revoked")
+        raise NotAuthenticated("the API token is unknown, revoked or expired")
     return load_actor(session, user)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from msctrial.core.errors import InvalidInput
 from msctrial.core.validation import explain, parse_yaml, read_text
+from msctrial.monitoring.deviations import KINDS
 from msctrial.monitoring.model import Accrual, AccrualMetric, KriType, Method, Thresholds
 
 # What the platform can count (monitoring.counts); a KRI names one as its ``source``.
@@ -31,6 +32,10 @@ SOURCES = (
     "infusion_reactions",
     "unblindings",
     "late_sae_reports",
+    "lab_abnormalities",
+    "deviations",
+    "important_deviations",
+    "blocked_dispensings",
 )
 
 
@@ -85,6 +90,7 @@ class PlanSpec(BaseModel):
     full_at: float = Field(default=25.0, ge=0, le=100)
     targeted_at: float = Field(default=10.0, ge=0, le=100)
     recent_days: int = Field(default=30, ge=1, le=3650)
+    full_on_red: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ordered(self) -> PlanSpec:
@@ -106,6 +112,16 @@ class QtlSpec(BaseModel):
     deviations: float = Field(default=3.0, gt=0)
 
 
+class DeviationRule(BaseModel):
+    """Whether one kind of protocol deviation is important (IPD) or not (PD), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    important: bool
+    reason: str = Field(min_length=1)
+
+
 class MonitoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -113,6 +129,12 @@ class MonitoringConfig(BaseModel):
     kris: list[KriSpec] = Field(min_length=1)
     plan: PlanSpec = Field(default_factory=PlanSpec)
     qtls: list[QtlSpec] = Field(default_factory=list)
+    deviations: list[DeviationRule] = Field(default_factory=list)
+
+    @property
+    def important_deviations(self) -> dict[str, bool]:
+        """Each named kind's class; a kind not named counts as important (``deviations``)."""
+        return {rule.kind: rule.important for rule in self.deviations}
 
     @model_validator(mode="after")
     def _unique(self) -> MonitoringConfig:
@@ -120,6 +142,9 @@ class MonitoringConfig(BaseModel):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"KRI ids given twice: {', '.join(twice)}")
+        unknown = sorted(set(self.plan.full_on_red) - set(ids))
+        if unknown:
+            raise ValueError(f"plan.full_on_red names no KRI: {', '.join(unknown)}")
         return self
 
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.data_queries.tables import DataQuery
-from msctrial.clinical.dosing.tables import Infusion, ProtocolDeviation
+from msctrial.clinical.dosing.tables import (
+    BedsideCheck,
+    DispensingRefusal,
+    Infusion,
+    ProtocolDeviation,
+)
 from msctrial.clinical.randomisation.tables import EmergencyUnblinding, PlannedAdministration
 from msctrial.clinical.safety.tables import AdverseEvent, SaeReport
 from msctrial.clinical.subjects.tables import ScreenFailure, StudyExit, Subject
@@ -25,6 +30,8 @@ from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.localtime import site_local_date
 from msctrial.core.tables import AuditEntry, Site
 from msctrial.monitoring import model
+from msctrial.monitoring.deviations import derive_deviations
+from msctrial.monitoring.labs import GRADED_FORM, ctcae_grade
 
 # Randomised at some time: the status after randomisation (SubjectStatus).
 ENROLLED = ("randomised", "completed", "withdrawn", "died")
@@ -68,9 +75,14 @@ class Enrolled:
 class Counter:
     """Reads each table once and tallies every source (``config.SOURCES``) per site."""
 
-    def __init__(self, session: Session, now: dt.datetime) -> None:
+    def __init__(
+        self, session: Session, now: dt.datetime, important: Mapping[str, bool] | None = None
+    ) -> None:
         self.s = session
         self.now = now
+        # Which deviation kinds are important (the configuration's ``deviations``).
+        self.important = important or {}
+        self.possibly_ineligible: set[int] = set()
         self.sites = {site.id: site for site in session.scalars(select(Site))}
         self.codes: dict[int, str] = {
             sid: code for sid, code in session.execute(select(Subject.id, Subject.subject_code))
@@ -93,6 +105,8 @@ class Counter:
         "entries",
         "values",
         "screening",
+        "eligibility",
+        "deviations",
         "unblindings",
         "sae_reports",
     )
@@ -126,10 +140,9 @@ class Counter:
             self.enrolled[sid] = Enrolled(site_id, day0, kind, exit_date, eligible)
             code = self.code(sid)
             days = model.days_on_study(day0, exit_date, self.today(site_id))
-            t["ae"].add(site_id, False, days)
-            t["sae"].add(site_id, False, days)
+            for source in ("ae", "sae", "deviations", "important_deviations"):
+                t[source].add(site_id, False, days)
             t["study_discontinuation"].add(site_id, kind in DISCONTINUED, record=f"{code} {kind}")
-            t["ineligible"].add(site_id, eligible is not True, record=code)
             death = exit_date if kind == "died" else None
             for source, limit in (("deaths_90", 90), ("deaths_28", 28)):
                 died = death is not None and model.died_within(day0, death, limit)
@@ -167,8 +180,26 @@ class Counter:
             )
         }
         for site_id, count in _per_site(infused.values()).items():
-            t["infusion_deviations"].denominator[site_id] += count
-            t["infusion_reactions"].denominator[site_id] += count
+            for source in ("infusion_deviations", "infusion_reactions", "blocked_dispensings"):
+                t[source].denominator[site_id] += count
+        # Blocked: a dispensing a rule refused, or a bedside check that refused the units (the
+        # stored message is sealed; only the fact and the subject are counted).
+        for site_id, sid, number in self.s.execute(
+            select(
+                DispensingRefusal.site_id,
+                DispensingRefusal.subject_id,
+                DispensingRefusal.administration_no,
+            )
+        ):
+            t["blocked_dispensings"].hit(site_id, f"{self.code(sid)} dispensing {number} refused")
+        for site_id, sid, check_id in self.s.execute(
+            select(BedsideCheck.site_id, BedsideCheck.subject_id, BedsideCheck.id).where(
+                BedsideCheck.passed.is_(False)
+            )
+        ):
+            t["blocked_dispensings"].hit(
+                site_id, f"{self.code(sid)} bedside check {check_id} refused"
+            )
         for site_id, sid, kind in self.s.execute(
             select(
                 ProtocolDeviation.site_id, ProtocolDeviation.subject_id, ProtocolDeviation.kind
@@ -252,16 +283,23 @@ class Counter:
                 FormValue.id,
                 FormValue.site_id,
                 FormValue.item,
+                FormValue.number,
                 FormEntry.subject_id,
                 FormEntry.form,
             )
             .join(FormEntry, FormEntry.id == FormValue.entry_id)
             .where(FormEntry.voided_at.is_(None), FormValue.derived.is_(False))
         )
-        for value_id, site_id, item, sid, form in rows:
+        for value_id, site_id, item, number, sid, form in rows:
             label = f"{self.code(sid)} {form}.{item}"
             t["changed_values"].add(site_id, str(value_id) in changed, record=label)
             t["queries"].denominator[site_id] += 1
+            grade = (
+                ctcae_grade(item, number) if form == GRADED_FORM and number is not None else None
+            )
+            if grade is not None:
+                record = f"{label} {number:g} grade {grade}"
+                t["lab_abnormalities"].add(site_id, grade >= 3, record=record)
 
     def _screening(self) -> None:
         t = self.tallies
@@ -274,6 +312,43 @@ class Counter:
             t["screen_failures"].add(site_id, True, record=self.code(sid))
         for e in self.enrolled.values():
             t["screen_failures"].add(e.site_id, False)
+
+    def _eligibility(self) -> None:
+        """Possibly ineligible (gsm kri0014): not eligible at the latest screening, or
+        randomised although the casebook's screening CT shows no pneumonia (an inclusion
+        criterion of the reference protocol: "Pneumonia on chest CT")."""
+        ct: dict[int, dict[str, object]] = defaultdict(dict)
+        for sid, item, number, text in self.s.execute(
+            select(FormEntry.subject_id, FormValue.item, FormValue.number, FormValue.text)
+            .join(FormEntry, FormEntry.id == FormValue.entry_id)
+            .join(VisitRecord, VisitRecord.id == FormEntry.visit_id)
+            .where(
+                FormEntry.voided_at.is_(None),
+                FormEntry.form == "imaging",
+                VisitRecord.study_day < 0,
+                FormValue.item.in_(("lesion_proportion", "bilateral_opacities")),
+            )
+        ):
+            ct[sid][item] = number if number is not None else text
+        t = self.tallies
+        for sid, e in self.enrolled.items():
+            code = self.code(sid)
+            if e.eligible is not True:
+                why = "not eligible at screening"
+            elif sid in ct and model.no_pneumonia_on_ct(ct[sid]):
+                why = "screening CT: no pneumonia"
+            else:
+                t["ineligible"].add(e.site_id, False)
+                continue
+            self.possibly_ineligible.add(sid)
+            t["ineligible"].add(e.site_id, True, record=f"{code} {why}")
+
+    def _deviations(self) -> None:
+        """PD and IPD: each deviation against days on study, by the configured class."""
+        enrolled = {sid: (e.site_id, e.day0) for sid, e in self.enrolled.items()}
+        for d in derive_deviations(self.s, enrolled, self.possibly_ineligible):
+            source = "important_deviations" if self.important.get(d.kind, True) else "deviations"
+            self.tallies[source].hit(d.site_id, f"{self.code(d.subject_id)} {d.kind}: {d.detail}")
 
     def _unblindings(self) -> None:
         t = self.tallies
@@ -307,8 +382,16 @@ def _per_site(site_ids: Iterable[int]) -> dict[int, int]:
 
 
 def count_sources(
-    session: Session, now: dt.datetime, readers: Iterable[str] = Counter.READERS
+    session: Session,
+    now: dt.datetime,
+    readers: Iterable[str] = Counter.READERS,
+    important: Mapping[str, bool] | None = None,
 ) -> tuple[dict[int, Site], dict[str, Tally]]:
-    """Every site, and each source's tally per site id, as of ``now``."""
-    counter = Counter(session, now)
+    """Every site, and each source's tally per site id, as of ``now``; ``important`` classes
+    the deviation kinds (default: the default configuration's)."""
+    if important is None:
+        from msctrial.monitoring.config import default_config
+
+        important = default_config().important_deviations
+    counter = Counter(session, now, important)
     return counter.sites, counter.run(readers)

@@ -275,6 +275,13 @@ def entry_is_late(entered_on: dt.date, visit_date: dt.date) -> bool:
     return (entered_on - visit_date).days > ENTRY_LAG_DAYS
 
 
+def no_pneumonia_on_ct(ct: dict[str, object]) -> bool:
+    """The screening CT as entered shows no pneumonia: no lesion, and no opacities if said."""
+    lesion = ct.get("lesion_proportion")
+    opacities = ct.get("bilateral_opacities")
+    return isinstance(lesion, float | int) and lesion <= 0 and opacities in (None, "false")
+
+
 def died_within(day0: dt.date, death_date: dt.date, days: int) -> bool:
     """A death on study day ``days`` or earlier (day 0 is the day of randomisation)."""
     return (death_date - day0).days <= days
@@ -306,11 +313,16 @@ class Intensity(StrEnum):
 
 
 def monitoring_intensity(
-    risk_score: float, red_flags: int, full_at: float, targeted_at: float
+    risk_score: float,
+    red_flags: int,
+    full_at: float,
+    targeted_at: float,
+    critical_reds: int = 0,
 ) -> Intensity:
-    """Full verification from ``full_at`` risk points, targeted from ``targeted_at`` or on any
-    red flag (a single red KRI is reason enough to go and look), otherwise remote."""
-    if risk_score >= full_at:
+    """Full verification from ``full_at`` risk points or on a red flag of a KRI of critical
+    data (``critical_reds``), targeted from ``targeted_at`` or on any red flag (a single red
+    KRI is reason enough to go and look), otherwise remote."""
+    if risk_score >= full_at or critical_reds > 0:
         return Intensity.full
     if risk_score >= targeted_at or red_flags > 0:
         return Intensity.targeted

@@ -100,7 +100,7 @@ def key_risk_indicators(
     scope = visible_sites(actor)
     config = config or default_config()
     now = now or utcnow()
-    sites, tallies = count_sources(session, now)
+    sites, tallies = count_sources(session, now, important=config.important_deviations)
     active = sorted(
         {sid for tally in tallies.values() for sid, n in tally.denominator.items() if n > 0},
         key=lambda sid: sites[sid].code,
@@ -160,7 +160,7 @@ def country_indicators(
         )
     config = config or default_config()
     now = now or utcnow()
-    sites, tallies = count_sources(session, now)
+    sites, tallies = count_sources(session, now, important=config.important_deviations)
     country = {sid: (site.country or "??").upper() for sid, site in sites.items()}
     rows: list[KriRow] = []
     notes: dict[str, list[str]] = {}
@@ -245,8 +245,11 @@ def monitoring_plan(
         srs = report.row(RISK_SCORE_ID, code)
         score = srs.score if srs and srs.score is not None else 0.0
         flagged = [r for r in report.rows if r.site == code and r.flag]
-        reds = sum(1 for r in flagged if abs(r.flag or 0) == 2)
-        intensity = monitoring_intensity(score, reds, config.plan.full_at, config.plan.targeted_at)
+        reds = [r.kri for r in flagged if abs(r.flag or 0) == 2]
+        critical = sum(1 for kri in reds if kri in config.plan.full_on_red)
+        intensity = monitoring_intensity(
+            score, len(reds), config.plan.full_at, config.plan.targeted_at, critical
+        )
         plans.append(
             SitePlan(
                 code,
@@ -290,7 +293,7 @@ def quality_tolerance_limits(
     """Each configured QTL on the whole trial (study level: no site, no arm)."""
     visible_sites(actor)  # any subject reader; the figures are trial-wide sums
     config = config or default_config()
-    _, tallies = count_sources(session, now or utcnow())
+    _, tallies = count_sources(session, now or utcnow(), important=config.important_deviations)
     rows = []
     for spec in config.qtls:
         tally = tallies[spec.source]
@@ -328,7 +331,7 @@ def kri_funnel(
     if spec is None:
         known = ", ".join(k.id for k in config.kris)
         raise NotFound(f"kri: no KRI {kri!r}; known: {known}", field="kri")
-    sites, tallies = count_sources(session, now or utcnow())
+    sites, tallies = count_sources(session, now or utcnow(), important=config.important_deviations)
     tally = tallies[spec.source]
     ids = sorted(
         (sid for sid, n in tally.denominator.items() if n > 0), key=lambda sid: sites[sid].code
@@ -370,7 +373,7 @@ def kri_records(
         raise NotFound(
             f"kri: no KRI {kri!r}; known: {', '.join(k.id for k in config.kris)}", field="kri"
         )
-    sites, tallies = count_sources(session, now or utcnow())
+    sites, tallies = count_sources(session, now or utcnow(), important=config.important_deviations)
     tally = tallies[spec.source]
     ids = sorted(
         (sid for sid, n in tally.denominator.items() if n > 0 and (scope is None or sid in scope)),

@@ -171,7 +171,8 @@ class LotDetail(Public):
 
 
 class Recipient(Public):
-    subject_code: str
+    dispensation: str
+    subject_code: str | None  # None for a blinded tracer (QC): see product.trace
     site_code: str
     administration_no: int
     unit_code: str
@@ -208,7 +209,7 @@ class SubjectTrace(Public):
 class FollowUpPublic(Public):
     id: int
     lot_code: str
-    subject_code: str
+    subject_code: str | None  # None for a blinded reader (QC): see product.trace
     site_code: str
     created_at: dt.datetime
     closed_at: dt.datetime | None

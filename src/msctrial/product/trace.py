@@ -1,10 +1,13 @@
-"""Trace and recall: which subjects received a lot, which lots a subject received.
+"""Trace and recall: where a lot's units went, which lots a subject received.
 
-Tracing ties a subject to cells or placebo, so it is an unblinding operation: QC and the DSMB
-may trace trial-wide, a pharmacist only the subjects of their own sites; everyone else is
-refused (403) and sees nothing. A recall opens one follow-up record per recipient subject; the
-follow-ups are read and closed by the same roles (a blinded investigator is not told which
-lot a patient received; the pharmacist arranges the visit).
+Tying a subject to a lot ties them to cells or placebo, so naming subjects is an unblinding
+operation, open only to the unblinded roles: the DSMB trial-wide and a pharmacist at their own
+sites. QC is blinded, yet must trace a recalled lot: QC traces lots to units and units to
+pseudonymous dispensation records (``D000042``: site, administration number, dates), never to
+subjects, unless the same user also holds an unblinded role at that site. The pharmacist reads
+the same reference beside the subject's code. A recall opens one follow-up record per recipient
+subject; QC sees how many are open, the pharmacist (who arranges the visit) sees whom and
+closes them, and a blinded investigator is never told which lot a patient received.
 """
 
 from __future__ import annotations
@@ -31,11 +34,31 @@ from msctrial.product.specification import Level
 from msctrial.product.tables import Lot, RecallFollowUp, Unit, UnitIssue
 
 TRACERS = ("qc", "dsmb", "pharmacist")
+# The tracers who may see which subject received a unit: the unblinded roles.
+UNBLINDED_TRACERS = ("dsmb", "pharmacist")
+# Who closes a recall follow-up: the pharmacist arranges the visit (the DSMB reads them).
+FOLLOW_UP_CLOSERS = ("pharmacist",)
 
 
-def _scope(actor: Actor, what: str) -> frozenset[int] | None:
-    actor.require(*TRACERS, to=f"{what} (it reveals the allocation)")
-    return actor.site_scope(*TRACERS)
+def _scope(actor: Actor, what: str, roles: tuple[str, ...] = TRACERS) -> frozenset[int] | None:
+    actor.require(*roles, to=f"{what} (it reveals the allocation)")
+    return actor.site_scope(*roles)
+
+
+def _names_subjects_at(actor: Actor) -> frozenset[int] | None:
+    """Site ids where the actor may see a recipient's subject code (None: every site)."""
+    if not actor.has_role(*UNBLINDED_TRACERS):
+        return frozenset()
+    return actor.site_scope(*UNBLINDED_TRACERS)
+
+
+def _named(site_id: int, named_at: frozenset[int] | None) -> bool:
+    return named_at is None or site_id in named_at
+
+
+def dispensation_ref(issue_id: int) -> str:
+    """The pseudonymous reference of one dispensation, shown to QC instead of the subject."""
+    return f"D{issue_id:06d}"
 
 
 def _lot(session: Session, code: str) -> Lot:
@@ -45,7 +68,9 @@ def _lot(session: Session, code: str) -> Lot:
     return lot
 
 
-def _recipients(session: Session, lot: Lot, scope: frozenset[int] | None) -> list[Recipient]:
+def _recipients(
+    session: Session, lot: Lot, scope: frozenset[int] | None, named_at: frozenset[int] | None
+) -> list[Recipient]:
     stmt = (
         select(UnitIssue, Site.code)
         .join(Unit, Unit.code == UnitIssue.unit_code)
@@ -57,7 +82,8 @@ def _recipients(session: Session, lot: Lot, scope: frozenset[int] | None) -> lis
         stmt = stmt.where(UnitIssue.site_id.in_(scope))
     return [
         Recipient(
-            subject_code=i.subject_code,
+            dispensation=dispensation_ref(i.id),
+            subject_code=i.subject_code if _named(i.site_id, named_at) else None,
             site_code=site_code,
             administration_no=i.administration_no,
             unit_code=i.unit_code,
@@ -70,19 +96,18 @@ def _recipients(session: Session, lot: Lot, scope: frozenset[int] | None) -> lis
 
 
 def trace_lot(session: Session, actor: Actor, lot_code: str, *, now: dt.datetime) -> LotTrace:
-    """Every subject and administration that received a unit of the lot."""
+    """Every dispensation of a unit of the lot, naming the subject only to unblinded roles."""
     scope = _scope(actor, "trace a lot")
     lot = _lot(session, lot_code)
-    return LotTrace(
-        lot=views.lot_summary(session, lot, now), recipients=_recipients(session, lot, scope)
-    )
+    recipients = _recipients(session, lot, scope, _names_subjects_at(actor))
+    return LotTrace(lot=views.lot_summary(session, lot, now), recipients=recipients)
 
 
 def trace_subject(
     session: Session, actor: Actor, subject_code: str, *, now: dt.datetime
 ) -> SubjectTrace:
-    """Every unit and lot a subject received, with each lot's release results."""
-    scope = _scope(actor, "trace a subject")
+    """Every unit and lot a subject received, with each lot's release results (unblinded roles)."""
+    scope = _scope(actor, "trace a subject", UNBLINDED_TRACERS)
     if not subject_code or len(subject_code) > 40:
         raise InvalidInput("subject: give the subject's code, e.g. WUH-001", field="subject")
     stmt = (
@@ -128,7 +153,8 @@ def open_follow_ups(session: Session, actor: Actor, lot: Lot, *, now: dt.datetim
     """One follow-up per recipient subject of a recalled lot (flushes; the caller commits)."""
     seen: set[str] = set()
     audit.attach(session, actor)
-    for r in _recipients(session, lot, None):
+    for r in _recipients(session, lot, None, None):
+        assert r.subject_code is not None
         if r.subject_code in seen:
             continue
         seen.add(r.subject_code)
@@ -147,6 +173,7 @@ def list_follow_ups(
     session: Session, actor: Actor, *, lot_code: str | None = None, open_only: bool = False
 ) -> list[FollowUpPublic]:
     scope = _scope(actor, "see recall follow-ups")
+    named_at = _names_subjects_at(actor)
     stmt = (
         select(RecallFollowUp, Lot.code, Site.code)
         .join(Lot, Lot.id == RecallFollowUp.lot_id)
@@ -163,7 +190,7 @@ def list_follow_ups(
         FollowUpPublic(
             id=f.id,
             lot_code=lot,
-            subject_code=f.subject_code,
+            subject_code=f.subject_code if _named(f.site_id, named_at) else None,
             site_code=site,
             created_at=f.created_at,
             closed_at=f.closed_at,
@@ -179,7 +206,7 @@ def close_follow_up(
 ) -> FollowUpPublic:
     """Close a recall follow-up with what was done (a note is required)."""
     note = audit.require_reason(note, "close a recall follow-up")
-    scope = _scope(actor, "close recall follow-ups")
+    scope = _scope(actor, "close recall follow-ups", FOLLOW_UP_CLOSERS)
     row = session.get(RecallFollowUp, follow_up_id)
     if row is None or (scope is not None and row.site_id not in scope):
         raise NotFound(f"follow_up: no follow-up {follow_up_id}", field="follow_up")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -13,7 +14,17 @@ from msctrial.protocol.model import Protocol
 
 
 def load_protocol_text(text: str, what: str = "protocol") -> Protocol:
-    """A protocol from YAML text, validated; errors name the field and what is allowed."""
+    """A protocol from YAML text, validated; errors name the field and what is allowed.
+
+    The services read the stored protocol on almost every call; parsing its YAML is the
+    slowest step of many of them, so a text already read is not parsed again (the model is
+    frozen, so every caller may share it). A refused text is not remembered.
+    """
+    return _load_protocol_text(text, what)
+
+
+@lru_cache(maxsize=64)
+def _load_protocol_text(text: str, what: str) -> Protocol:
     data = parse_yaml(text, what)
     if not isinstance(data, dict):
         raise InvalidInput(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from msctrial.core.errors import InvalidInput
+from msctrial.simulation.faults import parse_site_faults
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,8 @@ class SimulationConfig:
     screen_failure_rate: float = 0.08
     dropout_rate: float = 0.05
     sites: tuple[tuple[str, float], ...] = (("WUH", 0.5), ("BJS", 0.3), ("KMG", 0.2))
+    # (site code, fault) pairs, e.g. ("S07", "ae-underreport"): see ``simulation.faults``.
+    faults: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         checks = [
@@ -27,6 +30,11 @@ class SimulationConfig:
         for name, ok, allowed in checks:
             if not ok:
                 raise InvalidInput(f"{name}: allowed {allowed}", field=name)
+        parse_site_faults((f"{site}:{fault}" for site, fault in self.faults), self.site_codes)
+
+    @property
+    def site_codes(self) -> list[str]:
+        return [code for code, _ in self.sites]
 
 
 @dataclass

@@ -26,6 +26,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.tables import Site
 from msctrial.protocol.model import Protocol as TrialProtocol
 from msctrial.simulation.config import SimulationResult
+from msctrial.simulation.faults import SiteBehaviour
 from msctrial.simulation.patients import SAE_RISK, Patient
 from msctrial.simulation.staff import Staff
 
@@ -92,6 +93,7 @@ class SubjectRun(Protocol):
     msc: bool
     dies: bool
     end_day: int | None
+    behaviour: SiteBehaviour
 
     def at(self, day: dt.date, hour: float) -> dt.datetime: ...
 
@@ -155,6 +157,8 @@ class EventWriter:
                 for k, (msc, placebo) in REACTION_RATES.items()
                 if rng.random() < (msc if r.msc else placebo)
             ]
+            # An under-reporting site leaves most reactions off the record.
+            reactions = [k for k in reactions if r.behaviour.reports_minor_ae(rng)]
             infusion = record_infusion(
                 r.s,
                 r.coord,
@@ -189,6 +193,8 @@ class EventWriter:
 
     def _report(self, data: dict[str, Any], onset_day: int) -> None:
         r = self.run
+        if not data.get("seriousness") and not r.behaviour.reports_minor_ae(self.rng):
+            return  # an under-reporting site never enters it
         onset = r.day0 + dt.timedelta(days=onset_day)
         aware = r.at(onset, self._u(9, 30))
         # An event already over is entered once it ended (a real site would update it then).

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.core.actors import Actor
+from msctrial.core.sites import add_site
 from msctrial.core.tables import RoleGrant, Site, User
 from msctrial.core.users import load_actor
+from msctrial.simulation.config import SimulationConfig
 
 
 class Staff:
@@ -67,3 +69,14 @@ class Staff:
     @property
     def admin(self) -> Actor:
         return self._find("admin", None)
+
+
+def ensure_sites(session: Session, config: SimulationConfig) -> list[str]:
+    """Add the configured sites the trial does not have yet (numbered sites, in UTC); returns
+    the codes added."""
+    have = set(session.scalars(select(Site.code)))
+    added = [code for code in config.site_codes if code not in have]
+    actor = Actor.system_actor("simulator")
+    for code in added:
+        add_site(session, actor, code, f"Simulated site {code}", timezone="UTC")
+    return added

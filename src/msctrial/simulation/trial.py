@@ -14,6 +14,7 @@ effect is configurable (``patients``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 from sqlalchemy import select
@@ -36,6 +37,7 @@ from msctrial.protocol.model import ProductKind, Protocol
 from msctrial.protocol.service import get_protocol, only_trial
 from msctrial.simulation.config import SimulationConfig, SimulationResult
 from msctrial.simulation.events import EventWriter
+from msctrial.simulation.faults import NO_PNEUMONIA, SiteBehaviour
 from msctrial.simulation.patients import (
     Patient,
     discharge_day,
@@ -43,12 +45,16 @@ from msctrial.simulation.patients import (
     screening_observations,
     state_on,
 )
-from msctrial.simulation.staff import Staff
+from msctrial.simulation.staff import Staff, ensure_sites
 from msctrial.simulation.typist import Typist
 
 
 def _ensure_randomisation(
-    session: Session, staff: Staff, rng: np.random.Generator, config: SimulationConfig
+    session: Session,
+    staff: Staff,
+    rng: np.random.Generator,
+    config: SimulationConfig,
+    added: list[str],
 ) -> None:
     trial = only_trial(session)
     if (
@@ -56,7 +62,18 @@ def _ensure_randomisation(
         is None
     ):
         seed = "sim-" + "".join(f"{int(x):02x}" for x in rng.integers(0, 256, 16))
-        set_up_randomisation(session, staff.admin, seed=seed, per_stratum=max(24, config.subjects))
+        # Any one stratum might recruit its whole site's share: twice the expected share of the
+        # busiest site leaves room (20 sites alike: 60 places per stratum for 600 patients).
+        weights = [w for _, w in config.sites]
+        busiest = max(weights) / sum(weights)
+        per = max(24, min(config.subjects, math.ceil(2 * busiest * config.subjects)))
+        set_up_randomisation(session, staff.admin, seed=seed, per_stratum=per)
+    elif added:
+        raise InvalidInput(
+            f"sites: the randomisation list was made before the sites {', '.join(added)}; "
+            "simulate those sites into a trial without a list",
+            field="sites",
+        )
 
 
 def simulate_training_trial(
@@ -92,7 +109,8 @@ def simulate_trial(
     staff = Staff(session)
     result = SimulationResult()
     protocol = get_protocol(session, only_trial(session).code).protocol
-    _ensure_randomisation(session, staff, rng, config)
+    added = ensure_sites(session, config)
+    _ensure_randomisation(session, staff, rng, config, added)
     sites = {s.code: s for s in session.scalars(select(Site))}
     codes = [c for c, _ in config.sites if c in sites]
     weights = np.array([w for c, w in config.sites if c in sites])
@@ -130,6 +148,8 @@ class _SubjectRun:
         self.today, self.now = today, now
         self.zone = zone(site.timezone)
         self.inv = staff.investigator(site.code)
+        self.behaviour = SiteBehaviour.of(site.code, config.faults)
+        self.no_pneumonia = False
         self.coord = staff.coordinator(site.code)
         self.effect = config.treatment_effect
         self.code = ""
@@ -157,6 +177,8 @@ class _SubjectRun:
         self.code = prescreen_patient(
             self.s, self.coord, self.site.code, prescreened_on=site_local_date(screen_at, self.site)
         ).subject_code
+        # An ineligible site's patient: the CT shows no pneumonia, the site ticks it as met.
+        self.no_pneumonia = self.behaviour.enrols_without_pneumonia(rng)
         representative = p.severity == "critical"
         consent_at = screen_at - dt.timedelta(minutes=45)
         record_consent(
@@ -251,6 +273,10 @@ class _SubjectRun:
             )
             when = self.at(on, float(rng.uniform(15, 40)))
             for form in visit.forms:
+                late = self.behaviour.entry_delay_days(rng)
+                entered = when if late is None else self.at(on, 24 * late)
+                if late is not None and entered < local_moment(on, 24 * late, self.site.timezone):
+                    continue  # a late site's form not entered yet
                 if form not in ("blood_gas", "who_scale", "vital_signs") and rng.random() < 0.03:
                     continue  # a form forgotten: the visit stays incomplete
                 values = typist.values(
@@ -263,8 +289,17 @@ class _SubjectRun:
                     msc=self.msc,
                     effect=self.effect,
                 )
+                if form == "imaging" and visit.day < 0 and self.no_pneumonia:
+                    values = {**values, **NO_PNEUMONIA}
                 entry = visits.enter_form(
-                    self.s, self.coord, self.code, visit.name, form, values, visit_date=on, now=when
+                    self.s,
+                    self.coord,
+                    self.code,
+                    visit.name,
+                    form,
+                    values,
+                    visit_date=on,
+                    now=entered,
                 )
                 entries.append((entry.id, entry.entered_at))
                 self.result.forms += 1

@@ -132,7 +132,8 @@ def api_actor(request: Request, db: Db) -> Actor:
     try:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
-            return actor_for_token(db, auth[7:].strip())
+            days = get_settings(request).token_max_age_days
+            return actor_for_token(db, auth[7:].strip(), max_age_days=days)
         actor = _session_actor(request, db)
         if actor is None:
             raise NotAuthenticated("log in, or send an API token as 'Authorization: Bearer …'")

@@ -29,8 +29,9 @@ from msctrial.clinical.dosing.schedule import (
     refuse_unless_overridden,
     unresolved_problems,
 )
-from msctrial.clinical.dosing.tables import Dispensation
+from msctrial.clinical.dosing.tables import Dispensation, DispensingRefusal
 from msctrial.clinical.randomisation.allocation import allocation_of, arm_named
+from msctrial.clinical.randomisation.tables import PlannedAdministration
 from msctrial.clinical.subjects.access import check_time, get_subject, protocol_for
 from msctrial.clinical.subjects.consent import require_consent
 from msctrial.clinical.subjects.model import SubjectStatus
@@ -211,10 +212,11 @@ def dispense_administration(
 ) -> Dispensation:
     """Issue the planned units for one scheduled administration of a randomised subject.
 
-    Without ``unit_codes`` the plan's proposed (first-expiry) units are issued.
+    Without ``unit_codes`` the plan's proposed (first-expiry) units are issued. A refusal by
+    a rule of the schedule or the product (a rule not overridden, no units, an unreleased,
+    expired or recalled unit, a thaw past the hold time) is kept as a ``DispensingRefusal``
+    before it is raised.
     """
-    from msctrial.product import service as product
-
     subject = _randomised(session, actor, subject_code)
     actor.require("pharmacist", site_id=subject.site_id, to="dispense at this site")
     now = check_time(now, "now")
@@ -226,6 +228,53 @@ def dispense_administration(
             f"administration {administration_no} of {subject.subject_code} is already dispensed",
             field="administration",
         )
+    subject_id, site_id = subject.id, subject.site_id
+    try:
+        return _dispense(session, actor, subject, administration, unit_codes, thawed, now, settings)
+    except RuleViolation as exc:
+        session.rollback()
+        _record_refusal(session, actor, subject_id, site_id, administration_no, exc, now)
+        raise
+
+
+def _record_refusal(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    site_id: int,
+    administration_no: int,
+    exc: RuleViolation,
+    now: dt.datetime,
+) -> None:
+    """Keep a refused dispensing (``DispensingRefusal``) in its own transaction."""
+    audit.attach(session, actor)
+    session.add(
+        DispensingRefusal(
+            subject_id=subject_id,
+            site_id=site_id,
+            administration_no=administration_no,
+            field=exc.field,
+            message=exc.message,
+            refused_by=actor.audit_name,
+            refused_at=now,
+        )
+    )
+    session.commit()
+
+
+def _dispense(
+    session: Session,
+    actor: Actor,
+    subject: Subject,
+    administration: PlannedAdministration,
+    unit_codes: Sequence[str] | None,
+    thawed: dt.datetime,
+    now: dt.datetime,
+    settings: Settings | None,
+) -> Dispensation:
+    from msctrial.product import service as product
+
+    administration_no = administration.number
     refuse_unless_overridden(
         unresolved_problems(session, subject, administration, now, guidance_limits(settings))
     )

@@ -110,3 +110,23 @@ class ProtocolDeviation(Audited, Voidable, Base):
     reason: Mapped[str] = mapped_column(Text)
     approved_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DispensingRefusal(Audited, Base):
+    """A dispensing the platform refused by a rule (an unreleased or expired lot, a unit past
+    its post-thaw window, a schedule rule not overridden): kept, though nothing was issued, so
+    a monitor sees how often a site's pharmacy was stopped (KRI ``BLKD``).
+
+    The message may name the product kind or a lot (``no 50 mL placebo units``): sealed.
+    """
+
+    __tablename__ = "dispensing_refusal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id"))
+    administration_no: Mapped[int] = mapped_column()
+    field: Mapped[str | None] = mapped_column(String(80), default=None)
+    message: Mapped[str] = mapped_column(Text, info=BLINDED)
+    refused_by: Mapped[str] = mapped_column(String(100))
+    refused_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -197,7 +197,13 @@ def trace_page(
     return render(
         request,
         "product/trace.html",
-        {"lot_trace": lot_trace, "subject_trace": subject_trace, "lot": lot, "subject": subject},
+        {
+            "lot_trace": lot_trace,
+            "subject_trace": subject_trace,
+            "lot": lot,
+            "subject": subject,
+            "names_subjects": actor.has_role(*trace.UNBLINDED_TRACERS),
+        },
         actor=actor,
     )
 
@@ -210,7 +216,12 @@ def recalls_page(
     return render(
         request,
         "product/recalls.html",
-        {"rows": rows, "lot": lot, "opened": opened},
+        {
+            "rows": rows,
+            "lot": lot,
+            "opened": opened,
+            "may_close": actor.has_role(*trace.FOLLOW_UP_CLOSERS),
+        },
         actor=actor,
     )
 
