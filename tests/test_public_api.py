@@ -101,7 +101,14 @@ SURFACE = {
         "satterthwaite_df",
         "structure_name",
     ],
-    "msctrial.exchange": ["export_fhir", "export_odm", "export_sdtm"],
+    "msctrial.exchange": [
+        "export_fhir",
+        "export_odm",
+        "export_redcap",
+        "export_sdtm",
+        "export_values",
+        "read_dictionary",
+    ],
     "msctrial.monitoring": [
         "analyze",
         "key_risk_indicators",

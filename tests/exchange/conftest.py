@@ -85,3 +85,43 @@ def site_id(session, code: str) -> int:  # noqa: ANN001
     from msctrial.core.tables import Site
 
     return session.scalar(select(Site.id).where(Site.code == code))
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def any_trial_url(request, tmp_path_factory):  # noqa: ANN001, ANN201
+    """The simulated trial on each backend (PostgreSQL: a schema of its own, dropped after)."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("trial_url")
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import PG_URL, _pg_problem, unavailable
+
+    problem = _pg_problem()
+    if problem:
+        unavailable(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        build_trial(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def any_session(any_trial_url):  # noqa: ANN001, ANN201
+    """A session on the simulated trial, on SQLite and on PostgreSQL."""
+    engine = make_engine(load_settings(database_url=any_trial_url))
+    with make_sessionmaker(engine)() as s:
+        yield s
+    engine.dispose()

@@ -93,14 +93,19 @@ def test_swapping_every_arm_changes_no_blinded_export(session, tmp_path) -> None
     arms = [a.name for a in get_protocol(session, only_trial(session).code).protocol.arms]
     readers = {"monitor": actor("monitor"), "dsmb": actor("dsmb")}
     before = {k: _files(session, r, tmp_path / "before" / k) for k, r in readers.items()}
-    swap = {arms[0]: "__swap__", arms[1]: arms[0], "__swap__": arms[1]}
-    for table in (Allocation.__table__, RandomisationSlot.__table__):
-        for old in (arms[0], arms[1], "__swap__"):
-            session.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
-    try:
+
+    def swap_arms() -> None:  # an involution: swapping twice restores the allocation
+        swap = {arms[0]: "__swap__", arms[1]: arms[0], "__swap__": arms[1]}
+        for table in (Allocation.__table__, RandomisationSlot.__table__):
+            for old in (arms[0], arms[1], "__swap__"):
+                session.execute(update(table).where(table.c.arm == old).values(arm=swap[old]))
+
+    swap_arms()
+    try:  # each export commits its audit record, and with it the swap: swap back after
         after = {k: _files(session, r, tmp_path / "after" / k) for k, r in readers.items()}
     finally:
-        session.rollback()
+        swap_arms()
+        session.commit()
     assert before["monitor"] == after["monitor"]
     assert before["dsmb"] != after["dsmb"]  # the comparison can see an arm change
 

@@ -418,8 +418,11 @@ def test_a_site_user_never_reaches_another_sites_subject(world, clients, usernam
 # The forms a read-only role may post: logging out, and a monitor's data queries (raising one
 # is reviewing, not entering data).
 READ_ONLY_FORMS = {
-    "statistician": re.compile(r"^/logout$"),
-    "monitor": re.compile(r"^/(?:logout|audit/verify|queries|queries/\d+/(?:close|reopen))$"),
+    # An export only reads (as the user may see the data), so the Exports form is theirs too.
+    "statistician": re.compile(r"^/(?:logout|exports)$"),
+    "monitor": re.compile(
+        r"^/(?:logout|audit/verify|exports|queries|queries/\d+/(?:close|reopen))$"
+    ),
 }
 POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.I)
 

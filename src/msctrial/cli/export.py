@@ -1,8 +1,9 @@
-"""``msctrial export``: the trial's data as CDISC ODM, SDTM with Define-XML, and FHIR.
+"""``msctrial export``: the trial's data as CDISC ODM, SDTM with Define-XML, FHIR and tidy tables.
 
 Without ``--user`` an export reads as a monitor does: every site, blinded. ``--user`` names a
 user (a pharmacist or the DSMB for an unblinded export, a site user for their sites only) and
-asks for the password.
+asks for the password. Every export is recorded on the audit trail (who, what, which sites,
+which files, when), so the command brings the database's schema up to date first.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from msctrial.cli.common import DbOption, session_for, settings_for, terminal_reader
 from msctrial.core.actors import Actor
+from msctrial.core.migrate import upgrade
 from msctrial.core.users import authenticate
-from msctrial.exchange import export_fhir, export_odm, export_sdtm
+from msctrial.exchange import export_fhir, export_odm, export_redcap, export_sdtm, export_values
 from msctrial.exchange.service import Exported
 
 app = typer.Typer(help="Export the trial's data in standard formats.", no_args_is_help=True)
@@ -40,7 +42,8 @@ def exporter(
 ) -> Iterator[tuple[Session, Actor]]:
     """A session and who exports: the named user, or a blinded trial-wide monitor."""
     settings = settings_for(db)
-    with session_for(settings, migrate=False) as session:
+    with session_for(settings, migrate=False) as session:  # refuses a missing database file
+        upgrade(session.get_bind().engine)
         if user is None:
             yield session, terminal_reader()
             return
@@ -56,7 +59,10 @@ def _report(result: Exported, what: str) -> None:
     view = "blinded" if result.blinded else "unblinded"
     for path in result.files:
         typer.echo(f"wrote {path}")
-    typer.echo(f"{what}: {result.subjects} subjects ({view})")
+    rows = f", {result.rows} rows" if result.rows else ""
+    typer.echo(
+        f"{what}: {result.subjects} subjects{rows} ({view}); audit record {result.record_id}"
+    )
 
 
 @app.command("odm")
@@ -100,3 +106,39 @@ def fhir(
     with exporter(db, user, password_stdin) as (session, actor):
         result = export_fhir(session, actor, out)
     _report(result, "FHIR R4 Bundle")
+
+
+@app.command("values")
+def values(
+    out: Annotated[Path, typer.Option("--out", help="the CSV or Parquet file to write")],
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    layout: Annotated[
+        str,
+        typer.Option(
+            "--layout", help="long (a row per value) or wide (a row per subject and visit)"
+        ),
+    ] = "long",
+    site: Annotated[str | None, typer.Option("--site", help="one site's data only")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """Every form value as a tidy table, streamed (any number of subjects in little memory)."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_values(
+            session, actor, out, file_format=file_format, layout=layout, site_code=site
+        )
+    _report(result, f"values ({layout} {file_format})")
+
+
+@app.command("redcap")
+def redcap(
+    out: Annotated[Path, typer.Option("--out", help="the folder to write the REDCap files into")],
+    db: DbOption = None,
+    user: UserOption = None,
+    password_stdin: StdinOption = False,
+) -> None:
+    """A REDCap project's import files: data dictionary, events, and one row per record and event."""
+    with exporter(db, user, password_stdin) as (session, actor):
+        result = export_redcap(session, actor, out)
+    _report(result, "REDCap")

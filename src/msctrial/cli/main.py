@@ -39,7 +39,7 @@ GROUPS = [
     "monitor",
     "export",
 ]
-TOP_LEVEL = ["serve", "demo", "report"]
+TOP_LEVEL = ["serve", "demo", "report", "imports"]
 
 
 def _optional(name: str):  # noqa: ANN202

@@ -32,7 +32,17 @@ from msctrial.web.deps import text_policy
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
 # The routers of the two web doors, in this order: a feature's JSON routes and pages, each
 # door module of a feature holding an ``APIRouter`` called ``router``.
-PACKAGES = ["auth", "home", "protocol", "product", "clinical", "visits", "registry", "audit"]
+PACKAGES = [
+    "auth",
+    "home",
+    "protocol",
+    "product",
+    "clinical",
+    "visits",
+    "registry",
+    "exchange",
+    "audit",
+]
 
 SESSION_COOKIE = "msctrial_session"
 

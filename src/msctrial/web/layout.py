@@ -66,6 +66,14 @@ NAV: list[NavItem] = [
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
     ),
     NavItem("Registry", "/registry"),
+    NavItem(
+        "Exports",
+        "/exports",
+        frozenset(
+            {"investigator", "coordinator", "pharmacist", "monitor", "statistician", "dsmb"}
+            | {"admin", "safety"}
+        ),
+    ),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
 ]
 
