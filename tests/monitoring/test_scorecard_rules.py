@@ -34,6 +34,7 @@ def clean_facts(**changes: object) -> TrialFacts:
         control="placebo",
         sample_target=100,
         sample_rationale="80 % power for a 60 mmHg difference in P/F, alpha 0.05",
+        sample_needed=80,
         infused_units=120,
         infusions=120,
         randomised=40,
@@ -112,7 +113,13 @@ def test_a_procedure_before_consent_fails_ethics_and_names_the_subject():
 
 def test_design_items_judge_the_protocol():
     card = score_trial(
-        clean_facts(masking="single", control="none", sample_rationale=None, allocation=None)
+        clean_facts(
+            masking="single",
+            control="none",
+            sample_rationale=None,
+            sample_needed=None,
+            allocation=None,
+        )
     )
     assert item(card, "double_blind").status == "warn"
     assert item(card, "control_group").status == "fail"
@@ -120,6 +127,18 @@ def test_design_items_judge_the_protocol():
     assert item(card, "randomised").status == "fail"
     deviation = score_trial(clean_facts(guidance_deviations=["dose_per_kg_low: 0.5 × 10^6"]))
     assert item(deviation, "guidance_findings").status == "fail"
+
+
+def test_a_sample_size_is_judged_against_its_stated_power_assumptions():
+    """A rationale alone cannot be recomputed (warn); a target below what the stated
+    assumptions need fails; one that reaches it passes (protocol.guidance_planning)."""
+    assert item(score_trial(clean_facts(sample_needed=None)), "sample_size").status == "warn"
+    bare = clean_facts(sample_needed=None, sample_rationale=None)
+    assert "no rationale" in item(score_trial(bare), "sample_size").evidence
+    short = item(score_trial(clean_facts(sample_target=100, sample_needed=496)), "sample_size")
+    assert short.status == "fail" and "below the 496 subjects" in short.evidence
+    enough = item(score_trial(clean_facts(sample_target=100, sample_needed=92)), "sample_size")
+    assert enough.status == "pass" and "92 needed" in enough.evidence
 
 
 def test_enrolment_against_a_configured_plan():

@@ -154,7 +154,9 @@ def test_the_api_without_credentials_answers_401_json(client):
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["error"]["code"] == "not_authenticated"
     bad = client.get("/api/v1/protocols", headers={"Authorization": "Bearer mst_made_up"})
-    assert bad.status_code == 401 and "unknown, revoked or expired" in bad.json()["error"]["message"]
+    assert (
+        bad.status_code == 401 and "unknown, revoked or expired" in bad.json()["error"]["message"]
+    )
 
 
 def test_openapi_describes_the_protocol_api_at_api_docs(client):

@@ -29,6 +29,7 @@ from msctrial.monitoring.scorecard import (
     unit_release_problem,
 )
 from msctrial.product.tables import Lot, LotSignature, RecallFollowUp, Unit, UnitIssue
+from msctrial.protocol.guidance_planning import required_total
 from msctrial.protocol.model import Protocol
 from msctrial.protocol.service import findings_for, get_protocol, only_trial
 
@@ -120,6 +121,8 @@ class _Gatherer:
         if p.sample_size is not None:
             f.sample_target = p.sample_size.target
             f.sample_rationale = p.sample_size.rationale
+            if p.sample_size.assumptions is not None:
+                f.sample_needed = required_total(p.sample_size.assumptions)
         for finding in findings_for(p, self.settings):
             text = f"{finding.rule} ({finding.field}): {finding.message}"
             if finding.level == "deviation":

@@ -57,6 +57,8 @@ class TrialFacts:
     control: str | None = None
     sample_target: int | None = None
     sample_rationale: str | None = None
+    # Subjects the protocol's stated power assumptions need (protocol.guidance_planning).
+    sample_needed: int | None = None
     guidance_deviations: list[str] = field(default_factory=list)
     guidance_advice: list[str] = field(default_factory=list)
     # product

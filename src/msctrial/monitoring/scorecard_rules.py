@@ -117,9 +117,22 @@ def control_group(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:
 def sample_size(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:
     if f.sample_target is None:
         return "fail", "the protocol states no sample size (sample_size.target)"
+    if f.sample_needed is not None:
+        if f.sample_target < f.sample_needed:
+            return "fail", (
+                f"target {f.sample_target} is below the {f.sample_needed} subjects its stated "
+                "power assumptions need (sample_size.assumptions)"
+            )
+        return (
+            "pass",
+            f"target {f.sample_target} reaches its stated power ({f.sample_needed} needed)",
+        )
     if not f.sample_rationale:
         return "warn", f"target {f.sample_target} with no rationale (power, effect, alpha)"
-    return "pass", f"target {f.sample_target}: {f.sample_rationale}"
+    return "warn", (
+        f"target {f.sample_target}: {f.sample_rationale} (no power assumptions stated, so it "
+        "cannot be recomputed)"
+    )
 
 
 def released_lots(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:

@@ -232,12 +232,15 @@ def monitoring_plan(
     *,
     site: str | None = None,
     now: dt.datetime | None = None,
+    report: KriReport | None = None,
 ) -> list[SitePlan]:
     """The risk-adapted plan for every site the actor may see: risk score, intensity, the KRIs
-    flagged, and the critical records of the plan's window that need verifying."""
+    flagged, and the critical records of the plan's window that need verifying. A page that
+    has already computed the KRIs (with the same configuration) passes its ``report``."""
     config = config or default_config()
-    now = now or utcnow()
-    report = key_risk_indicators(session, actor, config, site=site, now=now)
+    now = now or (report.as_of if report else utcnow())
+    if report is None:
+        report = key_risk_indicators(session, actor, config, site=site, now=now)
     since = now - dt.timedelta(days=config.plan.recent_days)
     records = recent_critical_records(session, since, set(report.sites()))
     plans = []

@@ -1,5 +1,5 @@
-"""The monitor's dashboard: the site × KRI heat map with each site's risk score, and the
-five-part quality scorecard for the trial-wide roles.
+"""The monitor's dashboard: the site × KRI heat map with each site's risk score, the
+risk-adapted monitoring plan, and the five-part quality scorecard for the trial-wide roles.
 
 Both come from ``monitoring.service``, as ``msctrial monitor kri`` and ``monitor scorecard``
 do. A site user sees their own sites' row; no KRI is split by arm.
@@ -19,6 +19,7 @@ from msctrial.monitoring.service import (
     key_risk_indicators,
     kri_funnel,
     kri_records,
+    monitoring_plan,
     trial_scorecard,
 )
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
@@ -53,6 +54,7 @@ def _last_changes(rows: list[SnapshotRow]) -> list[FlagChange]:
 @router.get("/monitoring")
 def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config) -> Response:
     report = key_risk_indicators(db, actor)
+    plan = monitoring_plan(db, actor, report=report)
     card = trial_scorecard(db, actor, settings) if visible_sites(actor) is None else None
     sites = report.sites()
     cells = {(r.kri, r.site): r for r in report.rows}
@@ -69,6 +71,7 @@ def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config
             "flag_class": FLAG_CLASS,
             "flag_word": FLAG_WORD,
             "card": card,
+            "plan": plan,
             "dates": dates,
             "trend": trend,
             "changes": _last_changes(history),
