@@ -227,22 +227,27 @@ def build_once(
 
     ``keep(result)`` is what is remembered of the result (plain values: ids, codes) and
     ``again(kept)`` makes the result anew from it. What the build left in ``session.info`` (the
-    acting user) is left there again. The state after it is ``built(key)``, for a following
-    build to start from.
+    acting user) is left there again, and a build that ended with a commit is committed again.
+    The state after it is ``built(key)``, for a following build to start from.
     """
     fresh = start is not None and start.holds(session.connection())
     if fresh and key in _built:
         snapshot = _built[key]
         put_back(session, snapshot)
-        info, kept = snapshot.extra
+        info, kept, committed = snapshot.extra
         session.info.update(info)
+        if committed:
+            session.commit()
         return again(kept)
     before = dict(session.info)
     result = build()
     if fresh:
+        committed = not session.in_transaction()  # the build ended with a commit
         session.flush()
         info = {k: v for k, v in session.info.items() if k not in before or before[k] is not v}
-        _built[key] = Snapshot(session.connection(), (info, keep(result)))
+        _built[key] = Snapshot(session.connection(), (info, keep(result), committed))
+        if committed:
+            session.commit()  # end the snapshot's read, as the build had ended its transaction
     return result
 
 
