@@ -22,6 +22,7 @@ from msctrial.core.db import make_engine
 from msctrial.core.session import create_all, make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.core.tables import Site
+from tests import fastdb
 
 CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("MSCTRIAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -104,11 +105,37 @@ def bare_engine(request: pytest.FixtureRequest) -> Engine:
     return request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_engine")
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, fastdb.Snapshot]:
+    return fastdb.make_sqlite_template(tmp_path_factory.mktemp("template") / "tables.db")
+
+
+@pytest.fixture(scope="session")
+def _pg_pool() -> Iterator[fastdb.PgPool]:
+    pool = fastdb.PgPool(PG_URL)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def engine(bare_engine: Engine) -> Engine:
-    """A database with every table, on each backend."""
-    create_all(bare_engine)
-    return bare_engine
+def engine(bare_engine: Engine, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A database with every table, on each backend: what ``create_all`` makes, made once per
+    test process (tests/fastdb.py) unless the test uses ``bare_engine`` itself too."""
+    if bare_engine.dialect.name == "sqlite":
+        template, _ = request.getfixturevalue("_sqlite_template")
+        if not fastdb.fill_from_template(bare_engine, template):
+            create_all(bare_engine)
+        yield bare_engine
+        return
+    if bare_engine.dialect.name != "postgresql" or fastdb.shares_bare_engine(request):
+        create_all(bare_engine)
+        yield bare_engine
+        return
+    fresh = request.getfixturevalue("_pg_pool").fresh()
+    try:
+        yield fresh
+    finally:
+        fresh.dispose()
 
 
 @pytest.fixture
@@ -164,7 +191,7 @@ class TrialWorld:
 
 
 @pytest.fixture
-def trial(session: Session, settings: Settings) -> TrialWorld:
+def trial(session: Session, settings: Settings, request: pytest.FixtureRequest) -> TrialWorld:
     """Sites WUH, BJS, KMG; users investigator (WUH), coordinator (WUH), investigator.bjs,
     investigator.kmg, pharmacist (WUH), qc, monitor, statistician, dsmb, admin, safety; the
     reference protocol as trial MSC-COVID-DEMO.
@@ -173,15 +200,37 @@ def trial(session: Session, settings: Settings) -> TrialWorld:
 
     from msctrial.core.tables import User
     from msctrial.core.users import load_actor
-    from msctrial.demo import DemoContext, spine
 
-    ctx = DemoContext(subjects=0, seed=1)
-    spine.build(session, settings, ctx)
+    trial_code, logins = _spine(session, settings, request)
     sites = {s.code: s for s in session.scalars(select(Site))}
     actors = {u.username: load_actor(session, u) for u in session.scalars(select(User))}
     # End the read transaction: on SQLite every transaction begins IMMEDIATE (holds the write
     # lock), so an open one here would lock out the app under test.
     session.commit()
-    return TrialWorld(
-        ctx.trial_code, sites, actors, {lg.username: lg.password for lg in ctx.logins}
+    return TrialWorld(trial_code, sites, actors, {lg.username: lg.password for lg in logins})
+
+
+def spine_key(session: Session, settings: Settings) -> tuple[str, ...]:
+    return ("spine", session.get_bind().dialect.name, settings.secret_key or "")
+
+
+def _spine(session: Session, settings: Settings, request: pytest.FixtureRequest) -> tuple:
+    """``demo.spine.build`` into the test's database; on a fresh one, built once per process and
+    written back after (tests/fastdb.py). Built: trial code and logins."""
+    from msctrial.demo import DemoContext, spine
+
+    dialect = session.get_bind().dialect.name
+    start = None
+    if dialect == "sqlite":
+        start = request.getfixturevalue("_sqlite_template")[1]
+    elif dialect == "postgresql":
+        start = request.getfixturevalue("_pg_pool").baseline
+
+    def build() -> tuple:
+        ctx = DemoContext(subjects=0, seed=1)
+        spine.build(session, settings, ctx)
+        return ctx.trial_code, list(ctx.logins)
+
+    return fastdb.build_once(
+        session, spine_key(session, settings), start, build, lambda r: r, lambda r: r
     )

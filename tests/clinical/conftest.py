@@ -27,11 +27,29 @@ SEVERE = {
 CRITICAL = {**SEVERE, "mechanical_ventilation": True}
 
 
+_CRITERIA: dict[str, tuple[list[str], list[str]]] = {}
+
+
 def criteria(session: Session) -> tuple[dict[str, bool], dict[str, bool]]:
-    """Every inclusion criterion met and no exclusion present, for the trial's protocol."""
-    elig = get_protocol(session, only_trial(session).code).protocol.eligibility
+    """Every inclusion criterion met and no exclusion present, for the trial's protocol (read
+    once per protocol text: parsing it is most of an ``enrol``)."""
+    from sqlalchemy import select
+
+    from msctrial.protocol.tables import ProtocolVersion
+
+    trial = only_trial(session)
+    sha = session.scalar(
+        select(ProtocolVersion.sha256)
+        .where(ProtocolVersion.trial_id == trial.id)
+        .order_by(ProtocolVersion.version_no.desc())
+        .limit(1)
+    )
+    if sha is None or sha not in _CRITERIA:
+        elig = get_protocol(session, trial.code).protocol.eligibility
+        _CRITERIA[str(sha)] = (list(elig.inclusion), list(elig.exclusion))
     session.rollback()  # end the read: on SQLite an open transaction would block the app
-    return {c: True for c in elig.inclusion}, {c: False for c in elig.exclusion}
+    inclusion, exclusion = _CRITERIA[str(sha)]
+    return {c: True for c in inclusion}, {c: False for c in exclusion}
 
 
 def consent_and_screen(
@@ -126,8 +144,22 @@ def check_and_infuse(
 
 
 @pytest.fixture
-def rand_list(session, trial):  # noqa: ANN001, ANN201
-    return set_up_randomisation(session, trial.actor("admin"), seed=SEED, per_stratum=24)
+def rand_list(session, settings, trial):  # noqa: ANN001, ANN201
+    """The list (seed SEED, 24 per stratum); on the bare ``trial``, set up once per process and
+    written back after (tests/fastdb.py)."""
+    from msctrial.clinical.randomisation.tables import RandomisationList
+    from tests import fastdb
+    from tests.conftest import spine_key
+
+    spine = spine_key(session, settings)
+    return fastdb.build_once(
+        session,
+        ("rand_list", *spine, SEED, 24),
+        fastdb.built(spine),
+        lambda: set_up_randomisation(session, trial.actor("admin"), seed=SEED, per_stratum=24),
+        lambda made: made.id,
+        lambda list_id: session.get(RandomisationList, list_id),
+    )
 
 
 @dataclass
