@@ -141,6 +141,15 @@ def test_a_sample_size_is_judged_against_its_stated_power_assumptions():
     assert enough.status == "pass" and "92 needed" in enough.evidence
 
 
+def test_important_deviations_are_judged_per_randomised_subject():
+    """40 randomised subjects (clean_facts): 2 important deviations are 5.0 % (pass), 4 are
+    10 % (warn), 6 are 15 % (fail); the evidence names the count and the share."""
+    status = {n: item(score_trial(clean_facts(important_deviations=n)), "important_deviations")
+              for n in (2, 4, 6)}  # fmt: skip
+    assert [status[n].status for n in (2, 4, 6)] == ["pass", "warn", "fail"]
+    assert "6 important protocol deviations among 40 randomised subjects" in status[6].evidence
+
+
 def test_enrolment_against_a_configured_plan():
     """Day 122 of a 244-day plan for 100 subjects: 50 planned; 40 randomised is 80 % (warn)."""
     config = default_scorecard().model_copy(deep=True)

@@ -254,13 +254,15 @@ class _Gatherer:
         self, config: ScorecardConfig, enrolled: dict[int, tuple[int, dt.date, dt.date | None]]
     ) -> None:
         f = self.facts
-        _, tallies = count_sources(self.s, self.now, ("administrations", "queries", "entries"))
+        readers = ("administrations", "queries", "entries", "eligibility", "deviations")
+        _, tallies = count_sources(self.s, self.now, readers)
 
         def total(source: str) -> tuple[int, int]:
             t: Tally = tallies[source]
             return int(sum(t.numerator.values())), int(sum(t.denominator.values()))
 
         f.deviations, _ = total("infusion_deviations")
+        f.important_deviations, _ = total("important_deviations")
         f.delayed_queries, f.queries = total("old_queries")
         f.late_entries, f.entries = total("late_entries")
         for report_id, sid, due_at, submitted_at in self.s.execute(

@@ -76,6 +76,8 @@ class TrialFacts:
     lost_to_follow_up: list[Where] = field(default_factory=list)
     # quality
     deviations: int = 0
+    # Important protocol deviations of every kind (the KRI IPD's numerator, trial-wide).
+    important_deviations: int = 0
     delayed_queries: int = 0
     queries: int = 0
     late_entries: int = 0

@@ -199,6 +199,13 @@ def protocol_deviations(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:
     return _rate(f.deviations, f.infusions, spec, "dosing deviations", "infusions")
 
 
+def important_deviations(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:
+    return _rate(
+        f.important_deviations, f.randomised, spec, "important protocol deviations",
+        "randomised subjects",
+    )  # fmt: skip
+
+
 def query_ageing(f: TrialFacts, spec: ItemSpec) -> tuple[Status, str]:
     return _rate(f.delayed_queries, f.queries, spec, "queries took over 30 days", "queries")
 
@@ -255,6 +262,7 @@ RULES: dict[str, Rule] = {
         visits_done,
         retention,
         protocol_deviations,
+        important_deviations,
         query_ageing,
         late_data_entry,
         sae_reporting,
