@@ -1,6 +1,6 @@
 """Every live form value the exporting user may see, streamed from the database in chunks.
 
-The query is the casebook listing's (``casebook.listings.export_values_csv``: the actor's
+The query is the casebook listing's (``casebook.listings.live_values``: the actor's
 sites only, and no arm, since visit data are the same in every arm), but read as plain rows
 with ``yield_per``, a server-side cursor on PostgreSQL, so that 10,000 subjects never sit in
 memory at once. Rows come in schedule order: site, subject, planned study day, form, item,
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from msctrial.clinical.casebook.listings import LIVE_VALUE_COLUMNS, live_values
 from msctrial.clinical.subjects.access import visible_sites
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
@@ -22,24 +23,8 @@ from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, PermissionDenied
 from msctrial.core.tables import Site
 
-LONG_COLUMNS = (
-    "subject",
-    "site",
-    "visit",
-    "study_day",
-    "visit_date",
-    "form",
-    "item",
-    "value",
-    "unit",
-    "text",
-    "entered",
-    "entered_unit",
-    "flag",
-    "derived",
-    "entry_id",
-    "entry_version",
-)
+# One row per value: the casebook listing's columns with the visit's planned study day.
+LONG_COLUMNS = LIVE_VALUE_COLUMNS
 # How many rows the database hands over at a time.
 CHUNK = 5000
 
@@ -64,41 +49,14 @@ def site_scope(session: Session, actor: Actor, site_code: str | None) -> tuple[i
 
 def value_statement(scope: tuple[int, ...] | None) -> Select:
     """The query of the live values of the sites in ``scope`` (None: all), in schedule order."""
-    stmt = (
-        select(
-            Subject.subject_code,
-            Site.code,
-            VisitRecord.visit_name,
-            VisitRecord.study_day,
-            VisitRecord.visit_date,
-            FormEntry.form,
-            FormValue.item,
-            FormValue.number,
-            FormValue.unit,
-            FormValue.text,
-            FormValue.entered,
-            FormValue.entered_unit,
-            FormValue.flag,
-            FormValue.derived,
-            FormEntry.id,
-            FormEntry.version,
-        )
-        .join(FormEntry, FormEntry.id == FormValue.entry_id)
-        .join(VisitRecord, VisitRecord.id == FormEntry.visit_id)
-        .join(Subject, Subject.id == FormEntry.subject_id)
-        .join(Site, Site.id == FormEntry.site_id)
-        .where(FormEntry.voided_at.is_(None))
-        .where(FormValue.number.is_not(None) | FormValue.text.is_not(None))
-        .order_by(
-            Site.code,
-            Subject.subject_code,
-            VisitRecord.study_day,
-            VisitRecord.visit_name,
-            FormEntry.form,
-            FormValue.item,
-        )
+    return live_values(scope).order_by(
+        Site.code,
+        Subject.subject_code,
+        VisitRecord.study_day,
+        VisitRecord.visit_name,
+        FormEntry.form,
+        FormValue.item,
     )
-    return stmt if scope is None else stmt.where(FormEntry.site_id.in_(scope))
 
 
 def value_rows(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.casebook.record import subject_list
@@ -81,61 +82,58 @@ VALUE_COLUMNS = (
     "entry_id",
     "entry_version",
 )
+# The columns of ``live_values``: the listing's, and the planned study day of the visit.
+LIVE_VALUE_COLUMNS = (*VALUE_COLUMNS[:3], "study_day", *VALUE_COLUMNS[3:])
 
 
-def export_values_csv(session: Session, actor: Actor, *, site_code: str | None = None) -> str:
-    """Every live form value the actor may see, one row each (no arm: visit data only)."""
-    import csv
-    import io
-
+def live_values(scope: Iterable[int] | None) -> Select:
+    """The query of every live, non-empty form value of the sites in ``scope`` (None: all),
+    one row of ``LIVE_VALUE_COLUMNS`` each; callers add their order and filters. The casebook
+    listing and the streamed exports (``exchange.values``) read the same rows through it."""
     from msctrial.core.tables import Site
 
-    scope = visible_sites(actor)
     stmt = (
         select(
-            FormValue,
-            FormEntry,
-            VisitRecord.visit_name,
-            VisitRecord.visit_date,
             Subject.subject_code,
             Site.code,
+            VisitRecord.visit_name,
+            VisitRecord.study_day,
+            VisitRecord.visit_date,
+            FormEntry.form,
+            FormValue.item,
+            FormValue.number,
+            FormValue.unit,
+            FormValue.text,
+            FormValue.entered,
+            FormValue.entered_unit,
+            FormValue.flag,
+            FormValue.derived,
+            FormEntry.id,
+            FormEntry.version,
         )
         .join(FormEntry, FormEntry.id == FormValue.entry_id)
         .join(VisitRecord, VisitRecord.id == FormEntry.visit_id)
         .join(Subject, Subject.id == FormEntry.subject_id)
         .join(Site, Site.id == FormEntry.site_id)
         .where(FormEntry.voided_at.is_(None))
-        .order_by(
-            Site.code, Subject.subject_code, VisitRecord.visit_date, FormEntry.form, FormValue.item
-        )
+        .where(FormValue.number.is_not(None) | FormValue.text.is_not(None))
     )
-    if scope is not None:
-        stmt = stmt.where(FormEntry.site_id.in_(scope))
+    return stmt if scope is None else stmt.where(FormEntry.site_id.in_(scope))
+
+
+def export_values_csv(session: Session, actor: Actor, *, site_code: str | None = None) -> str:
+    """Every live form value the actor may see, one row each (no arm: visit data only)."""
+    from msctrial.core.tables import Site
+
+    stmt = live_values(visible_sites(actor)).order_by(
+        Site.code, Subject.subject_code, VisitRecord.visit_date, FormEntry.form, FormValue.item
+    )
     if site_code:
         stmt = stmt.where(Site.code == site_code.strip().upper())
+    study_day = LIVE_VALUE_COLUMNS.index("study_day")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(VALUE_COLUMNS)
-    for value, entry, visit, day, code, site in session.execute(stmt):
-        if value.number is None and value.text is None:
-            continue
-        writer.writerow(
-            [
-                code,
-                site,
-                visit,
-                day,
-                entry.form,
-                value.item,
-                value.number,
-                value.unit,
-                value.text,
-                value.entered,
-                value.entered_unit,
-                value.flag,
-                value.derived,
-                entry.id,
-                entry.version,
-            ]
-        )
+    for row in session.execute(stmt):
+        writer.writerow(row[:study_day] + row[study_day + 1 :])
     return out.getvalue()
