@@ -22,7 +22,13 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import Conflict, NotAuthenticated, NotFound
 from msctrial.core.settings import Settings
 from msctrial.core.tables import ApiToken, LoginAttempt, RoleGrant, Site, User
-from msctrial.core.users import get_user, hash_password, parse_grant, verify_password
+from msctrial.core.users import (
+    get_user,
+    hash_password,
+    load_actor,
+    parse_grant,
+    verify_password,
+)
 from msctrial.core.web_sessions import end_sessions_of
 
 
@@ -70,18 +76,13 @@ def list_accounts(session: Session, actor: Actor) -> list[Account]:
     users = session.scalars(select(User).order_by(User.username)).all()
     out = []
     for u in users:
-        grants = session.execute(
-            select(RoleGrant.role, Site.code)
-            .outerjoin(Site, Site.id == RoleGrant.site_id)
-            .where(RoleGrant.user_id == u.id, RoleGrant.voided_at.is_(None))
-            .order_by(RoleGrant.id)
-        )
+        grants = load_actor(session, u).grants
         tokens = session.scalar(
             select(func.count())
             .select_from(ApiToken)
             .where(ApiToken.user_id == u.id, ApiToken.voided_at.is_(None))
         )
-        roles = tuple(f"{r}@{c}" if c else r for r, c in grants)
+        roles = tuple(f"{g.role}@{g.site_code}" if g.site_code else g.role for g in grants)
         out.append(Account(u.username, u.full_name, u.active, roles, int(tokens or 0)))
     return out
 
