@@ -170,10 +170,16 @@ def remove_role(session: Session, actor: Actor, username: str, grant: str, *, re
     end_sessions_of(session, user.id, "role removed")
 
 
-def list_tokens(session: Session, actor: Actor, username: str) -> list[TokenInfo]:
+def _own_or_admin(session: Session, actor: Actor, username: str, what: str) -> User:
+    """The named user, if it is the actor themself or the actor is an administrator."""
     user = get_user(session, username)
     if actor.user_id != user.id:
-        _admin(actor, "see other users' tokens")
+        _admin(actor, what)
+    return user
+
+
+def list_tokens(session: Session, actor: Actor, username: str) -> list[TokenInfo]:
+    user = _own_or_admin(session, actor, username, "see other users' tokens")
     rows = session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
     )
@@ -184,9 +190,7 @@ def revoke_token(
     session: Session, actor: Actor, username: str, token_id: int, *, reason: str
 ) -> None:
     """Revoke one token of a user (their own, or anyone's for an administrator)."""
-    user = get_user(session, username)
-    if actor.user_id != user.id:
-        _admin(actor, "revoke other users' tokens")
+    user = _own_or_admin(session, actor, username, "revoke other users' tokens")
     reason = audit.require_reason(reason, "revoke a token")
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
