@@ -100,6 +100,10 @@ def when(value: dt.datetime | dt.date | None) -> str:
 @functools.cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(resources.files("msctrial.web") / "templates"))
+    t.env.add_extension("jinja2.ext.i18n")
+    # Templates mark their text with _() and ngettext(); until a locale's catalogue is
+    # installed per request, the marked text renders as written (English).
+    t.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     t.env.filters["sci"] = sci
     t.env.filters["when"] = when
     t.env.globals["nav_items"] = NAV
