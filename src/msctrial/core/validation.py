@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from msctrial.core.errors import InvalidInput
 
@@ -74,6 +74,12 @@ class _StrictLoader(yaml.SafeLoader):
 # No measurement, count or code in a hand-written file has more digits; Python refuses to read
 # integers past 4,300 digits (CVE-2020-10735) and would raise ValueError mid-parse.
 MAX_INT_DIGITS = 100
+
+# The largest record id either backend stores: SQLAlchemy's Integer is a 32-bit INTEGER on
+# PostgreSQL (and SQLite refuses an int beyond 64 bits), so an id above this names no record.
+MAX_RECORD_ID = 2**31 - 1
+# A request body's reference to a stored record by id.
+RecordRef = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:

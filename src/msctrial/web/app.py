@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -28,6 +29,7 @@ from msctrial.core.session import make_sessionmaker
 from msctrial.core.settings import Settings
 from msctrial.core.validation import problems_of
 from msctrial.web.deps import text_policy
+from msctrial.web.openapi import install_contract
 
 # Feature packages with web routes, in menu order. A package may have api, pages or both.
 # The routers of the two web doors, in this order: a feature's JSON routes and pages, each
@@ -83,6 +85,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     for module in _door_modules():
         app.include_router(module.router)
+    install_contract(app)
     return app
 
 
@@ -120,6 +123,16 @@ async def _security_headers(request: Request, call_next: Any) -> Response:
         # A deployment with secure cookies is served over HTTPS; keep browsers on it.
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods some route of ``app`` answers at ``path``, sorted (HEAD with GET)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(app.routes):
+        regex = getattr(context, "path_regex", None)
+        if context.methods and regex is not None and regex.match(path):
+            methods |= context.methods
+    return sorted(methods)
 
 
 def wants_json(request: Request) -> bool:
@@ -167,7 +180,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 403: "permission_denied"}.get(
             exc.status_code, "http_error"
         )
-        return respond(request, exc.status_code, {"code": code, "message": str(exc.detail)})
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # RFC 9110 §15.5.6: a 405 lists the methods the resource has, over every router.
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        body = {"code": code, "message": str(exc.detail)}
+        return respond(request, exc.status_code, body, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

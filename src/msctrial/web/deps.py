@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.errors import NotAuthenticated, PermissionDenied
 from msctrial.core.settings import Settings
 from msctrial.core.users import actor_for_token, load_actor
-from msctrial.core.validation import find_text_problem
+from msctrial.core.validation import MAX_RECORD_ID, find_text_problem
 from msctrial.core.web_sessions import session_user
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -37,6 +37,13 @@ def get_settings(request: Request) -> Settings:
 
 Db = Annotated[Session, Depends(get_db)]
 Config = Annotated[Settings, Depends(get_settings)]
+
+# Every integer a route reads from its path or query is bounded, so that a number too large for
+# the database's INTEGER is a 422 naming the parameter rather than a driver overflow (a 500).
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="a record's id")]
+Ordinal = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="a number counted from 1")]
+OptionalRecordId = Annotated[int | None, Query(ge=1, le=MAX_RECORD_ID)]
+PageSize = Annotated[int, Query(ge=1, le=1000, description="how many rows, at most 1,000")]
 
 
 def csrf_token(request: Request) -> str:

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from msctrial.core import accounts
-from msctrial.web.deps import ApiActor, Config, Db
+from msctrial.web.deps import ApiActor, Config, Db, RecordId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -113,7 +113,9 @@ def tokens(username: str, db: Db, actor: ApiActor) -> list[TokenInfoPublic]:
 
 
 @router.post("/users/{username}/tokens/{token_id}/revoke", response_model=Done)
-def revoke_token(username: str, token_id: int, body: ReasonIn, db: Db, actor: ApiActor) -> Done:
+def revoke_token(
+    username: str, token_id: RecordId, body: ReasonIn, db: Db, actor: ApiActor
+) -> Done:
     accounts.revoke_token(db, actor, username, token_id, reason=body.reason)
     return Done()
 

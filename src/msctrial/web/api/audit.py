@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from msctrial.core import audit
-from msctrial.web.deps import ApiActor, Db
+from msctrial.web.deps import ApiActor, Db, OptionalRecordId, PageSize
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -34,14 +34,14 @@ class ChainPublic(BaseModel):
     problem: str | None
 
 
-@router.get("", response_model=list[AuditEntryPublic], response_model_exclude_none=True)
+@router.get("", response_model=list[AuditEntryPublic])
 def read_audit(
     db: Db,
     actor: ApiActor,
     entity: str | None = None,
     entity_id: str | None = None,
-    before_seq: int | None = None,
-    limit: int = 100,
+    before_seq: OptionalRecordId = None,
+    limit: PageSize = 100,
 ) -> list[dict[str, Any]]:
     return audit.read_trail(
         db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=limit

@@ -43,6 +43,7 @@ from msctrial.clinical.subjects.schemas import (
     SubjectUnblinded,
 )
 from msctrial.clinical.subjects.screening import (
+    MIN_YEAR_OF_BIRTH,
     ScreeningOutcome,
     prescreen_patient,
     record_screen_failure,
@@ -75,7 +76,9 @@ class PrescreenPublic(BaseModel):
 class ScreenRequest(Body):
     """A consented subject's screening; the first one also gives the demographics."""
 
-    year_of_birth: int | None = Field(default=None, description="required at the first screening")
+    year_of_birth: int | None = Field(
+        default=None, ge=MIN_YEAR_OF_BIRTH, le=2100, description="required at the first screening"
+    )
     sex: str | None = Field(default=None, description="female or male; at the first screening")
     weight_kg: float | None = Field(default=None, description="at the first screening")
     observations: dict[str, Any] = Field(description="see `msctrial clinical severity`")

@@ -29,8 +29,9 @@ from msctrial.clinical.dosing.schemas import (
 )
 from msctrial.clinical.dosing.tables import BedsideCheck
 from msctrial.clinical.dosing.views import pharmacy_worklist
+from msctrial.core.validation import MAX_RECORD_ID
 from msctrial.web.api.clinical import Body, ReasonRequest
-from msctrial.web.deps import ApiActor, Config, Db
+from msctrial.web.deps import ApiActor, Config, Db, Ordinal
 
 router = APIRouter(prefix="/api/v1/clinical", tags=["clinical"])
 
@@ -39,7 +40,10 @@ class OverrideRequest(Body):
     planned_on: dt.date
     reason: str | None = None
     administration_no: int | None = Field(
-        default=None, description="omit to add an unscheduled administration"
+        default=None,
+        ge=1,
+        le=MAX_RECORD_ID,
+        description="omit to add an unscheduled administration",
     )
 
 
@@ -55,7 +59,9 @@ class BedsideCheckRequest(Body):
 
 
 class InfusionRequest(Body):
-    bedside_check_id: int = Field(description="the passed bedside check it started after")
+    bedside_check_id: int = Field(
+        ge=1, le=MAX_RECORD_ID, description="the passed bedside check it started after"
+    )
     started_at: dt.datetime
     stopped_at: dt.datetime
     volume_ml: float
@@ -102,7 +108,7 @@ def override(
     status_code=201,
 )
 def dispense(
-    code: str, number: int, body: DispenseRequest, db: Db, actor: ApiActor, settings: Config
+    code: str, number: Ordinal, body: DispenseRequest, db: Db, actor: ApiActor, settings: Config
 ) -> DispensationUnblinded:
     """Pharmacist only (unblinded): the response names the kind, lots and cells."""
     d = dispense_administration(
@@ -139,7 +145,7 @@ def _dispensation_public(d: Any, number: int, *, voided: bool) -> DispensationUn
     response_model=DispensationUnblinded,
 )
 def void_dispensation(
-    code: str, number: int, body: ReasonRequest, db: Db, actor: ApiActor
+    code: str, number: Ordinal, body: ReasonRequest, db: Db, actor: ApiActor
 ) -> DispensationUnblinded:
     """Pharmacist only: undo a dispensing error before the infusion (the units are discarded)."""
     d = dispensing.void_dispensation(db, actor, code, number, reason=body.reason)
@@ -151,7 +157,7 @@ def void_dispensation(
     response_model=DispensingPlanPublic,
 )
 def dispensing_plan(
-    code: str, number: int, db: Db, actor: ApiActor, settings: Config
+    code: str, number: Ordinal, db: Db, actor: ApiActor, settings: Config
 ) -> DispensingPlanPublic:
     """Pharmacist only (unblinded): the units and volume to prepare, the units to take."""
     plan = dispensing.plan_dispensing(db, actor, code, number, settings=settings)
@@ -164,7 +170,7 @@ def dispensing_plan(
     status_code=201,
 )
 def bedside_check(
-    code: str, number: int, body: BedsideCheckRequest, db: Db, actor: ApiActor, settings: Config
+    code: str, number: Ordinal, body: BedsideCheckRequest, db: Db, actor: ApiActor, settings: Config
 ) -> BedsideCheckPublic:
     """Verify the units at the bedside before the infusion; a refusal is recorded too."""
     check = verify_at_bedside(
@@ -179,7 +185,7 @@ def bedside_check(
     status_code=201,
 )
 def infusion(
-    code: str, number: int, body: InfusionRequest, db: Db, actor: ApiActor, settings: Config
+    code: str, number: Ordinal, body: InfusionRequest, db: Db, actor: ApiActor, settings: Config
 ) -> InfusionPublic:
     i = record_infusion(db, actor, code, number, settings=settings, **body.model_dump())
     return InfusionPublic(

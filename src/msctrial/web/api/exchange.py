@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from msctrial.exchange.exports import list_exports, run_export
 from msctrial.web import exports_store
-from msctrial.web.deps import ApiActor, Db
+from msctrial.web.deps import ApiActor, Db, PageSize, RecordId
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 
@@ -54,7 +54,7 @@ class ExportRecordPublic(BaseModel):
 
 
 @router.get("", response_model=list[ExportRecordPublic])
-def exports(db: Db, actor: ApiActor, limit: int = 50) -> list[dict[str, Any]]:
+def exports(db: Db, actor: ApiActor, limit: PageSize = 50) -> list[dict[str, Any]]:
     return list_exports(db, actor, limit=limit)
 
 
@@ -77,6 +77,6 @@ def export(
 
 
 @router.get("/{record_id}/files/{name}")
-def download(record_id: int, name: str, request: Request, actor: ApiActor) -> FileResponse:
+def download(record_id: RecordId, name: str, request: Request, actor: ApiActor) -> FileResponse:
     path = exports_store.file_of(request, actor, record_id, name)
     return FileResponse(path, filename=name)

@@ -27,7 +27,7 @@ from msctrial.product.schemas import (
     UnitPublic,
 )
 from msctrial.product.specification import ResultInput, load_specification_text
-from msctrial.web.deps import ApiActor, Config, Db
+from msctrial.web.deps import ApiActor, Config, Db, RecordId
 
 router = APIRouter(prefix="/api/v1/product", tags=["product"])
 
@@ -168,5 +168,5 @@ def follow_ups(
 
 
 @router.post("/recalls/{follow_up}/close", response_model=FollowUpPublic)
-def close_follow_up(follow_up: int, body: CloseIn, db: Db, actor: ApiActor) -> FollowUpPublic:
+def close_follow_up(follow_up: RecordId, body: CloseIn, db: Db, actor: ApiActor) -> FollowUpPublic:
     return trace.close_follow_up(db, actor, follow_up, note=body.note, now=utcnow())

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from msctrial.protocol import service
 from msctrial.protocol.loader import load_protocol_text
-from msctrial.web.deps import ApiActor, Config, Db
+from msctrial.web.deps import ApiActor, Config, Db, OptionalRecordId
 
 router = APIRouter(prefix="/api/v1/protocols", tags=["protocol"])
 
@@ -105,7 +105,7 @@ def check_protocol(body: CheckRequest, actor: ApiActor, settings: Config) -> Che
 
 @router.get("/{trial}", response_model=ProtocolPublic)
 def get_protocol(
-    trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None
+    trial: str, db: Db, actor: ApiActor, settings: Config, version: OptionalRecordId = None
 ) -> ProtocolPublic:
     return protocol_public(service.get_protocol(db, trial, version), settings)
 
@@ -117,7 +117,7 @@ def list_versions(trial: str, db: Db, actor: ApiActor) -> list[VersionPublic]:
 
 @router.get("/{trial}/findings", response_model=CheckResult)
 def get_findings(
-    trial: str, db: Db, actor: ApiActor, settings: Config, version: int | None = None
+    trial: str, db: Db, actor: ApiActor, settings: Config, version: OptionalRecordId = None
 ) -> CheckResult:
     stored = service.get_protocol(db, trial, version)
     return CheckResult(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from msctrial.clinical.safety import susar
 from msctrial.clinical.safety.schemas import RegulatoryReportPublic, SusarCasePublic
 from msctrial.web.api.clinical import IdempotencyKey
-from msctrial.web.deps import ApiActor, Db
+from msctrial.web.deps import ApiActor, Db, RecordId
 
 router = APIRouter(prefix="/api/v1/clinical", tags=["safety"])
 
@@ -42,14 +42,14 @@ def list_assessments(db: Db, actor: ApiActor) -> list[dict[str, Any]]:
 
 
 @router.get("/susar-assessments/{ae_id}", response_model=SusarCasePublic)
-def get_case(ae_id: int, db: Db, actor: ApiActor) -> SusarCasePublic:
+def get_case(ae_id: RecordId, db: Db, actor: ApiActor) -> SusarCasePublic:
     """One case, for the sponsor's safety officer: the arm once the case is unblinded."""
     return susar.susar_case(db, actor, ae_id)
 
 
 @router.post("/susar-assessments/{ae_id}/assess", response_model=SusarCasePublic)
 def assess(
-    ae_id: int, body: AssessRequest, db: Db, actor: ApiActor, key: IdempotencyKey = None
+    ae_id: RecordId, body: AssessRequest, db: Db, actor: ApiActor, key: IdempotencyKey = None
 ) -> SusarCasePublic:
     """Unblind the case to the safety officer (signed): a SUSAR, or not one (placebo)."""
     return susar.assess_susar(
@@ -59,7 +59,7 @@ def assess(
 
 @router.post("/regulatory-reports/{report_id}/submit", response_model=RegulatoryReportPublic)
 def submit_regulatory_report(
-    report_id: int, body: RegulatoryFiling, db: Db, actor: ApiActor
+    report_id: RecordId, body: RegulatoryFiling, db: Db, actor: ApiActor
 ) -> RegulatoryReportPublic:
     return susar.file_regulatory_report(
         db, actor, report_id, submitted_at=body.submitted_at, reference=body.reference

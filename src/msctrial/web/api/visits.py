@@ -35,7 +35,8 @@ from msctrial.clinical.visits.schemas import (
     OverdueVisit,
     VisitStatusPublic,
 )
-from msctrial.web.deps import ApiActor, Db
+from msctrial.core.validation import RecordRef
+from msctrial.web.deps import ApiActor, Db, RecordId
 
 router = APIRouter(prefix="/api/v1/clinical", tags=["visits"])
 
@@ -69,9 +70,9 @@ class VisitDate(Body):
 class QueryRaise(Body):
     subject: str
     text: str
-    entry_id: int | None = None
+    entry_id: RecordRef | None = None
     item: str | None = None
-    ae_id: int | None = None
+    ae_id: RecordRef | None = None
 
 
 class QueryAnswer(Body):
@@ -84,7 +85,7 @@ class QueryNote(Body):
 
 class AdverseEventCreate(AdverseEventInput):
     subject: str
-    infusion_id: int | None = None
+    infusion_id: RecordRef | None = None
 
 
 class AdverseEventChange(AdverseEventInput):
@@ -172,17 +173,17 @@ def visit_date(subject: str, visit: str, body: VisitDate, db: Db, actor: ApiActo
 
 
 @router.get("/entries/{entry_id}", response_model=EntryPublic)
-def get_entry(entry_id: int, db: Db, actor: ApiActor) -> EntryPublic:
+def get_entry(entry_id: RecordId, db: Db, actor: ApiActor) -> EntryPublic:
     return entries.get_entry(db, actor, entry_id)
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryPublic)
-def change_entry(entry_id: int, body: FormChange, db: Db, actor: ApiActor) -> EntryPublic:
+def change_entry(entry_id: RecordId, body: FormChange, db: Db, actor: ApiActor) -> EntryPublic:
     return visits.change_form(db, actor, entry_id, body.values, body.reason)
 
 
 @router.post("/entries/{entry_id}/void", response_model=EntryPublic)
-def void_entry(entry_id: int, body: Reason, db: Db, actor: ApiActor) -> EntryPublic:
+def void_entry(entry_id: RecordId, body: Reason, db: Db, actor: ApiActor) -> EntryPublic:
     return visits.void_form(db, actor, entry_id, body.reason)
 
 
@@ -231,22 +232,22 @@ def raise_query(body: QueryRaise, db: Db, actor: ApiActor) -> QueryPublic:
 
 
 @router.get("/queries/{query_id}", response_model=QueryPublic)
-def get_query(query_id: int, db: Db, actor: ApiActor) -> QueryPublic:
+def get_query(query_id: RecordId, db: Db, actor: ApiActor) -> QueryPublic:
     return queries.get_query(db, actor, query_id)
 
 
 @router.post("/queries/{query_id}/answer", response_model=QueryPublic)
-def answer_query(query_id: int, body: QueryAnswer, db: Db, actor: ApiActor) -> QueryPublic:
+def answer_query(query_id: RecordId, body: QueryAnswer, db: Db, actor: ApiActor) -> QueryPublic:
     return queries.answer_query(db, actor, query_id, body.answer)
 
 
 @router.post("/queries/{query_id}/close", response_model=QueryPublic)
-def close_query(query_id: int, body: QueryNote, db: Db, actor: ApiActor) -> QueryPublic:
+def close_query(query_id: RecordId, body: QueryNote, db: Db, actor: ApiActor) -> QueryPublic:
     return queries.close_query(db, actor, query_id, body.note)
 
 
 @router.post("/queries/{query_id}/reopen", response_model=QueryPublic)
-def reopen_query(query_id: int, body: QueryNote, db: Db, actor: ApiActor) -> QueryPublic:
+def reopen_query(query_id: RecordId, body: QueryNote, db: Db, actor: ApiActor) -> QueryPublic:
     return queries.reopen_query(db, actor, query_id, body.note or "")
 
 
@@ -273,20 +274,22 @@ def adverse_event_summary(db: Db, actor: ApiActor) -> dict[str, Any]:
 
 
 @router.get("/adverse-events/{ae_id}", response_model=AdverseEventPublic)
-def get_adverse_event(ae_id: int, db: Db, actor: ApiActor) -> AdverseEventPublic:
+def get_adverse_event(ae_id: RecordId, db: Db, actor: ApiActor) -> AdverseEventPublic:
     return safety_views.get_ae(db, actor, ae_id)
 
 
 @router.put("/adverse-events/{ae_id}", response_model=AdverseEventPublic)
 def change_adverse_event(
-    ae_id: int, body: AdverseEventChange, db: Db, actor: ApiActor
+    ae_id: RecordId, body: AdverseEventChange, db: Db, actor: ApiActor
 ) -> AdverseEventPublic:
     data = AdverseEventInput.model_validate(body.model_dump(exclude={"reason"}))
     return safety.update_ae(db, actor, ae_id, data, body.reason)
 
 
 @router.post("/adverse-events/{ae_id}/void", response_model=AdverseEventPublic)
-def void_adverse_event(ae_id: int, body: Reason, db: Db, actor: ApiActor) -> AdverseEventPublic:
+def void_adverse_event(
+    ae_id: RecordId, body: Reason, db: Db, actor: ApiActor
+) -> AdverseEventPublic:
     return safety.void_ae(db, actor, ae_id, body.reason)
 
 
@@ -297,7 +300,7 @@ def list_sae_reports(db: Db, actor: ApiActor, state: str | None = None) -> list[
 
 @router.post("/sae-reports/{report_id}/submit", response_model=SaeReportPublic)
 def submit_sae_report(
-    report_id: int, body: ReportFiled, db: Db, actor: ApiActor
+    report_id: RecordId, body: ReportFiled, db: Db, actor: ApiActor
 ) -> SaeReportPublic:
     return safety.submit_report(
         db, actor, report_id, submitted_at=body.submitted_at, reference=body.reference
@@ -310,7 +313,7 @@ def submit_sae_report(
     status_code=201,
 )
 def reaction_check(
-    infusion_id: int, body: ReactionCheckInput, db: Db, actor: ApiActor
+    infusion_id: RecordId, body: ReactionCheckInput, db: Db, actor: ApiActor
 ) -> list[AdverseEventPublic]:
     """Fever, chills, allergic reaction, local inflammation after the infusion; each reaction
     reported becomes an adverse event graded by CTCAE v5."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from msctrial.core import audit
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, OptionalRecordId, PageActor
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -19,7 +19,7 @@ def audit_page(
     actor: PageActor,
     entity: str | None = None,
     entity_id: str | None = None,
-    before_seq: int | None = None,
+    before_seq: OptionalRecordId = None,
 ) -> Response:
     entries = audit.read_trail(
         db, actor, entity=entity, entity_id=entity_id, before_seq=before_seq, limit=100

@@ -27,7 +27,7 @@ from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
+from msctrial.web.deps import Config, CsrfProtected, Db, Ordinal, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import VITALS, form_number, local_time, zone_of
 from msctrial.web.pages.subject_view import subject_page_or_error
@@ -78,7 +78,7 @@ def _dispense_page(
 
 @router.get("/clinical/subjects/{code}/administrations/{number}/dispense")
 def dispense_form(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     get_subject(db, actor, code)
     return _dispense_page(request, db, actor, code, number, settings)
@@ -86,7 +86,7 @@ def dispense_form(
 
 @router.post("/clinical/subjects/{code}/administrations/{number}/dispense")
 async def dispense(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     form = await request.form()
     try:
@@ -146,7 +146,9 @@ def _infusion_page(
 
 
 @router.get("/clinical/subjects/{code}/administrations/{number}/infusion")
-def infusion_form(request: Request, code: str, number: int, db: Db, actor: PageActor) -> Response:
+def infusion_form(
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor
+) -> Response:
     return _infusion_page(request, db, actor, code, number)
 
 
@@ -157,7 +159,7 @@ def _check_id(value: Any) -> int | None:
 
 @router.post("/clinical/subjects/{code}/administrations/{number}/bedside-check")
 async def bedside_check(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     form = await request.form()
     scanned = str(form.get("scanned") or "").replace(",", "\n").split()
@@ -178,7 +180,7 @@ async def bedside_check(
 
 @router.post("/clinical/subjects/{code}/administrations/{number}/infusion")
 async def infusion(
-    request: Request, code: str, number: int, db: Db, actor: PageActor, settings: Config
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor, settings: Config
 ) -> Response:
     form = await request.form()
     try:
@@ -229,7 +231,7 @@ def pharmacy(request: Request, db: Db, actor: PageActor) -> Response:
 
 @router.post("/clinical/subjects/{code}/administrations/{number}/dispense/void")
 async def void_dispensation(
-    request: Request, code: str, number: int, db: Db, actor: PageActor
+    request: Request, code: str, number: Ordinal, db: Db, actor: PageActor
 ) -> Response:
     form = await request.form()
     reason = str(form.get("reason") or "")

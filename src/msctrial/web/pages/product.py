@@ -17,7 +17,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.product import documents, service, spec_store, trace
 from msctrial.product.specification import Level, ResultInput, symbol
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, OptionalRecordId, PageActor, RecordId
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -210,7 +210,11 @@ def trace_page(
 
 @router.get("/product/recalls")
 def recalls_page(
-    request: Request, db: Db, actor: PageActor, lot: str | None = None, opened: int | None = None
+    request: Request,
+    db: Db,
+    actor: PageActor,
+    lot: str | None = None,
+    opened: OptionalRecordId = None,
 ) -> Response:
     rows = trace.list_follow_ups(db, actor, lot_code=lot or None)
     return render(
@@ -229,7 +233,7 @@ def recalls_page(
 @router.post("/product/recalls/{follow_up}/close")
 def close_follow_up(
     request: Request,
-    follow_up: int,
+    follow_up: RecordId,
     db: Db,
     actor: PageActor,
     note: Annotated[str, Form()] = "",

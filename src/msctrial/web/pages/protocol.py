@@ -14,7 +14,7 @@ from msctrial.core.errors import InvalidInput, MsctrialError
 from msctrial.core.settings import Settings
 from msctrial.core.validation import MAX_BYTES
 from msctrial.protocol import service
-from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
+from msctrial.web.deps import Config, CsrfProtected, Db, OptionalRecordId, PageActor
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -38,8 +38,8 @@ def protocol_page(
     db: Db,
     actor: PageActor,
     settings: Config,
-    version: int | None = None,
-    saved: int | None = None,
+    version: OptionalRecordId = None,
+    saved: OptionalRecordId = None,
 ) -> Response:
     return _detail(request, db, actor, settings, trial, version, saved=saved)
 

@@ -21,7 +21,7 @@ from msctrial.clinical.randomisation.unblinding import (
 )
 from msctrial.clinical.subjects.access import get_subject
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -131,7 +131,7 @@ def unblind(
 
 @router.get("/clinical/subjects/{code}/unblindings/{unblinding_id}")
 def unblinding_page(
-    request: Request, code: str, unblinding_id: int, db: Db, actor: PageActor
+    request: Request, code: str, unblinding_id: RecordId, db: Db, actor: PageActor
 ) -> Response:
     """The revealed arm, for the investigator who broke the blind (nobody else)."""
     result = unblinding_result(db, actor, code, unblinding_id)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from msctrial.clinical.safety import susar
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
@@ -41,14 +41,14 @@ def _case_page(
 
 
 @router.get("/safety/susars/{ae_id}")
-def case_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+def case_page(request: Request, ae_id: RecordId, db: Db, actor: PageActor) -> Response:
     return _case_page(request, db, actor, ae_id)
 
 
 @router.post("/safety/susars/{ae_id}/assess")
 def assess(
     request: Request,
-    ae_id: int,
+    ae_id: RecordId,
     db: Db,
     actor: PageActor,
     reason: Annotated[str, Form()] = "",
@@ -80,7 +80,7 @@ def assess(
 @router.post("/regulatory-reports/{report_id}/submit")
 def submit_regulatory_report(
     request: Request,
-    report_id: int,
+    report_id: RecordId,
     db: Db,
     actor: PageActor,
     reference: Annotated[str, Form()] = "",

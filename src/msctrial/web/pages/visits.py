@@ -32,7 +32,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
 from msctrial.core.sites import list_sites
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
 from msctrial.web.pages.visits_safety import can_enter, refusal, see_other
 
@@ -204,7 +204,7 @@ async def post_entry(
 
 
 @router.get("/entries/{entry_id}")
-def entry_page(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
+def entry_page(request: Request, entry_id: RecordId, db: Db, actor: PageActor) -> Response:
     return _render_entry(request, entry_id, db, actor)
 
 
@@ -233,7 +233,7 @@ def _render_entry(request: Request, entry_id: int, db: Db, actor: Actor, **extra
 
 
 @router.post("/entries/{entry_id}/change")
-async def change_entry(request: Request, entry_id: int, db: Db, actor: PageActor) -> Response:
+async def change_entry(request: Request, entry_id: RecordId, db: Db, actor: PageActor) -> Response:
     data = await request.form()
     entry = get_entry(db, actor, entry_id)
     current = {v.item: v for v in entry.values}
@@ -265,7 +265,7 @@ def _differs(stored: Any, posted: Any) -> bool:
 @router.post("/entries/{entry_id}/void")
 def void_entry(
     request: Request,
-    entry_id: int,
+    entry_id: RecordId,
     db: Db,
     actor: PageActor,
     reason: Annotated[str, Form()] = "",
@@ -305,7 +305,7 @@ async def raise_query(request: Request, db: Db, actor: PageActor) -> Response:
 
 
 @router.get("/queries/{query_id}")
-def query_page(request: Request, query_id: int, db: Db, actor: PageActor) -> Response:
+def query_page(request: Request, query_id: RecordId, db: Db, actor: PageActor) -> Response:
     q = queries.get_query(db, actor, query_id)
     subject = get_subject(db, actor, q.subject)
     return render(
@@ -322,7 +322,7 @@ def query_page(request: Request, query_id: int, db: Db, actor: PageActor) -> Res
 
 @router.post("/queries/{query_id}/{step}")
 async def query_step(
-    request: Request, query_id: int, step: str, db: Db, actor: PageActor
+    request: Request, query_id: RecordId, step: str, db: Db, actor: PageActor
 ) -> Response:
     data = await request.form()
     text = str(data.get("text") or "")

@@ -22,7 +22,7 @@ from msctrial.clinical.safety.schemas import AdverseEventPublic
 from msctrial.clinical.subjects.access import MONITOR_ROLES, SITE_STAFF, get_subject, site_by_id
 from msctrial.core.actors import Actor
 from msctrial.core.errors import MsctrialError
-from msctrial.web.deps import CsrfProtected, Db, PageActor
+from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import local_time
 
@@ -158,7 +158,7 @@ async def post_ae(request: Request, code: str, db: Db, actor: PageActor) -> Resp
 
 
 @router.get("/adverse-events/{ae_id}")
-def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+def ae_page(request: Request, ae_id: RecordId, db: Db, actor: PageActor) -> Response:
     ae = safety_views.get_ae(db, actor, ae_id)
     subject = get_subject(db, actor, ae.subject)
     ctx = ae_context(ae.subject, ae)
@@ -178,7 +178,7 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
 
 
 @router.post("/adverse-events/{ae_id}/change")
-async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
+async def change_ae(request: Request, ae_id: RecordId, db: Db, actor: PageActor) -> Response:
     data = await request.form()
     ae = safety_views.get_ae(db, actor, ae_id)
     data_in = ae_input(data, _zone(db, actor, ae.subject))
@@ -189,7 +189,7 @@ async def change_ae(request: Request, ae_id: int, db: Db, actor: PageActor) -> R
 @router.post("/adverse-events/{ae_id}/void")
 def void_ae(
     request: Request,
-    ae_id: int,
+    ae_id: RecordId,
     db: Db,
     actor: PageActor,
     reason: Annotated[str, Form()] = "",
@@ -201,7 +201,7 @@ def void_ae(
 @router.post("/sae-reports/{report_id}/submit")
 def submit_report(
     request: Request,
-    report_id: int,
+    report_id: RecordId,
     db: Db,
     actor: PageActor,
     reference: Annotated[str, Form()] = "",
@@ -216,7 +216,7 @@ def _zone(db: Db, actor: Actor, code: str) -> str:
 
 
 @router.get("/infusions/{infusion_id}/reactions")
-def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+def reaction_page(request: Request, infusion_id: RecordId, db: Db, actor: PageActor) -> Response:
     safety.infusion_to_check(db, actor, infusion_id)
     return render(
         request,
@@ -227,7 +227,9 @@ def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) 
 
 
 @router.post("/infusions/{infusion_id}/reactions")
-async def post_reactions(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
+async def post_reactions(
+    request: Request, infusion_id: RecordId, db: Db, actor: PageActor
+) -> Response:
     data = await request.form()
     try:
         events = safety.record_reaction_check(db, actor, infusion_id, reaction_input(data))
