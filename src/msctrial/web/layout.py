@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from msctrial.core.actors import Actor
+from msctrial.web.paging import page_link
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ def templates() -> Jinja2Templates:
     t.env.filters["sci"] = sci
     t.env.filters["when"] = when
     t.env.globals["nav_items"] = NAV
+    t.env.globals["page_link"] = page_link
     return t
 
 

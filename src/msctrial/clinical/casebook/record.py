@@ -98,9 +98,20 @@ def subject_list(
     site_code: str | None = None,
     status: str | None = None,
     trial_code: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[SubjectPublic]:
-    """The subjects the actor may see (their sites only for site staff), filtered."""
-    rows = list_subjects(session, actor, trial_code=trial_code, site_code=site_code, status=status)
+    """The subjects the actor may see (their sites only for site staff), filtered; ``limit``
+    of them from ``offset`` for one page of the list."""
+    rows = list_subjects(
+        session,
+        actor,
+        trial_code=trial_code,
+        site_code=site_code,
+        status=status,
+        offset=offset,
+        limit=limit,
+    )
     sites = _sites(session)
     protocols: dict[int, Protocol] = {}
     out = []

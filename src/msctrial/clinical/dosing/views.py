@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.dosing.dispensing import product_kind_for
@@ -15,12 +15,31 @@ from msctrial.clinical.dosing.schedule import (
     given_infusions,
 )
 from msctrial.clinical.dosing.schemas import PharmacyTask
+from msctrial.clinical.dosing.tables import Dispensation, Infusion
 from msctrial.clinical.randomisation.allocation import allocation_of, arm_named
+from msctrial.clinical.randomisation.tables import PlannedAdministration
 from msctrial.clinical.subjects.access import list_subjects, protocol_for
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.core.tables import Site
 from msctrial.protocol.dosing import dose_cells_range
+from msctrial.protocol.model import Protocol
+
+
+def _subjects_with_doses_to_prepare(session: Session) -> set[int]:
+    """Subjects with a planned administration neither infused nor dispensed: one query, so the
+    list does not visit each of a large trial's randomised subjects to find the few waiting."""
+    infused = exists().where(
+        Infusion.administration_id == PlannedAdministration.id, Infusion.voided_at.is_(None)
+    )
+    dispensed = exists().where(
+        Dispensation.administration_id == PlannedAdministration.id,
+        Dispensation.voided_at.is_(None),
+    )
+    stmt = select(PlannedAdministration.subject_id).where(
+        PlannedAdministration.voided_at.is_(None), ~infused, ~dispensed
+    )
+    return set(session.scalars(stmt.distinct()))
 
 
 def _sites(session: Session) -> dict[int, str]:
@@ -33,11 +52,15 @@ def pharmacy_worklist(session: Session, actor: Actor) -> list[PharmacyTask]:
     if actor.is_blinded:  # pharmacists are unblinded; a belt-and-braces check
         raise PermissionDenied("the pharmacy's work list names cells or placebo")
     sites = _sites(session)
+    waiting = _subjects_with_doses_to_prepare(session)
+    protocols: dict[int, Protocol] = {}
     out = []
     for subject in list_subjects(session, actor, status="randomised"):
-        if not actor.has_role("pharmacist", site_id=subject.site_id):
+        if subject.id not in waiting or not actor.has_role("pharmacist", site_id=subject.site_id):
             continue
-        protocol = protocol_for(session, subject).protocol
+        if subject.trial_id not in protocols:
+            protocols[subject.trial_id] = protocol_for(session, subject).protocol
+        protocol = protocols[subject.trial_id]
         allocation = allocation_of(session, subject)
         if allocation is None:
             continue

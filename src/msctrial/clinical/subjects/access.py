@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.subjects.model import SubjectStatus, normalise_subject_code
@@ -109,8 +109,38 @@ def list_subjects(
     trial_code: str | None = None,
     site_code: str | None = None,
     status: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[Subject]:
-    """Subjects the actor may see, by site and code; filter by site code and status."""
+    """Subjects the actor may see, by site and code; filter by site code and status, and take
+    ``limit`` of them from ``offset`` (a page of a long list)."""
+    stmt = _subjects_stmt(session, actor, trial_code, site_code, status)
+    stmt = stmt.order_by(Subject.site_id, Subject.sequence).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_subjects(
+    session: Session,
+    actor: Actor,
+    *,
+    trial_code: str | None = None,
+    site_code: str | None = None,
+    status: str | None = None,
+) -> int:
+    """How many subjects ``list_subjects`` would list with the same filters and no limit."""
+    stmt = _subjects_stmt(session, actor, trial_code, site_code, status)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def _subjects_stmt(
+    session: Session,
+    actor: Actor,
+    trial_code: str | None,
+    site_code: str | None,
+    status: str | None,
+) -> Select[Subject]:
     scope = visible_sites(actor)
     stmt = select(Subject).where(Subject.voided_at.is_(None))
     if trial_code:
@@ -129,7 +159,7 @@ def list_subjects(
                 field="status",
             )
         stmt = stmt.where(Subject.status == status)
-    return list(session.scalars(stmt.order_by(Subject.site_id, Subject.sequence)))
+    return stmt
 
 
 def site_of(session: Session, subject: Subject) -> Site:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from msctrial.clinical.casebook import record
 from msctrial.clinical.dosing import schedule
 from msctrial.clinical.randomisation.views import unblinding_list
-from msctrial.clinical.subjects.access import SITE_STAFF
+from msctrial.clinical.subjects.access import SITE_STAFF, count_subjects
 from msctrial.clinical.subjects.consent import record_consent
 from msctrial.clinical.subjects.screening import (
     prescreen_patient,
@@ -35,6 +35,7 @@ from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import form_number, local_time, zone_of
 from msctrial.web.pages.subject_view import subject_page_or_error, subject_page_with
+from msctrial.web.paging import PageNumber, Paging
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 NUMBER_FIELDS = (
@@ -101,14 +102,22 @@ def _screen_context(db: Db, actor: Actor, **extra: Any) -> dict[str, Any]:
 
 @router.get("/clinical")
 def subject_list(
-    request: Request, db: Db, actor: PageActor, site: str | None = None, status: str | None = None
+    request: Request,
+    db: Db,
+    actor: PageActor,
+    site: str | None = None,
+    status: str | None = None,
+    page: PageNumber = 1,
 ) -> Response:
-    rows = record.subject_list(db, actor, site_code=site, status=status)
+    filters: dict[str, Any] = {"site_code": site or None, "status": status or None}
+    paging = Paging.of(page, count_subjects(db, actor, **filters))
+    rows = record.subject_list(db, actor, offset=paging.offset, limit=paging.size, **filters)
     return render(
         request,
         "clinical/list.html",
         {
             "rows": rows,
+            "paging": paging,
             "site": site or "",
             "status": status or "",
             "can_screen": actor.has_role(*SITE_STAFF),

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from msctrial.clinical.subjects.access import visible_sites
+from msctrial.core.actors import Actor
 from msctrial.monitoring.figures import funnel_svg
 from msctrial.monitoring.history import SnapshotRow, read_history
 from msctrial.monitoring.model import FlagChange, flag_changes
 from msctrial.monitoring.service import (
     RISK_SCORE_ID,
+    KriReport,
     key_risk_indicators,
     kri_funnel,
     kri_records,
@@ -24,6 +26,7 @@ from msctrial.monitoring.service import (
 )
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
+from msctrial.web.page_cache import cached
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
@@ -51,11 +54,19 @@ def _last_changes(rows: list[SnapshotRow]) -> list[FlagChange]:
     return flag_changes(before, after)
 
 
+def _kris(request: Request, db: Db, actor: Actor) -> KriReport:
+    return cached(request, db, actor, "kris", lambda: key_risk_indicators(db, actor))
+
+
 @router.get("/monitoring")
 def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config) -> Response:
-    report = key_risk_indicators(db, actor)
-    plan = monitoring_plan(db, actor, report=report)
-    card = trial_scorecard(db, actor, settings) if visible_sites(actor) is None else None
+    report = _kris(request, db, actor)
+    plan = cached(request, db, actor, "plan", lambda: monitoring_plan(db, actor, report=report))
+    card = (
+        cached(request, db, actor, "scorecard", lambda: trial_scorecard(db, actor, settings))
+        if visible_sites(actor) is None
+        else None
+    )
     sites = report.sites()
     cells = {(r.kri, r.site): r for r in report.rows}
     history = read_history(db, actor)
@@ -83,10 +94,10 @@ def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config
 @router.get("/monitoring/funnel")
 def funnel_page(request: Request, db: Db, actor: PageActor, kri: str = "AE") -> Response:
     """One KRI's funnel plot: each site's metric against its denominator, with gsm's bounds."""
-    funnel = kri_funnel(db, actor, kri)
+    funnel = cached(request, db, actor, "funnel", lambda: kri_funnel(db, actor, kri), kri)
     spec = funnel.kri
     svg = funnel_svg(f"{spec.id}: {spec.name}", spec.denominator, funnel.points, funnel.bounds)
-    kris = [k.id for k in key_risk_indicators(db, actor).kris]
+    kris = [k.id for k in _kris(request, db, actor).kris]
     return render(
         request,
         "monitoring/funnel.html",
@@ -100,7 +111,9 @@ def records_page(
     request: Request, db: Db, actor: PageActor, kri: str = "AE", site: str | None = None
 ) -> Response:
     """The records behind a KRI's numerator, per site: what a monitor follows a flag up with."""
-    spec, per_site = kri_records(db, actor, kri, site=site)
+    spec, per_site = cached(
+        request, db, actor, "records", lambda: kri_records(db, actor, kri, site=site), kri, site
+    )
     return render(
         request,
         "monitoring/records.html",
