@@ -7,6 +7,7 @@ does) and never write.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -83,7 +84,14 @@ def lot_summary(session: Session, lot: Lot, now: dt.datetime) -> LotSummary:
 
 
 def lot_spec(lot: Lot) -> Specification:
-    return load_specification_text(lot.specification.yaml_text)
+    return _parsed_specification(lot.specification.yaml_text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_specification(text: str) -> Specification:
+    """A stored specification's text never changes (a change is a new version), and the model
+    is frozen: parse each text once, not on every judgement of every lot page."""
+    return load_specification_text(text)
 
 
 def _lot_volume_per_kg(session: Session, lot: Lot, spec: Specification) -> float | None:

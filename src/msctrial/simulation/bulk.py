@@ -22,6 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.safety.tables import AdverseEvent
+from msctrial.clinical.subjects.model import subject_code
 from msctrial.clinical.subjects.tables import StudyExit, Subject
 from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.localtime import local_moment
@@ -83,7 +84,7 @@ def bulk_trial(
                 "trial_id": trial_id,
                 "site_id": site.id,
                 "sequence": seq[code],
-                "subject_code": f"{code}-{seq[code]:04d}",
+                "subject_code": subject_code(code, seq[code]),
                 "year_of_birth": patient.year_of_birth,
                 "sex": patient.sex,
                 "weight_kg": patient.weight_kg,

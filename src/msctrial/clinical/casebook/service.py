@@ -208,12 +208,26 @@ def _subjects(session: Session, actor: Actor, site_code: str | None) -> list[Sub
     ]
 
 
+def matrix_size(session: Session, actor: Actor, *, site_code: str | None = None) -> int:
+    """How many subjects (rows) the whole matrix has."""
+    return len(_subjects(session, actor, site_code))
+
+
 def trial_matrix(
-    session: Session, actor: Actor, *, site_code: str | None = None, now: dt.datetime | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    site_code: str | None = None,
+    now: dt.datetime | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> TrialMatrix:
-    """Subjects × visits with each visit's state, open queries and adverse events."""
+    """Subjects × visits with each visit's state, open queries and adverse events; ``limit``
+    subjects from ``offset`` for one page (each row's states cost a walk of its schedule)."""
     now = now or utcnow()
-    subjects = _subjects(session, actor, site_code)
+    subjects = _subjects(session, actor, site_code)[
+        offset : None if limit is None else offset + limit
+    ]
     ids = [s.id for s in subjects]
     entered = _entered(session, ids)
     exits = exit_dates(session, ids)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.randomisation.tables import Allocation
@@ -218,7 +218,31 @@ def list_aes(
     subject_code: str | None = None,
     serious: bool | None = None,
     include_voided: bool = False,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[AdverseEventPublic]:
+    """Adverse events the actor may see, latest onset first; ``limit`` of them from ``offset``
+    for one page of a long list."""
+    stmt = _aes_stmt(session, actor, subject_code, serious, include_voided)
+    stmt = stmt.order_by(AdverseEvent.onset_date.desc(), AdverseEvent.id.desc()).offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [ae_public(session, e) for e in session.scalars(stmt)]
+
+
+def count_aes(session: Session, actor: Actor, *, serious: bool | None = None) -> int:
+    """How many adverse events ``list_aes`` lists with the same filter and no limit."""
+    stmt = _aes_stmt(session, actor, None, serious, False)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def _aes_stmt(
+    session: Session,
+    actor: Actor,
+    subject_code: str | None,
+    serious: bool | None,
+    include_voided: bool,
+) -> Select[AdverseEvent]:
     scope = visible_sites(actor)
     stmt = select(AdverseEvent)
     if subject_code:
@@ -231,8 +255,7 @@ def list_aes(
         stmt = stmt.where(AdverseEvent.voided_at.is_(None))
     if scope is not None:
         stmt = stmt.where(AdverseEvent.site_id.in_(scope))
-    stmt = stmt.order_by(AdverseEvent.onset_date.desc(), AdverseEvent.id.desc())
-    return [ae_public(session, e) for e in session.scalars(stmt)]
+    return stmt
 
 
 def load_report(session: Session, actor: Actor, report_id: int) -> tuple[SaeReport, AdverseEvent]:

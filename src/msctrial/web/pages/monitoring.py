@@ -7,6 +7,8 @@ do. A site user sees their own sites' row; no KRI is split by arm.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -94,9 +96,15 @@ def monitoring_page(request: Request, db: Db, actor: PageActor, settings: Config
 @router.get("/monitoring/funnel")
 def funnel_page(request: Request, db: Db, actor: PageActor, kri: str = "AE") -> Response:
     """One KRI's funnel plot: each site's metric against its denominator, with gsm's bounds."""
-    funnel = cached(request, db, actor, "funnel", lambda: kri_funnel(db, actor, kri), kri)
+
+    def draw() -> tuple[Any, str]:
+        funnel = kri_funnel(db, actor, kri)
+        spec = funnel.kri
+        title = f"{spec.id}: {spec.name}"
+        return funnel, funnel_svg(title, spec.denominator, funnel.points, funnel.bounds)
+
+    funnel, svg = cached(request, db, actor, "funnel", draw, kri)
     spec = funnel.kri
-    svg = funnel_svg(f"{spec.id}: {spec.name}", spec.denominator, funnel.points, funnel.bounds)
     kris = [k.id for k in _kris(request, db, actor).kris]
     return render(
         request,

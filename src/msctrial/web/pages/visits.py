@@ -34,7 +34,9 @@ from msctrial.core.errors import InvalidInput, MsctrialError, NotFound
 from msctrial.core.sites import list_sites
 from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
+from msctrial.web.page_cache import cached
 from msctrial.web.pages.visits_safety import can_enter, refusal, see_other
+from msctrial.web.paging import PageNumber, Paging
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 # The adverse-event pages share this router.
@@ -44,13 +46,28 @@ router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
 @router.get("/visits")
-def overview(request: Request, db: Db, actor: PageActor, site: str | None = None) -> Response:
+def overview(
+    request: Request, db: Db, actor: PageActor, site: str | None = None, page: PageNumber = 1
+) -> Response:
+    site_code = site or None
+    paging = Paging.of(page, casebook.matrix_size(db, actor, site_code=site_code))
+    overdue = cached(
+        request,
+        db,
+        actor,
+        "overdue",
+        lambda: casebook.missing_and_overdue(db, actor, site_code=site_code),
+        site_code,
+    )
     return render(
         request,
         "visits/overview.html",
         {
-            "overdue": casebook.missing_and_overdue(db, actor, site_code=site or None),
-            "matrix": casebook.trial_matrix(db, actor, site_code=site or None),
+            "overdue": overdue,
+            "matrix": casebook.trial_matrix(
+                db, actor, site_code=site_code, offset=paging.offset, limit=paging.size
+            ),
+            "paging": paging,
             "sites": list_sites(db),
             "site": site or "",
         },

@@ -25,6 +25,7 @@ from msctrial.core.errors import MsctrialError
 from msctrial.web.deps import CsrfProtected, Db, PageActor, RecordId
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import local_time
+from msctrial.web.paging import PageNumber, Paging
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
@@ -120,12 +121,14 @@ def ae_context(code: str, ae: AdverseEventPublic | None, **extra: Any) -> dict[s
 
 
 @router.get("/adverse-events")
-def ae_list(request: Request, db: Db, actor: PageActor) -> Response:
+def ae_list(request: Request, db: Db, actor: PageActor, page: PageNumber = 1) -> Response:
+    paging = Paging.of(page, safety_views.count_aes(db, actor))
     return render(
         request,
         "visits/adverse_events.html",
         {
-            "events": safety_views.list_aes(db, actor),
+            "events": safety_views.list_aes(db, actor, offset=paging.offset, limit=paging.size),
+            "paging": paging,
             "reports": safety_views.list_sae_reports(db, actor, state="pending"),
             "summary": safety_views.ae_summary(db, actor),
         },
