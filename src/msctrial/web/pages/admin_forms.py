@@ -43,8 +43,14 @@ def optional_number(text: str, field: str, unit: str) -> float | None:
 
 
 def problems_of(exc: MsctrialError) -> dict[str, str]:
-    """A refusal as the message shown beside its field (or above the form)."""
-    return {exc.field or "form": exc.message}
+    """A refusal as the messages shown beside the fields it names (or above the form): every
+    field of a refusal that lists its problems, else the one it names."""
+    listed = exc.details.get("problems") or []
+    out: dict[str, str] = {}
+    for p in listed:
+        field = p.get("field") or "form"
+        out.setdefault(field, f"{p['field']}: {p['message']}" if p.get("field") else p["message"])
+    return out or {exc.field or "form": exc.message}
 
 
 def grants_from_form(roles: Iterable[str], sites: Iterable[str]) -> list[tuple[str, str | None]]:
