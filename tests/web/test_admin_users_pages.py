@@ -210,3 +210,31 @@ def test_an_unknown_user_is_a_404(login):
     assert client.get("/admin/users/nobody").status_code == 404
     gone = client.post("/admin/users/nobody/deactivate", data={"csrf_token": csrf, "reason": "x"})
     assert gone.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/admin/users/monitor/deactivate", {}),
+        ("/admin/users/monitor/password", {"password": NEW_PASSWORD}),
+        ("/admin/users/monitor/roles/remove", {"grant": "monitor"}),
+        ("/admin/sites/WUH", {"name": "Wuhan", "timezone": "Asia/Shanghai"}),
+    ],
+    ids=["deactivate", "reset-password", "remove-role", "edit-site"],
+)
+def test_a_change_without_a_reason_names_the_reason_and_writes_nothing(login, session, path, data):
+    client, csrf = _admin(login)
+    before = _count(session, AuditEntry)
+    refused = client.post(path, data={"csrf_token": csrf, "reason": " ", **data})
+    assert refused.status_code == 422
+    assert re.search(r'id="[\w-]*reason-error"[^>]*>a reason is required', refused.text)
+    assert _count(session, AuditEntry) == before
+
+
+def test_an_administrator_is_told_to_ask_another_to_deactivate_them(login):
+    client, csrf = _admin(login)
+    refused = client.post(
+        "/admin/users/admin/deactivate", data={"csrf_token": csrf, "reason": "leaving"}
+    )
+    assert refused.status_code == 409 and "ask another administrator" in refused.text
+    assert 'id="status">active' in refused.text
