@@ -63,9 +63,7 @@ def _admin(actor: Actor, what: str) -> None:
 def _not_oneself(actor: Actor, user: User, what: str) -> None:
     """An administrator cannot lock themself out: the trial could be left with no admin."""
     if actor.user_id is not None and actor.user_id == user.id:
-        raise Conflict(
-            f"username: you cannot {what}; ask another administrator", field="username"
-        )
+        raise Conflict(f"username: you cannot {what}; ask another administrator", field="username")
 
 
 def _revoke_tokens(session: Session, user: User, reason: str) -> int:
