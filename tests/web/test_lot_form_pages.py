@@ -108,3 +108,13 @@ def test_only_qc_reaches_the_lot_form(login, session, username):
     assert posted.status_code == 403
     assert "UCM-2026-201" not in posted.text
     assert _counts(session)[0] == 0
+
+
+def test_a_lot_code_used_before_is_refused_beside_the_lot_field(login, session):
+    client, csrf = _qc(login)
+    assert client.post("/product/new-lot", data={"csrf_token": csrf, **CELL_LOT}).status_code == 303
+    before = _counts(session)
+    again = client.post("/product/new-lot", data={"csrf_token": csrf, **CELL_LOT})
+    assert again.status_code == 409
+    assert 'id="lot-error"' in again.text and "is already recorded" in again.text
+    assert _counts(session) == before

@@ -67,5 +67,6 @@ async def record_lot(request: Request, db: Db, actor: PageActor) -> Response:
         db.rollback()
         if exc.status == 403:
             raise
-        return _form_page(request, db, actor, form, problems_of(exc), status=422)
+        status = 422 if exc.status == 404 else exc.status  # e.g. an unknown specification
+        return _form_page(request, db, actor, form, problems_of(exc), status=status)
     return RedirectResponse(f"/product/lots/{detail.summary.code}", status_code=303)
