@@ -238,3 +238,11 @@ def test_an_administrator_is_told_to_ask_another_to_deactivate_them(login):
     )
     assert refused.status_code == 409 and "ask another administrator" in refused.text
     assert 'id="status">active' in refused.text
+
+
+@pytest.mark.parametrize("token_id", ["0", "2147483648", "99999999999999999999"])
+def test_a_token_id_no_token_can_have_is_a_422_naming_it(login, token_id):
+    client, csrf = _admin(login)
+    url = f"/admin/users/monitor/tokens/{token_id}/revoke"
+    refused = client.post(url, data={"csrf_token": csrf, "reason": "r"})
+    assert refused.status_code == 422 and "token_id" in refused.text

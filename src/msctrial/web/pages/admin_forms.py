@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, MsctrialError
@@ -29,6 +29,9 @@ def admin_actor(actor: Annotated[Actor, Depends(page_actor)]) -> Actor:
 
 AdminActor = Annotated[Actor, Depends(admin_actor)]
 AdminOnly = Depends(admin_actor)
+# A token's id in a path, bounded by PostgreSQL's 32-bit INTEGER: a larger number names no token
+# and must be a 422, not the driver's overflow (a 500).
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the token's id")]
 
 
 def optional_number(text: str, field: str, unit: str) -> float | None:

@@ -25,6 +25,7 @@ from msctrial.web.layout import render
 from msctrial.web.pages.admin_forms import (
     AdminActor,
     AdminOnly,
+    TokenId,
     grants_from_form,
     new_user_problems,
     problems_of,
@@ -260,7 +261,7 @@ def unlock(
 def revoke_token(
     request: Request,
     username: str,
-    token_id: int,
+    token_id: TokenId,
     db: Db,
     actor: AdminActor,
     settings: Config,
