@@ -203,3 +203,17 @@ def test_the_account_list_shows_state_roles_and_live_tokens(session, system, li)
     create_token(session, system, li, "laptop")
     (row,) = [a for a in accounts.list_accounts(session, system) if a.username == "li.wei"]
     assert (row.active, row.roles, row.live_tokens) == (True, ("investigator@WUH", "monitor"), 1)
+
+
+def test_an_administrator_cannot_deactivate_themself_or_drop_their_own_admin_role(session, system):
+    boss = load_actor(
+        session, add_user(session, system, "boss", PASSWORD, grants=[("admin", None)])
+    )
+    with pytest.raises(Conflict, match="cannot deactivate your own account"):
+        accounts.deactivate(session, boss, "boss", reason="leaving")
+    with pytest.raises(Conflict, match="cannot remove your own admin role"):
+        accounts.remove_role(session, boss, "boss", "admin", reason="leaving")
+    session.rollback()
+    assert get_user(session, "boss").active
+    accounts.deactivate(session, system, "boss", reason="another administrator does it")
+    assert not get_user(session, "boss").active

@@ -57,3 +57,33 @@ def test_a_site_code_is_used_once_and_unknown_codes_are_not_found(session, syste
 def test_only_an_admin_adds_sites(session):
     with pytest.raises(PermissionDenied, match=r"you need the role admin to add"):
         add_site(session, Actor("mon", 1, (Grant("monitor"),)), "WUH", "Wuhan")
+
+
+def test_a_site_is_edited_only_with_a_reason_and_keeps_its_code(session, system):
+    from msctrial.core.errors import ReasonRequired
+    from msctrial.core.sites import SiteDetails, update_site
+
+    add_site(session, system, "KMG", "Kunming")
+    details = SiteDetails("Kunming First", "cn", 1890, 608, "Asia/Shanghai")
+    with pytest.raises(ReasonRequired):
+        update_site(session, system, "KMG", details, reason=" ")
+    site = update_site(session, system, "kmg", details, reason="surveyed")
+    assert (site.code, site.name, site.country, site.barometric_pressure_mmhg) == (
+        "KMG",
+        "Kunming First",
+        "CN",
+        608,
+    )
+
+
+def test_an_edit_is_checked_as_a_new_site_is_and_only_an_admin_makes_it(session, system):
+    from msctrial.core.sites import SiteDetails, update_site
+
+    add_site(session, system, "KMG", "Kunming")
+    with pytest.raises(InvalidInput) as err:
+        update_site(session, system, "KMG", SiteDetails("Kunming", altitude_m=9000), reason="r")
+    assert err.value.field == "altitude_m"
+    with pytest.raises(PermissionDenied):
+        update_site(
+            session, Actor("mon", 1, (Grant("monitor"),)), "KMG", SiteDetails("K"), reason="r"
+        )

@@ -342,3 +342,20 @@ def test_parallel_wrong_passwords_get_at_most_the_allowed_401s(
     assert len(outcomes) == 20
     assert outcomes.count("401") == settings.login_max_failures
     assert outcomes.count("429") == 20 - settings.login_max_failures
+
+
+def test_a_role_already_held_is_refused_rather_than_granted_twice(session, system):
+    from msctrial.core.errors import Conflict
+    from msctrial.core.sites import add_site
+    from msctrial.core.users import add_user, grant_role
+
+    add_site(session, system, "WUH", "Wuhan")
+    user = add_user(
+        session, system, "li", "correct horse battery", grants=[("investigator", "WUH")]
+    )
+    with pytest.raises(Conflict, match="already holds investigator at WUH"):
+        grant_role(session, system, user, "investigator", "WUH")
+    session.rollback()
+    grant_role(session, system, user, "investigator", None)  # trial-wide is another grant
+    with pytest.raises(Conflict, match="already holds investigator trial-wide"):
+        grant_role(session, system, user, "investigator", None)

@@ -266,6 +266,8 @@ def _values(name: str, world: World) -> list[str]:
         return ["day-0"]
     if name == "form":
         return ["vital_signs"]
+    if name == "username":  # the administration's account pages
+        return ["coordinator"]
     return ["1"]
 
 
@@ -328,6 +330,10 @@ def test_no_route_shows_a_blinded_user_an_allocation(world, clients):
     assert {"/monitoring", "/api/v1/monitoring/kri", "/api/v1/monitoring/plan"} <= {
         p for p, _ in paths
     } and "/api/v1/monitoring/scorecard" in {p for p, _ in paths}
+    # The administration and QC's lot form are walked too (issue 15, item 4).
+    assert {"/admin", "/admin/users/coordinator", "/admin/sites/WUH", "/product/new-lot"} <= {
+        p for p, _ in paths
+    }
     leaks = []
     for username in BLINDED:
         for path, _ in paths:

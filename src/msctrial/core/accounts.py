@@ -60,6 +60,12 @@ def _admin(actor: Actor, what: str) -> None:
     actor.require("admin", to=what)
 
 
+def _not_oneself(actor: Actor, user: User, what: str) -> None:
+    """An administrator cannot lock themself out: the trial could be left with no admin."""
+    if actor.user_id is not None and actor.user_id == user.id:
+        raise Conflict(f"username: you cannot {what}; ask another administrator", field="username")
+
+
 def _revoke_tokens(session: Session, user: User, reason: str) -> int:
     tokens = session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.voided_at.is_(None))
@@ -92,6 +98,7 @@ def deactivate(session: Session, actor: Actor, username: str, *, reason: str) ->
     _admin(actor, "deactivate users")
     reason = audit.require_reason(reason, "deactivate a user")
     user = get_user(session, username)
+    _not_oneself(actor, user, "deactivate your own account")
     if not user.active:
         raise Conflict(f"user: {user.username!r} is already deactivated", field="username")
     audit.attach(session, actor)
@@ -152,6 +159,8 @@ def remove_role(session: Session, actor: Actor, username: str, grant: str, *, re
     reason = audit.require_reason(reason, "remove a role")
     role, site_code = parse_grant(grant)
     user = get_user(session, username)
+    if role == "admin":
+        _not_oneself(actor, user, "remove your own admin role")
     stmt = select(RoleGrant).where(
         RoleGrant.user_id == user.id, RoleGrant.role == role, RoleGrant.voided_at.is_(None)
     )

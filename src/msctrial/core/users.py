@@ -131,6 +131,15 @@ def _grant(
             f"role: {role!r} is not a role; allowed: {', '.join(ROLES)}", field="role"
         )
     site_id = _site_by_code(session, site_code).id if site_code else None
+    held = select(RoleGrant.id).where(
+        RoleGrant.user_id == user.id,
+        RoleGrant.role == role,
+        RoleGrant.site_id.is_(None) if site_id is None else RoleGrant.site_id == site_id,
+        RoleGrant.voided_at.is_(None),
+    )
+    if session.scalar(held) is not None:
+        where = f"at {site_code}" if site_code else "trial-wide"
+        raise Conflict(f"role: {user.username!r} already holds {role} {where}", field="role")
     audit.attach(session, actor)
     grant = RoleGrant(user_id=user.id, role=role, site_id=site_id)
     session.add(grant)

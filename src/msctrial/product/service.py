@@ -28,6 +28,7 @@ from msctrial.product.inventory import (  # noqa: F401  (the contract, re-export
 from msctrial.product.model import (
     LotSheet,
     LotStatus,
+    ProductSheet,
     expiry_date,
     load_lot_sheet_text,
     unit_code,
@@ -322,3 +323,29 @@ def lot_specification(session: Session, actor: Actor, lot_code: str) -> SpecMode
     """The specification version a lot is tested against."""
     require_lot_reader(actor)
     return views.lot_spec(get_lot(session, lot_code))
+
+
+# --- the lot form ---------------------------------------------------------------------------
+
+
+def lot_form_choices(session: Session, actor: Actor) -> tuple[dict[str, ProductSheet], list[str]]:
+    """What the lot form offers QC: the registered products, and the specifications a lot may
+    name (those stored, and the built-in ones, stored when a first lot names them)."""
+    actor.require(QC, to="record lots")
+    products = {
+        p.code: ProductSheet.model_validate(
+            {
+                "code": p.code,
+                "name": p.name,
+                "kind": p.kind,
+                "tissue_source": p.tissue_source,
+                "donor_type": p.donor_type,
+                "shelf_life_days": p.shelf_life_days,
+                "max_hold_h": p.max_hold_h,
+            }
+        )
+        for p in session.scalars(select(Product).order_by(Product.code))
+    }
+    refs = {f"{s.name}@{s.version}" for s in session.scalars(select(Specification))}
+    refs |= {load_specification_text(builtin_specification_text(n)).ref for n in BUILTIN}
+    return products, sorted(refs)

@@ -76,6 +76,7 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
+    NavItem("Administration", "/admin", frozenset({"admin"})),
 ]
 
 
