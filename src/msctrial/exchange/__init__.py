@@ -17,11 +17,11 @@ Exported: the services that write each file, and the REDCap dictionary and ODM r
 
 from msctrial.exchange.odm_import import read_odm
 from msctrial.exchange.redcap_import import read_dictionary
+from msctrial.exchange.sdtm_export import export_sdtm
 from msctrial.exchange.service import (
     export_fhir,
     export_odm,
     export_redcap,
-    export_sdtm,
     export_values,
 )
 

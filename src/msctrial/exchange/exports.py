@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 from msctrial.clinical.subjects.access import visible_sites
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
+from msctrial.exchange.sdtm_export import export_sdtm
 from msctrial.exchange.service import (
     Exported,
     export_fhir,
     export_odm,
     export_redcap,
-    export_sdtm,
     export_values,
 )
 from msctrial.exchange.tables import ExportRecord

@@ -27,12 +27,10 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput
 from msctrial.core.tables import Site
-from msctrial.exchange.define import define_bytes
 from msctrial.exchange.fhir import bundle
 from msctrial.exchange.odm import odm_bytes
 from msctrial.exchange.redcap import unique_event_name
 from msctrial.exchange.redcap_export import dictionary_rows, record_rows, records_header
-from msctrial.exchange.sdtm import domains
 from msctrial.exchange.source import gather, study_meta
 from msctrial.exchange.tables import ExportRecord
 from msctrial.exchange.tidy import (
@@ -47,9 +45,6 @@ from msctrial.exchange.tidy import (
     write_csv as write_table_csv,
 )
 from msctrial.exchange.values import site_scope, value_rows
-from msctrial.exchange.xpt import check_limits, write_csv, write_xpt
-
-SDTM_FORMATS = ("xpt", "csv")
 
 
 @dataclass(frozen=True)
@@ -164,43 +159,6 @@ def export_odm(
         session, actor, "odm", out, odm_bytes(data), subjects=len(data.subjects),
         rows=len(data.values), options={"metadata_only": metadata_only}, now=now,
     )  # fmt: skip
-
-
-def export_sdtm(
-    session: Session,
-    actor: Actor,
-    out: Path,
-    *,
-    file_format: str = "xpt",
-    now: dt.datetime | None = None,
-) -> Exported:
-    """DM, EX, AE, LB and VS in ``out`` (XPORT v5 or CSV), with ``define.xml`` describing them."""
-    if file_format not in SDTM_FORMATS:
-        raise InvalidInput(
-            f"format: {file_format!r} is not an SDTM format; choose xpt or csv", field="format"
-        )
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"out: {out} is a file; give a folder", field="out")
-    data = gather(session, actor, now=now)
-    tables = domains(data)
-    for domain in tables:
-        check_limits(domain)  # refuse before the first file is written
-    out.mkdir(parents=True, exist_ok=True)
-    files = {d.name: f"{d.name.lower()}.{file_format}" for d in tables}
-    writer = write_xpt if file_format == "xpt" else write_csv
-    for domain in tables:
-        writer(domain, out / files[domain.name])
-    define = define_bytes(data.study.code, data.study.title, tables, files, data.exported_at)
-    write_atomically(out / "define.xml", define)
-    written = (*(out / f for f in files.values()), out / "define.xml")
-    record = record_export(
-        session, actor, "sdtm", files=written, subjects=len(tables[0].rows),
-        rows=sum(len(d.rows) for d in tables), scope=visible_sites(actor),
-        options={"format": file_format}, now=now,
-    )  # fmt: skip
-    return Exported(
-        written, len(tables[0].rows), data.blinded, sum(len(d.rows) for d in tables), record
-    )
 
 
 def export_fhir(
