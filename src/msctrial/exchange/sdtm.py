@@ -225,17 +225,26 @@ class _Findings:
             (f.name, i.name): reference_range(i.reference) for f in study.forms for i in f.items
         }
         self.visit_num = {v.name: float(n) for n, v in enumerate(study.visits, 1)}
+        self.tests: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def test(self, form: str, item: str) -> tuple[str, str]:
+        """An item's --TESTCD and --TEST, worked out once."""
+        key = (form, item)
+        if key not in self.tests:
+            self.tests[key] = (test_code(item), test_name(self.labels.get(key, item)))
+        return self.tests[key]
 
     def row(self, prefix: str, seq: int, v: ValueRecord) -> dict[str, Any]:
         shown = f"{v.number:.6g}"
         low, high = self.ranges.get((v.form, v.item)) or (None, None)
+        code, name = self.test(v.form, v.item)
         return {
             "STUDYID": self.code,
             "DOMAIN": prefix,
             "USUBJID": f"{self.code}-{v.subject}",
             f"{prefix}SEQ": float(seq),
-            f"{prefix}TESTCD": test_code(v.item),
-            f"{prefix}TEST": test_name(self.labels.get((v.form, v.item), v.item)),
+            f"{prefix}TESTCD": code,
+            f"{prefix}TEST": name,
             f"{prefix}CAT": v.form.upper(),
             f"{prefix}ORRES": shown,
             f"{prefix}ORRESU": v.unit or "",

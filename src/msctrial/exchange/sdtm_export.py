@@ -21,14 +21,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from msctrial.clinical.visits.tables import FormEntry, FormValue
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
 from msctrial.exchange.define import define_bytes
 from msctrial.exchange.model import Progress
-from msctrial.exchange.sdtm import Domain, ae, dm, ex, findings_rows, lb, vs
+from msctrial.exchange.sdtm import LB_FORMS, VS_FORM, Domain, ae, dm, ex, findings_rows, lb, vs
 from msctrial.exchange.service import Exported, record_export
 from msctrial.exchange.source import gather
-from msctrial.exchange.values import site_scope, value_record, value_rows
+from msctrial.exchange.values import site_scope, value_record, value_statement
 from msctrial.exchange.xpt import CHUNK, Lengths, measure, open_writer
 
 SDTM_FORMATS = ("xpt", "csv")
@@ -40,8 +41,16 @@ def _quiet(_: Progress) -> None:
 
 
 def _stream(session: Session, actor: Actor, study: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    scope = site_scope(session, actor, None)
-    return findings_rows(study, (value_record(r) for r in value_rows(session, scope)))
+    """The LB and VS rows of the values ``actor`` may see, from one streamed query of the
+    numeric values of the laboratory and vital-sign forms only."""
+    stmt = (
+        value_statement(site_scope(session, actor, None))
+        .where(FormEntry.form.in_((*LB_FORMS, VS_FORM)))
+        .where(FormValue.number.is_not(None))
+    )
+    # Core rows, not ORM ones: a server-side cursor on PostgreSQL, in chunks on SQLite.
+    result = session.connection().execute(stmt.execution_options(yield_per=CHUNK))
+    return findings_rows(study, (value_record(tuple(r)) for r in result))
 
 
 def _measure_streamed(
@@ -49,12 +58,28 @@ def _measure_streamed(
 ) -> int:
     """Pass one: the lengths of LB and VS, every value checked; how many rows they hold."""
     rows = 0
-    for name, row in stream:
-        lengths[name].see(row)
-        rows += 1
-        if rows % CHUNK == 0:
-            report(Progress("checking", rows))
+    for chunk in _chunks(stream):
+        for name, domain_rows in chunk.items():
+            lengths[name].see_all(domain_rows)
+            rows += len(domain_rows)
+        report(Progress("checking", rows))
     return rows
+
+
+def _chunks(
+    stream: Iterator[tuple[str, dict[str, Any]]],
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """The stream a chunk at a time, each chunk's rows by domain."""
+    chunk: dict[str, list[dict[str, Any]]] = {"LB": [], "VS": []}
+    count = 0
+    for name, row in stream:
+        chunk[name].append(row)
+        count += 1
+        if count == CHUNK:
+            yield chunk
+            chunk, count = {"LB": [], "VS": []}, 0
+    if count:
+        yield chunk
 
 
 def export_sdtm(
@@ -135,17 +160,12 @@ def _write_domains(
             if d.rows:
                 writers[d.name].write(d.rows)
                 rows += len(d.rows)
-        buffers: dict[str, list[dict[str, Any]]] = {"LB": [], "VS": []}
         try:
-            for name, row in _stream(session, actor, data.study):
-                buffers[name].append(row)
-                if len(buffers[name]) == CHUNK:
-                    writers[name].write(buffers[name])
-                    rows += CHUNK
-                    buffers[name] = []
-                    report(Progress("writing", rows, at.total, at.files, at.of_files))
-            for name, rest in buffers.items():
-                writers[name].write(rest)
+            for chunk in _chunks(_stream(session, actor, data.study)):
+                for name, domain_rows in chunk.items():
+                    writers[name].write(domain_rows)
+                    rows += len(domain_rows)
+                report(Progress("writing", rows, at.total, at.files, at.of_files))
         except ValueError as exc:  # a value grew between the passes
             raise InvalidInput(
                 f"sdtm: the data changed while they were exported ({exc}); run it again",

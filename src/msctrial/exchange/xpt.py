@@ -59,16 +59,19 @@ class Lengths:
         self.rows = 0
 
     def see(self, row: dict[str, Any]) -> None:
-        self.rows += 1
+        self.see_all([row])
+
+    def see_all(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Measure and check ``rows``, a column at a time (a chunk costs one pass per column)."""
         for name in self.text:
-            value = row.get(name)
-            if not value:
-                continue
-            value = str(value)
-            if len(value) > self.longest[name]:
-                self.longest[name] = len(value)
-            if len(value) > VALUE_MAX or not _ascii(value):
-                self._refuse(name, value)
+            texts = ["" if r.get(name) is None else str(r[name]) for r in rows]
+            longest = max(map(len, texts), default=0)
+            if longest > VALUE_MAX or not "".join(texts).isascii():
+                bad = next(n for n, t in enumerate(texts) if len(t) > VALUE_MAX or not _ascii(t))
+                self.rows += bad + 1
+                self._refuse(name, texts[bad])
+            self.longest[name] = max(self.longest[name], longest)
+        self.rows += len(rows)
 
     def _refuse(self, name: str, value: str) -> None:
         field = f"{self.domain}.{name}"
@@ -85,8 +88,9 @@ class Lengths:
 def measure(domain: Domain, rows: Iterable[dict[str, Any]] | None = None) -> Lengths:
     """``domain``'s lengths over ``rows`` (its own rows if none are given)."""
     lengths = Lengths(domain)
-    for row in domain.rows if rows is None else rows:
-        lengths.see(row)
+    chosen = domain.rows if rows is None else tuple(rows)
+    for start in range(0, len(chosen), CHUNK):
+        lengths.see_all(chosen[start : start + CHUNK])
     return lengths
 
 
