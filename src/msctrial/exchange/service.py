@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput
 from msctrial.core.tables import Site
 from msctrial.exchange.fhir import bundle
+from msctrial.exchange.model import Progress
 from msctrial.exchange.odm import odm_bytes
 from msctrial.exchange.redcap import unique_event_name
 from msctrial.exchange.redcap_export import dictionary_rows, record_rows, records_header
@@ -45,6 +46,8 @@ from msctrial.exchange.tidy import (
     write_csv as write_table_csv,
 )
 from msctrial.exchange.values import site_scope, value_rows
+
+PROGRESS_EVERY = 5000  # rows between two reports of a streamed export's progress
 
 
 @dataclass(frozen=True)
@@ -174,9 +177,15 @@ def export_fhir(
     )  # fmt: skip
 
 
-def _counting(rows: Iterable[tuple[Any, ...]], subjects: set[str]) -> Iterator[tuple[Any, ...]]:
-    for row in rows:
+def _counting(
+    rows: Iterable[tuple[Any, ...]],
+    subjects: set[str],
+    progress: Callable[[Progress], None] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    for n, row in enumerate(rows, 1):
         subjects.add(row[0])
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            progress(Progress("writing", n))
         yield row
 
 
@@ -189,8 +198,10 @@ def export_values(
     layout: str = "long",
     site_code: str | None = None,
     now: dt.datetime | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Exported:
-    """Every form value ``actor`` may see as a tidy CSV or Parquet file, streamed.
+    """Every form value ``actor`` may see as a tidy CSV or Parquet file, streamed (``progress``
+    hears the rows read so far: the total is not known until the end).
 
     ``long``: one row per value; ``wide``: one row per subject and visit, a column per item.
     """
@@ -201,7 +212,7 @@ def export_values(
     scope = site_scope(session, actor, site_code)
     partial = _partial(out)
     subjects: set[str] = set()
-    rows = _counting(value_rows(session, scope), subjects)
+    rows = _counting(value_rows(session, scope), subjects, progress)
     table = long_table(rows) if layout == "long" else wide_table(study_meta(session), rows)
     try:
         count = write_table(table, partial, file_format)
