@@ -156,6 +156,7 @@ def _write_domains(
             for d in tables
         }
         rows = 0
+        report(at)
         for d in tables:
             if d.rows:
                 writers[d.name].write(d.rows)

@@ -98,6 +98,9 @@ def record_export(
 ) -> int:
     """Put the export on the audit trail (who, what, which sites, which files, when); commit."""
     sites = None if scope is None else sorted(scope)
+    # The export only read until now; ending that read lets the record's write begin a
+    # transaction of its own (a background export reads in a deferred one: core.db).
+    session.commit()
     audit.attach(session, actor)
     record = ExportRecord(
         kind=kind,

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import Request
 
 from msctrial.core.actors import Actor
+from msctrial.core.db import READ_ONLY
 from msctrial.core.errors import MsctrialError, NotFound
 from msctrial.exchange.exports import check_kind, run_export
 from msctrial.exchange.model import Progress
@@ -71,6 +72,9 @@ def _jobs(state: Any) -> dict[str, Job]:
 def _run(state: Any, job: Job, actor: Actor, folder: Path, options: dict[str, Any]) -> None:
     try:
         with state.sessionmaker() as session:
+            # Its reads must not hold SQLite's write lock for minutes: the refreshing page and
+            # every other user go on while it runs (the record is written after, on its own).
+            session.connection(execution_options={READ_ONLY: True})
             result = run_export(session, actor, job.kind, folder, progress=job.update, **options)
         stored = exports_store.keep_in(state, actor, job.kind, result)
         with job.lock:
