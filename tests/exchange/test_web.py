@@ -146,3 +146,19 @@ def test_a_role_that_may_not_see_subjects_may_not_export(browser) -> None:  # no
     qc = browser("qc")
     assert qc.get("/exports").status_code == 403
     assert "Exports" not in qc.get("/").text.split("<main")[0]
+
+
+def test_a_blinded_users_running_export_page_and_status_hold_no_allocation(
+    browser, session
+) -> None:  # noqa: ANN001
+    secrets = secrets_of_the_allocation(session)
+    session.rollback()
+    monitor = browser("monitor")
+    csrf = csrf_of(monitor.get("/exports").text)
+    started = monitor.post("/exports", data={"kind": "sdtm", "csrf_token": csrf})
+    location = started.headers["location"]
+    bodies = [monitor.get(location).text]
+    bodies.append(_finished(monitor, location))
+    bodies.append(monitor.get(f"/exports/jobs/{location.split('job=')[1]}").text)
+    found = [s for s in secrets for body in bodies if s.lower() in body.lower()]
+    assert found == []
