@@ -108,6 +108,7 @@ SURFACE = {
         "export_sdtm",
         "export_values",
         "read_dictionary",
+        "read_odm",
     ],
     "msctrial.monitoring": [
         "analyze",

@@ -208,6 +208,8 @@ TOUR: list[tuple[str | None, list[str], int, str]] = [
     ("msctrial import redcap-dictionary F.csv [--out forms.yaml]",
      ["import", "redcap-dictionary", "{tmp}/redcap/data_dictionary.csv", "--out",
       "{tmp}/forms.yaml"], 0, "items to"),
+    ("msctrial import odm F.xml [--out forms.yaml] [--json]",
+     ["import", "odm", "{tmp}/study.xml", "--out", "{tmp}/odm_forms.yaml"], 0, "visits to"),
     ("msctrial audit verify [--json]", ["audit", "verify", "--json"], 0, '"ok": true'),
     ("msctrial audit verify --records", ["audit", "verify", "--records"], 0,
      "every audited record matches its trail"),

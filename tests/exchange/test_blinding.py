@@ -14,7 +14,8 @@ from msctrial.clinical.randomisation.tables import Allocation, RandomisationSlot
 from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.tables import Site
 from msctrial.demo.spine import demo_password
-from msctrial.exchange.service import export_fhir, export_odm, export_sdtm
+from msctrial.exchange.sdtm_export import export_sdtm
+from msctrial.exchange.service import export_fhir, export_odm
 from msctrial.exchange.validate import fhir_errors, schema_errors
 from msctrial.exchange.xpt import read_xpt
 from msctrial.protocol.service import get_protocol, only_trial

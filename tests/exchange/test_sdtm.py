@@ -23,7 +23,7 @@ from msctrial.exchange.sdtm import (
     ex,
     reference_range,
 )
-from msctrial.exchange.service import export_sdtm
+from msctrial.exchange.sdtm_export import export_sdtm
 from msctrial.exchange.source import gather
 from msctrial.exchange.validate import schema_errors
 from msctrial.exchange.xpt import check_limits, frame, read_xpt

@@ -80,6 +80,10 @@ def make_engine(settings: Settings | str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# The execution option of a connection that only reads (see ``_configure_sqlite``).
+READ_ONLY = "msctrial_read_only"
+
+
 def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -94,7 +98,10 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read (a background export) asks for READ_ONLY: a deferred transaction, which
+        # in WAL mode blocks no writer; it must end before anything is written.
+        deferred = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def import_all_tables() -> None:

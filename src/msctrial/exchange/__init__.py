@@ -9,15 +9,19 @@ REDCap: a data dictionary read into form definitions (``redcap_import``), and a 
 project's import files written (``redcap_export``). Every export is recorded on the audit trail
 (``tables.ExportRecord``).
 
-Exported: the services that write each file, and the REDCap dictionary reader.
+Another system's ODM metadata is read into form definitions too (``odm_import``, through the
+hardened, schema-checking parser of ``odm_read``).
+
+Exported: the services that write each file, and the REDCap dictionary and ODM readers.
 """
 
+from msctrial.exchange.odm_import import read_odm
 from msctrial.exchange.redcap_import import read_dictionary
+from msctrial.exchange.sdtm_export import export_sdtm
 from msctrial.exchange.service import (
     export_fhir,
     export_odm,
     export_redcap,
-    export_sdtm,
     export_values,
 )
 
@@ -28,4 +32,5 @@ __all__ = [
     "export_sdtm",
     "export_values",
     "read_dictionary",
+    "read_odm",
 ]

@@ -40,9 +40,16 @@ def variable_oid(domain: str, name: str) -> str:
 
 
 def define_document(
-    study: str, title: str, domains: tuple[Domain, ...], files: dict[str, str], now: dt.datetime
+    study: str,
+    title: str,
+    domains: tuple[Domain, ...],
+    files: dict[str, str],
+    now: dt.datetime,
+    lengths: dict[str, dict[str, int]] | None = None,
 ) -> etree._Element:
-    """The Define-XML root; ``files`` maps each domain to the file name it was written to."""
+    """The Define-XML root; ``files`` maps each domain to the file name it was written to, and
+    ``lengths`` each domain's text variables to their longest value (measured from its rows if
+    not given: a streamed domain's rows are not at hand)."""
     root = etree.Element(
         _O + "ODM",
         {
@@ -109,7 +116,8 @@ def define_document(
                 attrs["SignificantDigits"] = "6"
             else:
                 attrs["DataType"] = "text"
-                attrs["Length"] = str(_length(domain, var.name))
+                known = (lengths or {}).get(domain.name, {}).get(var.name)
+                attrs["Length"] = str(known or _length(domain, var.name))
             item = _el(mdv, _O + "ItemDef", **attrs)
             _description(item, var.label)
             _el(item, _D + "Origin", Type=var.origin)
@@ -117,10 +125,15 @@ def define_document(
 
 
 def define_bytes(
-    study: str, title: str, domains: tuple[Domain, ...], files: dict[str, str], now: dt.datetime
+    study: str,
+    title: str,
+    domains: tuple[Domain, ...],
+    files: dict[str, str],
+    now: dt.datetime,
+    lengths: dict[str, dict[str, int]] | None = None,
 ) -> bytes:
     return etree.tostring(
-        define_document(study, title, domains, files, now),
+        define_document(study, title, domains, files, now, lengths),
         xml_declaration=True,
         encoding="UTF-8",
         pretty_print=True,

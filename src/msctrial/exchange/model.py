@@ -122,6 +122,24 @@ class TrialData:
     metadata_only: bool = False
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a running export is: what it is doing, the rows so far and, once known, of how
+    many (``total``), and the files finished of how many."""
+
+    stage: str  # "reading", "checking" or "writing"
+    rows: int
+    total: int | None = None
+    files: int = 0
+    of_files: int | None = None
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.rows / self.total))
+
+
 def oid(prefix: str, *parts: str) -> str:
     """An ODM OID from names: ``oid("SE", "Day 0")`` → ``SE.DAY0``."""
     cleaned = [re.sub(r"[^A-Za-z0-9_]+", "", p).upper() for p in parts]

@@ -8,10 +8,11 @@ treatment name, lot or volume: those columns are absent, not empty.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from msctrial.exchange.model import TrialData, ValueRecord
+from msctrial.exchange.model import StudyMeta, TrialData, ValueRecord
 
 MASKED = "MASKED"  # the one value a blinded reader's arm variables hold
 
@@ -213,40 +214,77 @@ def ae(data: TrialData) -> Domain:
                   variables, tuple(rows))  # fmt: skip
 
 
-def _findings(data: TrialData, prefix: str, forms: tuple[str, ...]) -> list[dict[str, Any]]:
-    labels = {(f.name, i.name): i.label for f in data.study.forms for i in f.items}
-    ranges = {
-        (f.name, i.name): reference_range(i.reference) for f in data.study.forms for i in f.items
-    }
-    visit_num = {v.name: float(n) for n, v in enumerate(data.study.visits, 1)}
-    chosen: list[ValueRecord] = [v for v in data.values if v.form in forms and v.number is not None]
-    chosen.sort(key=lambda v: (v.subject, visit_num.get(v.visit, 0.0), v.form, v.item))
-    rows = []
-    for seq, v in enumerate(chosen, 1):
+class _Findings:
+    """What a findings row needs of the study: each item's label and reference range, and each
+    visit's number in the schedule."""
+
+    def __init__(self, study: StudyMeta) -> None:
+        self.code = study.code
+        self.labels = {(f.name, i.name): i.label for f in study.forms for i in f.items}
+        self.ranges = {
+            (f.name, i.name): reference_range(i.reference) for f in study.forms for i in f.items
+        }
+        self.visit_num = {v.name: float(n) for n, v in enumerate(study.visits, 1)}
+        self.tests: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def test(self, form: str, item: str) -> tuple[str, str]:
+        """An item's --TESTCD and --TEST, worked out once."""
+        key = (form, item)
+        if key not in self.tests:
+            self.tests[key] = (test_code(item), test_name(self.labels.get(key, item)))
+        return self.tests[key]
+
+    def row(self, prefix: str, seq: int, v: ValueRecord) -> dict[str, Any]:
         shown = f"{v.number:.6g}"
-        low, high = ranges.get((v.form, v.item)) or (None, None)
-        rows.append(
-            {
-                **_ids(data, prefix, v.subject),
-                f"{prefix}SEQ": float(seq),
-                f"{prefix}TESTCD": test_code(v.item),
-                f"{prefix}TEST": test_name(labels.get((v.form, v.item), v.item)),
-                f"{prefix}CAT": v.form.upper(),
-                f"{prefix}ORRES": shown,
-                f"{prefix}ORRESU": v.unit or "",
-                f"{prefix}STRESC": shown,
-                f"{prefix}STRESN": v.number,
-                f"{prefix}STRESU": v.unit or "",
-                f"{prefix}ORNRLO": "" if low is None else f"{low:g}",
-                f"{prefix}ORNRHI": "" if high is None else f"{high:g}",
-                f"{prefix}STNRLO": low,
-                f"{prefix}STNRHI": high,
-                "VISITNUM": visit_num.get(v.visit),
-                "VISIT": v.visit.upper(),
-                f"{prefix}DTC": v.visit_date.isoformat() if v.visit_date else "",
-            }
-        )
-    return rows
+        low, high = self.ranges.get((v.form, v.item)) or (None, None)
+        code, name = self.test(v.form, v.item)
+        return {
+            "STUDYID": self.code,
+            "DOMAIN": prefix,
+            "USUBJID": f"{self.code}-{v.subject}",
+            f"{prefix}SEQ": float(seq),
+            f"{prefix}TESTCD": code,
+            f"{prefix}TEST": name,
+            f"{prefix}CAT": v.form.upper(),
+            f"{prefix}ORRES": shown,
+            f"{prefix}ORRESU": v.unit or "",
+            f"{prefix}STRESC": shown,
+            f"{prefix}STRESN": v.number,
+            f"{prefix}STRESU": v.unit or "",
+            f"{prefix}ORNRLO": "" if low is None else f"{low:g}",
+            f"{prefix}ORNRHI": "" if high is None else f"{high:g}",
+            f"{prefix}STNRLO": low,
+            f"{prefix}STNRHI": high,
+            "VISITNUM": self.visit_num.get(v.visit),
+            "VISIT": v.visit.upper(),
+            f"{prefix}DTC": v.visit_date.isoformat() if v.visit_date else "",
+        }
+
+
+def findings_domain(form: str) -> str | None:
+    """The findings domain a form's numeric values go to: LB, VS, or none."""
+    return "LB" if form in LB_FORMS else "VS" if form == VS_FORM else None
+
+
+def findings_rows(study: StudyMeta, values: Iterable[ValueRecord]) -> Iterator[tuple[str, dict]]:
+    """Each numeric laboratory or vital-sign value as (``LB`` or ``VS``, its row), in the order
+    given, each domain numbering its records from 1: a stream, so no domain sits in memory."""
+    findings = _Findings(study)
+    seq = {"LB": 0, "VS": 0}
+    for v in values:
+        prefix = findings_domain(v.form)
+        if prefix is None or v.number is None:
+            continue
+        seq[prefix] += 1
+        yield prefix, findings.row(prefix, seq[prefix], v)
+
+
+def _findings(data: TrialData, prefix: str) -> list[dict[str, Any]]:
+    visit_num = {v.name: n for n, v in enumerate(data.study.visits, 1)}
+    chosen = sorted(
+        data.values, key=lambda v: (v.subject, visit_num.get(v.visit, 0), v.form, v.item)
+    )
+    return [row for domain, row in findings_rows(data.study, chosen) if domain == prefix]
 
 
 def _findings_variables(prefix: str, what: str) -> tuple[Variable, ...]:
@@ -278,14 +316,14 @@ def lb(data: TrialData) -> Domain:
     return Domain("LB", "Laboratory Test Results", "FINDINGS",
                   "One record per lab test per visit per subject",
                   _findings_variables("LB", "Lab Test or Examination"),
-                  tuple(_findings(data, "LB", LB_FORMS)))  # fmt: skip
+                  tuple(_findings(data, "LB")))  # fmt: skip
 
 
 def vs(data: TrialData) -> Domain:
     return Domain("VS", "Vital Signs", "FINDINGS",
                   "One record per vital sign measurement per visit per subject",
                   _findings_variables("VS", "Vital Signs Test"),
-                  tuple(_findings(data, "VS", (VS_FORM,))))  # fmt: skip
+                  tuple(_findings(data, "VS")))  # fmt: skip
 
 
 def domains(data: TrialData) -> tuple[Domain, ...]:

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,11 @@ from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import InvalidInput
 from msctrial.core.tables import Site
-from msctrial.exchange.define import define_bytes
 from msctrial.exchange.fhir import bundle
+from msctrial.exchange.model import Progress
 from msctrial.exchange.odm import odm_bytes
 from msctrial.exchange.redcap import unique_event_name
 from msctrial.exchange.redcap_export import dictionary_rows, record_rows, records_header
-from msctrial.exchange.sdtm import domains
 from msctrial.exchange.source import gather, study_meta
 from msctrial.exchange.tables import ExportRecord
 from msctrial.exchange.tidy import (
@@ -47,9 +46,8 @@ from msctrial.exchange.tidy import (
     write_csv as write_table_csv,
 )
 from msctrial.exchange.values import site_scope, value_rows
-from msctrial.exchange.xpt import check_limits, write_csv, write_xpt
 
-SDTM_FORMATS = ("xpt", "csv")
+PROGRESS_EVERY = 5000  # rows between two reports of a streamed export's progress
 
 
 @dataclass(frozen=True)
@@ -100,6 +98,9 @@ def record_export(
 ) -> int:
     """Put the export on the audit trail (who, what, which sites, which files, when); commit."""
     sites = None if scope is None else sorted(scope)
+    # The export only read until now; ending that read lets the record's write begin a
+    # transaction of its own (a background export reads in a deferred one: core.db).
+    session.commit()
     audit.attach(session, actor)
     record = ExportRecord(
         kind=kind,
@@ -166,43 +167,6 @@ def export_odm(
     )  # fmt: skip
 
 
-def export_sdtm(
-    session: Session,
-    actor: Actor,
-    out: Path,
-    *,
-    file_format: str = "xpt",
-    now: dt.datetime | None = None,
-) -> Exported:
-    """DM, EX, AE, LB and VS in ``out`` (XPORT v5 or CSV), with ``define.xml`` describing them."""
-    if file_format not in SDTM_FORMATS:
-        raise InvalidInput(
-            f"format: {file_format!r} is not an SDTM format; choose xpt or csv", field="format"
-        )
-    if out.exists() and not out.is_dir():
-        raise InvalidInput(f"out: {out} is a file; give a folder", field="out")
-    data = gather(session, actor, now=now)
-    tables = domains(data)
-    for domain in tables:
-        check_limits(domain)  # refuse before the first file is written
-    out.mkdir(parents=True, exist_ok=True)
-    files = {d.name: f"{d.name.lower()}.{file_format}" for d in tables}
-    writer = write_xpt if file_format == "xpt" else write_csv
-    for domain in tables:
-        writer(domain, out / files[domain.name])
-    define = define_bytes(data.study.code, data.study.title, tables, files, data.exported_at)
-    write_atomically(out / "define.xml", define)
-    written = (*(out / f for f in files.values()), out / "define.xml")
-    record = record_export(
-        session, actor, "sdtm", files=written, subjects=len(tables[0].rows),
-        rows=sum(len(d.rows) for d in tables), scope=visible_sites(actor),
-        options={"format": file_format}, now=now,
-    )  # fmt: skip
-    return Exported(
-        written, len(tables[0].rows), data.blinded, sum(len(d.rows) for d in tables), record
-    )
-
-
 def export_fhir(
     session: Session, actor: Actor, out: Path, *, now: dt.datetime | None = None
 ) -> Exported:
@@ -216,9 +180,15 @@ def export_fhir(
     )  # fmt: skip
 
 
-def _counting(rows: Iterable[tuple[Any, ...]], subjects: set[str]) -> Iterator[tuple[Any, ...]]:
-    for row in rows:
+def _counting(
+    rows: Iterable[tuple[Any, ...]],
+    subjects: set[str],
+    progress: Callable[[Progress], None] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    for n, row in enumerate(rows, 1):
         subjects.add(row[0])
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            progress(Progress("writing", n))
         yield row
 
 
@@ -231,8 +201,10 @@ def export_values(
     layout: str = "long",
     site_code: str | None = None,
     now: dt.datetime | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> Exported:
-    """Every form value ``actor`` may see as a tidy CSV or Parquet file, streamed.
+    """Every form value ``actor`` may see as a tidy CSV or Parquet file, streamed (``progress``
+    hears the rows read so far: the total is not known until the end).
 
     ``long``: one row per value; ``wide``: one row per subject and visit, a column per item.
     """
@@ -243,7 +215,7 @@ def export_values(
     scope = site_scope(session, actor, site_code)
     partial = _partial(out)
     subjects: set[str] = set()
-    rows = _counting(value_rows(session, scope), subjects)
+    rows = _counting(value_rows(session, scope), subjects, progress)
     table = long_table(rows) if layout == "long" else wide_table(study_meta(session), rows)
     try:
         count = write_table(table, partial, file_format)

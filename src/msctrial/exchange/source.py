@@ -128,9 +128,15 @@ def _infusions(session: Session, actor: Actor, code: str, blinded: bool) -> list
 
 
 def gather(
-    session: Session, actor: Actor, *, metadata_only: bool = False, now: dt.datetime | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    metadata_only: bool = False,
+    values: bool = True,
+    now: dt.datetime | None = None,
 ) -> TrialData:
-    """The study metadata and, unless ``metadata_only``, everything ``actor`` may see of it."""
+    """The study metadata and, unless ``metadata_only``, everything ``actor`` may see of it;
+    without the form values if not ``values`` (a streamed export reads them itself)."""
     visible_sites(actor)  # refuses a user with no role that reads subjects
     study = study_meta(session)
     data = TrialData(
@@ -182,7 +188,7 @@ def gather(
         exported_by=data.exported_by,
         exported_at=data.exported_at,
         subjects=tuple(subjects),
-        values=_values(session, actor),
+        values=_values(session, actor) if values else (),
         adverse_events=aes,
         infusions=tuple(infusions),
     )

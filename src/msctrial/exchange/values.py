@@ -22,6 +22,7 @@ from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput, PermissionDenied
 from msctrial.core.tables import Site
+from msctrial.exchange.model import ValueRecord
 
 # One row per value: the casebook listing's columns with the visit's planned study day.
 LONG_COLUMNS = LIVE_VALUE_COLUMNS
@@ -67,3 +68,9 @@ def value_rows(
     stmt = value_statement(scope).execution_options(yield_per=chunk)
     for row in session.execute(stmt):
         yield tuple(row)
+
+
+def value_record(row: tuple[Any, ...]) -> ValueRecord:
+    """A ``LONG_COLUMNS`` row as the ``ValueRecord`` the SDTM findings map."""
+    subject, _site, visit, _day, visit_date, form, item, number, unit, text = row[:10]
+    return ValueRecord(subject, visit, visit_date, form, item, number, unit, text)

@@ -26,7 +26,10 @@ class Stored:
 
 
 def _state(request: Request) -> dict[int, Stored]:
-    state = request.app.state
+    return _kept(request.app.state)
+
+
+def _kept(state: Any) -> dict[int, Stored]:
     if not hasattr(state, "exports"):
         state.exports = {}
         state.export_dir = Path(tempfile.mkdtemp(prefix="msctrial-exports-"))
@@ -41,7 +44,16 @@ def new_folder(request: Request) -> Path:
 
 
 def keep(request: Request, actor: Actor, kind: str, result: Exported) -> Stored:
-    """Check each file of ``result`` with its format's validator and keep them for download."""
+    return keep_in(request.app.state, actor, kind, result)
+
+
+def stored(state: Any, record_id: int) -> Stored | None:
+    return _kept(state).get(record_id)
+
+
+def keep_in(state: Any, actor: Actor, kind: str, result: Exported) -> Stored:
+    """Check each file of ``result`` with its format's validator and keep them for download
+    (``state``: the app's, so a background export can keep its files too)."""
     assert result.record_id is not None
     stored = Stored(
         result.record_id,
@@ -49,7 +61,7 @@ def keep(request: Request, actor: Actor, kind: str, result: Exported) -> Stored:
         {p.name: p for p in result.files},
         tuple(check_file(p, kind) for p in result.files),
     )
-    _state(request)[result.record_id] = stored
+    _kept(state)[result.record_id] = stored
     return stored
 
 
