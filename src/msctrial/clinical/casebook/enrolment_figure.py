@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from typing import Any
 
 _INK = "#1d2733"
 _TARGET = "#8a5a00"
@@ -28,7 +29,7 @@ def enrolment_svg(
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if points:
-            days = [d for d, _ in points]
+            days: list[Any] = [d for d, _ in points]  # matplotlib plots dates as they are
             counts = [n for _, n in points]
             ax.step(days, counts, where="post", color=_INK, linewidth=1.5)
             ax.scatter(days[-1:], counts[-1:], color=_INK, s=12, zorder=3)

@@ -104,6 +104,12 @@ def query_age_days(raised_at: dt.datetime, now: dt.datetime) -> int:
     return max((now - raised_at).days, 0)
 
 
+def days_ago(days: int) -> str:
+    if days == 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
 def query_age_band(days: int) -> str:
     for limit, name in QUERY_AGE_BANDS:
         if days < limit:

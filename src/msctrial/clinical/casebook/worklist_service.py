@@ -28,6 +28,7 @@ from msctrial.clinical.subjects.access import SITE_STAFF
 from msctrial.clinical.visits.forms import get_form
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
+from msctrial.core.errors import InvalidInput
 from msctrial.core.localtime import site_local_date, zone
 from msctrial.core.tables import Site
 from msctrial.product.service import list_lots
@@ -66,9 +67,10 @@ class _Clock:
 
 
 def form_label(name: str) -> str:
+    """A form's own name ("Vital signs"); a form this build does not know reads as its key."""
     try:
         return get_form(name).label
-    except Exception:  # a protocol may list a form this build does not know
+    except InvalidInput:
         return name.replace("_", " ")
 
 
@@ -84,7 +86,7 @@ def _visits(session: Session, actor: Actor, clock: _Clock, sites: set[str]) -> S
         first = v.forms_missing[0] if v.forms_missing else None
         href = (
             f"/casebook/{v.subject}/visits/{v.key}/forms/{first}"
-            if first and v.state in ("due", "partial")
+            if first
             else f"/clinical/subjects/{v.subject}#visits"
         )
         missing = ", ".join(form_label(f) for f in v.forms_missing)
@@ -155,7 +157,7 @@ def _queries_to_answer(session: Session, actor: Actor, clock: _Clock, sites: set
                 subject=q.subject,
                 site=q.site,
                 at=clock.local(q.raised_at, q.site),
-                note=f"{where + ', ' if where else ''}raised {age} days ago by {q.raised_by}",
+                note=f"{where + ', ' if where else ''}raised {rules.days_ago(age)} by {q.raised_by}",
             )
         )
     return Section("queries", "Queries to answer", tuple(items), "No query is waiting for you.")
@@ -296,7 +298,7 @@ def _monitor(session: Session, actor: Actor, clock: _Clock) -> tuple[list[Sectio
             subject=q.subject,
             site=q.site,
             at=clock.local(q.raised_at, q.site),
-            note=f"{q.status}, {age} days old ({rules.query_age_band(age)})",
+            note=f"{q.status}, raised {rules.days_ago(age)} ({rules.query_age_band(age)})",
         )
         for age, q in oldest
     )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from msctrial.clinical.casebook.worklist_service import form_label
 from msctrial.clinical.safety import rules
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
@@ -38,6 +39,11 @@ def refusal(exc: MsctrialError) -> dict[str, Any]:
     """A refused form's message, field and problems, for the page that shows the form again."""
     problems = exc.details.get("problems") if exc.details else None
     return {"error": exc.message, "field": exc.field, "problems": problems or []}
+
+
+def form_labels(names: list[str]) -> dict[str, str]:
+    """Each form's name as the form itself gives it ("Vital signs", not ``vital_signs``)."""
+    return {name: form_label(name) for name in names}
 
 
 def can_enter(actor: Actor, site_id: int) -> bool:
@@ -238,5 +244,5 @@ async def post_reactions(request: Request, infusion_id: int, db: Db, actor: Page
         ctx = {"infusion_id": infusion_id, "typed": dict(data), **refusal(exc)}
         return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
     if events:
-        return see_other(f"/casebook/{events[0].subject}")
+        return see_other(f"/clinical/subjects/{events[0].subject}#adverse-events")
     return see_other("/adverse-events")
