@@ -190,7 +190,9 @@ def test_the_visits_page_lists_overdue_visits_only_of_the_readers_sites(
 
     assert log_in(client, "investigator", trial.passwords["investigator"]).status_code == 303
     page = client.get("/visits").text
-    assert f'<a href="/clinical/subjects/{subject}">{subject}</a>' in page and 'id="overdue"' in page
+    assert (
+        f'<a href="/clinical/subjects/{subject}">{subject}</a>' in page and 'id="overdue"' in page
+    )
     client.cookies.clear()
     assert (
         log_in(client, "investigator.bjs", trial.passwords["investigator.bjs"]).status_code == 303

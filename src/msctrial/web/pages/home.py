@@ -14,6 +14,10 @@ from msctrial.web.layout import render
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 
+def _subjects(n: int) -> str:
+    return f"{n} subject{'' if n == 1 else 's'}"
+
+
 def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
     """The overall chart against the target, then one small chart per site."""
     last = enrolment.overall[-1][1] if enrolment.overall else 0
@@ -22,7 +26,7 @@ def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
         {
             "title": "Enrolment, all sites",
             "svg": enrolment_svg("Enrolment, all sites", enrolment.overall, enrolment.target),
-            "alt": f"{last} subjects randomised{target}"
+            "alt": f"{_subjects(last)} randomised{target}"
             + (f", the first on {enrolment.overall[0][0]}" if enrolment.overall else ""),
         }
     ]
@@ -31,7 +35,7 @@ def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
             {
                 "title": f"Enrolment at {site}",
                 "svg": enrolment_svg(f"Enrolment at {site}", points, None, small=True),
-                "alt": f"{points[-1][1]} subjects randomised at {site}, "
+                "alt": f"{_subjects(points[-1][1])} randomised at {site}, "
                 f"from {points[0][0]} to {points[-1][0]}",
             }
         )
