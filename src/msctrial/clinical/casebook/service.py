@@ -179,6 +179,12 @@ def _infusion_checks(
     return out
 
 
+def infusion_label(session: Session, infusion: Infusion) -> str:
+    """ "Day 3 infusion" for an infusion the caller may already see (never its id)."""
+    planned = session.get(PlannedAdministration, infusion.administration_id)
+    return administration_label(planned.study_day) if planned else "Infusion"
+
+
 def casebook(
     session: Session, actor: Actor, subject_code: str, *, now: dt.datetime | None = None
 ) -> CasebookPublic:

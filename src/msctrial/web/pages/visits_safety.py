@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from msctrial.clinical.casebook.service import infusion_label
 from msctrial.clinical.casebook.worklist_service import form_label
 from msctrial.clinical.safety import rules
 from msctrial.clinical.safety import service as safety
@@ -223,11 +224,11 @@ def _zone(db: Db, actor: Actor, code: str) -> str:
 
 @router.get("/infusions/{infusion_id}/reactions")
 def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
-    safety.infusion_to_check(db, actor, infusion_id)
+    infusion, _ = safety.infusion_to_check(db, actor, infusion_id)
     return render(
         request,
         "visits/reaction_check.html",
-        {"infusion_id": infusion_id, "typed": {}},
+        {"infusion_id": infusion_id, "label": infusion_label(db, infusion), "typed": {}},
         actor=actor,
     )
 
@@ -241,7 +242,13 @@ async def post_reactions(request: Request, infusion_id: int, db: Db, actor: Page
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        ctx = {"infusion_id": infusion_id, "typed": dict(data), **refusal(exc)}
+        infusion, _ = safety.infusion_to_check(db, actor, infusion_id)
+        ctx = {
+            "infusion_id": infusion_id,
+            "label": infusion_label(db, infusion),
+            "typed": dict(data),
+            **refusal(exc),
+        }
         return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
     if events:
         return see_other(f"/clinical/subjects/{events[0].subject}#adverse-events")
