@@ -1,9 +1,8 @@
 """The home worklist: each role's waiting work, read through the services that guard it.
 
-Every list comes from a service that already applies site isolation and blinding (subjects,
-queries, SAE reports, the pharmacy list, lots); the site staff's sections are narrowed further
-to the sites where the user is site staff, so a user who is also a trial-wide monitor does not
-get other sites' patients as tasks. Nothing here names an arm. Times are the site's.
+The ward's sections (site staff) are in ``worklist_ward``; here are the pharmacy's, QC's, the
+monitor's and the sponsor's enrolment, and ``worklist`` putting a user's sections together.
+Every list comes from a service that applies site isolation and blinding; nothing names an arm.
 """
 
 from __future__ import annotations
@@ -11,26 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.casebook import worklist as rules
+from msctrial.clinical.casebook import worklist_ward as ward
 from msctrial.clinical.casebook.record import subject_list
-from msctrial.clinical.casebook.service import missing_and_overdue, visits_to_do
+from msctrial.clinical.casebook.service import missing_and_overdue
 from msctrial.clinical.casebook.worklist import Section, WorkItem
+from msctrial.clinical.casebook.worklist_ward import SiteClock
 from msctrial.clinical.data_queries.service import list_queries
-from msctrial.clinical.dosing.bedside import BEDSIDE
-from msctrial.clinical.dosing.schedule import administration_schedule
 from msctrial.clinical.dosing.views import pharmacy_worklist
 from msctrial.clinical.randomisation.views import unblinding_list
-from msctrial.clinical.safety.views import list_sae_reports
-from msctrial.clinical.subjects.access import SITE_STAFF
-from msctrial.clinical.visits.forms import get_form
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
-from msctrial.core.errors import InvalidInput
-from msctrial.core.localtime import site_local_date, zone
-from msctrial.core.tables import Site
 from msctrial.product.service import list_lots
 
 ENROLMENT_READERS = ("admin", "statistician", "dsmb", "monitor", "safety")
@@ -52,196 +44,7 @@ class Worklist:
     enrolment: Enrolment | None = None
 
 
-class _Clock:
-    """The sites' zones and calendar days, read once per request."""
-
-    def __init__(self, session: Session, now: dt.datetime) -> None:
-        self.now = now
-        self.sites = {s.code: s for s in session.scalars(select(Site))}
-
-    def local(self, at: dt.datetime, site: str) -> dt.datetime:
-        return at.astimezone(zone(self.sites[site].timezone))
-
-    def today(self, site: str) -> dt.date:
-        return site_local_date(self.now, self.sites[site])
-
-
-def form_label(name: str) -> str:
-    """A form's own name ("Vital signs"); a form this build does not know reads as its key."""
-    try:
-        return get_form(name).label
-    except InvalidInput:
-        return name.replace("_", " ")
-
-
-def _staff_sites(actor: Actor, clock: _Clock) -> set[str]:
-    return {c for c, s in clock.sites.items() if actor.has_role(*SITE_STAFF, site_id=s.id)}
-
-
-def _visits(session: Session, actor: Actor, clock: _Clock, sites: set[str]) -> Section:
-    items = []
-    for v in visits_to_do(session, actor, now=clock.now):
-        if v.site not in sites:
-            continue
-        first = v.forms_missing[0] if v.forms_missing else None
-        href = (
-            f"/casebook/{v.subject}/visits/{v.key}/forms/{first}"
-            if first
-            else f"/clinical/subjects/{v.subject}#visits"
-        )
-        missing = ", ".join(form_label(f) for f in v.forms_missing)
-        items.append(
-            WorkItem(
-                what=f"{v.visit} visit",
-                href=href,
-                subject=v.subject,
-                site=v.site,
-                due=v.latest,
-                days_late=v.days_overdue,
-                note=f"to enter: {missing}" if missing else "",
-            )
-        )
-    return Section("visits", "Visits due and overdue", rules.by_lateness(items), "No visit is due.")
-
-
-def _administrations(session: Session, actor: Actor, clock: _Clock, sites: set[str]) -> Section:
-    items = []
-    for s in subject_list(session, actor, status="randomised"):
-        if s.site not in sites:
-            continue
-        today = clock.today(s.site)
-        for a in administration_schedule(session, actor, s.subject_code):
-            if not rules.administration_is_due(a.state, a.earliest, a.latest, today):
-                continue
-            ready = a.state == "dispensed"
-            bedside = actor.has_role(*BEDSIDE, site_id=clock.sites[s.site].id)
-            href = (
-                f"/clinical/subjects/{s.subject_code}/administrations/{a.number}/infusion"
-                if ready and bedside
-                else f"/clinical/subjects/{s.subject_code}#administrations"
-            )
-            items.append(
-                WorkItem(
-                    what=rules.administration_label(a.study_day),
-                    href=href,
-                    subject=s.subject_code,
-                    site=s.site,
-                    due=a.latest,
-                    days_late=rules.days_late(a.latest, today),
-                    note="dispensed: check at the bedside and infuse"
-                    if ready
-                    else "waiting for the pharmacy to dispense",
-                )
-            )
-    return Section(
-        "administrations",
-        "Infusions due",
-        rules.by_lateness(items),
-        "No infusion is due.",
-    )
-
-
-def _queries_to_answer(session: Session, actor: Actor, clock: _Clock, sites: set[str]) -> Section:
-    items = []
-    for q in list_queries(session, actor, status="open"):
-        if q.site not in sites:
-            continue
-        where = " · ".join(
-            x for x in (q.visit, form_label(q.form) if q.form else None, q.item) if x
-        )
-        age = rules.query_age_days(q.raised_at, clock.now)
-        items.append(
-            WorkItem(
-                what=f"Query: {q.text}",
-                href=f"/queries/{q.id}",
-                subject=q.subject,
-                site=q.site,
-                at=clock.local(q.raised_at, q.site),
-                note=f"{where + ', ' if where else ''}raised {rules.days_ago(age)} by {q.raised_by}",
-            )
-        )
-    return Section("queries", "Queries to answer", tuple(items), "No query is waiting for you.")
-
-
-def _sae_clocks(session: Session, actor: Actor, clock: _Clock, sites: set[str] | None) -> Section:
-    items = []
-    for r in list_sae_reports(session, actor, state="pending", now=clock.now):
-        if (sites is not None and r.site not in sites) or not rules.clock_is_running(
-            r.submitted_at
-        ):
-            continue
-        items.append(
-            WorkItem(
-                what=f"{r.label}: {r.term}",
-                href=f"/adverse-events/{r.ae_id}",
-                subject=r.subject,
-                site=r.site,
-                at=clock.local(r.due_at, r.site),
-                days_late=1 if r.state == "overdue" else 0,
-                note="overdue" if r.state == "overdue" else "clock running",
-            )
-        )
-    return Section(
-        "sae-clocks",
-        "Serious adverse event reports due",
-        tuple(items),
-        "No report clock is running.",
-    )
-
-
-def _awaiting(session: Session, actor: Actor, sites: set[str]) -> list[Section]:
-    consent, screen, randomise = [], [], []
-    for s in subject_list(session, actor):
-        if s.site not in sites:
-            continue
-        home = f"/clinical/subjects/{s.subject_code}"
-        if rules.awaits_consent(s.status):
-            note = f"on the screening log since {s.prescreened_on or '—'}"
-            consent.append(
-                WorkItem(
-                    "Record informed consent", f"{home}#consent", s.subject_code, s.site, note=note
-                )
-            )
-        elif rules.awaits_randomisation(s.status, s.eligible, s.consented):
-            randomise.append(
-                WorkItem(
-                    "Randomise",
-                    f"{home}/randomise",
-                    s.subject_code,
-                    s.site,
-                    note="eligible and consented",
-                )
-            )
-        elif rules.awaits_screening(s.status, s.eligible, s.consented):
-            screen.append(
-                WorkItem(
-                    "Screen",
-                    f"{home}/screen",
-                    s.subject_code,
-                    s.site,
-                    note="consented, not yet screened",
-                )
-            )
-    return [
-        Section(
-            "consent", "Awaiting consent", tuple(consent), "No patient is waiting for consent."
-        ),
-        Section(
-            "screening",
-            "Awaiting screening",
-            tuple(screen),
-            "No consented patient waits to be screened.",
-        ),
-        Section(
-            "randomisation",
-            "Awaiting randomisation",
-            tuple(randomise),
-            "No eligible patient waits to be randomised.",
-        ),
-    ]
-
-
-def _doses_to_prepare(session: Session, actor: Actor, clock: _Clock) -> Section:
+def _doses_to_prepare(session: Session, actor: Actor, clock: SiteClock) -> Section:
     items = []
     for t in pharmacy_worklist(session, actor):
         today = clock.today(t.site)
@@ -264,7 +67,7 @@ def _doses_to_prepare(session: Session, actor: Actor, clock: _Clock) -> Section:
     )
 
 
-def _lots(session: Session, actor: Actor, clock: _Clock, *, qc: bool) -> Section:
+def _lots(session: Session, actor: Actor, clock: SiteClock, *, qc: bool) -> Section:
     today = clock.now.astimezone(dt.UTC).date()  # a lot expires on its UTC date (inventory)
     items = []
     for lot in list_lots(session, actor, now=clock.now):
@@ -287,7 +90,7 @@ def _lots(session: Session, actor: Actor, clock: _Clock, *, qc: bool) -> Section
     return Section("lots-expiring", "Lots expiring soon", tuple(items), "No lot expires soon.")
 
 
-def _monitor(session: Session, actor: Actor, clock: _Clock) -> tuple[list[Section], list]:
+def _monitor(session: Session, actor: Actor, clock: SiteClock) -> tuple[list[Section], list]:
     open_queries = [q for q in list_queries(session, actor) if q.status in ("open", "answered")]
     ages = [rules.query_age_days(q.raised_at, clock.now) for q in open_queries]
     oldest = sorted(zip(ages, open_queries, strict=True), key=lambda p: -p[0])
@@ -336,7 +139,7 @@ def _monitor(session: Session, actor: Actor, clock: _Clock) -> tuple[list[Sectio
 def enrolment(session: Session, actor: Actor, target: int | None) -> Enrolment:
     """Randomised subjects over time; counts and dates only, the same whatever the arms."""
     dates: dict[str, list[dt.date]] = {}
-    clock = _Clock(session, utcnow())
+    clock = SiteClock(session, utcnow())
     for s in subject_list(session, actor):
         if s.randomised_at is not None:
             dates.setdefault(s.site, []).append(clock.local(s.randomised_at, s.site).date())
@@ -351,19 +154,19 @@ def worklist(
     session: Session, actor: Actor, *, target: int | None = None, now: dt.datetime | None = None
 ) -> Worklist:
     """The sections of the home page for the actor's roles, in the order of a working day."""
-    clock = _Clock(session, now or utcnow())
+    clock = SiteClock(session, now or utcnow())
     sections: list[Section] = []
-    sites = _staff_sites(actor, clock)
+    sites = ward.staff_sites(actor, clock)
     if sites:
         sections += [
-            _visits(session, actor, clock, sites),
-            _administrations(session, actor, clock, sites),
-            _queries_to_answer(session, actor, clock, sites),
-            _sae_clocks(session, actor, clock, sites),
-            *_awaiting(session, actor, sites),
+            ward.visits_due(session, actor, clock, sites),
+            ward.infusions_due(session, actor, clock, sites),
+            ward.queries_to_answer(session, actor, clock, sites),
+            ward.sae_clocks(session, actor, clock, sites),
+            *ward.awaiting_enrolment(session, actor, sites),
         ]
     if actor.has_role("safety"):
-        sections.append(_sae_clocks(session, actor, clock, None))
+        sections.append(ward.sae_clocks(session, actor, clock, None))
     if actor.has_role("pharmacist"):
         sections += [
             _doses_to_prepare(session, actor, clock),

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from msctrial.clinical.casebook.service import infusion_label
-from msctrial.clinical.casebook.worklist_service import form_label
+from msctrial.clinical.casebook.worklist_ward import form_label
 from msctrial.clinical.safety import rules
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
