@@ -3,21 +3,25 @@
 Inline SVG from matplotlib's object API (no pyplot state, safe in a web server); no date in
 the file and a fixed hash salt, so the same data draw the same bytes. The page puts the title
 and a text alternative beside it, so the numbers do not depend on seeing the figure.
+
+Drawing costs a few hundred milliseconds a figure and enrolment changes only when a patient
+is randomised, so a figure is drawn once per data and kept (the arguments are its whole data).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
-from collections.abc import Sequence
 from typing import Any
 
 _INK = "#1d2733"
 _TARGET = "#8a5a00"
 
 
+@functools.lru_cache(maxsize=128)
 def enrolment_svg(
-    title: str, points: Sequence[tuple[dt.date, int]], target: int | None, *, small: bool = False
+    title: str, points: tuple[tuple[dt.date, int], ...], target: int | None, *, small: bool = False
 ) -> str:
     """A step line of the cumulative count, with the target as a dashed line when known."""
     import matplotlib

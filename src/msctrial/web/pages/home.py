@@ -25,7 +25,7 @@ def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
     charts: list[dict[str, object]] = [
         {
             "title": "Enrolment, all sites",
-            "svg": enrolment_svg("Enrolment, all sites", enrolment.overall, enrolment.target),
+            "svg": enrolment_svg("Enrolment, all sites", tuple(enrolment.overall), enrolment.target),
             "alt": f"{_subjects(last)} randomised{target}"
             + (f", the first on {enrolment.overall[0][0]}" if enrolment.overall else ""),
         }
@@ -34,7 +34,7 @@ def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
         charts.append(
             {
                 "title": f"Enrolment at {site}",
-                "svg": enrolment_svg(f"Enrolment at {site}", points, None, small=True),
+                "svg": enrolment_svg(f"Enrolment at {site}", tuple(points), None, small=True),
                 "alt": f"{_subjects(points[-1][1])} randomised at {site}, "
                 f"from {points[0][0]} to {points[-1][0]}",
             }
