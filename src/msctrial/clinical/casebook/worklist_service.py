@@ -10,17 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.casebook import worklist as rules
 from msctrial.clinical.casebook import worklist_ward as ward
-from msctrial.clinical.casebook.record import subject_list
 from msctrial.clinical.casebook.service import missing_and_overdue
 from msctrial.clinical.casebook.worklist import Section, WorkItem
 from msctrial.clinical.casebook.worklist_ward import SiteClock
 from msctrial.clinical.data_queries.service import list_queries
 from msctrial.clinical.dosing.views import pharmacy_worklist
+from msctrial.clinical.randomisation.tables import Allocation
 from msctrial.clinical.randomisation.views import unblinding_list
+from msctrial.clinical.subjects.access import visible_sites
+from msctrial.clinical.subjects.tables import Subject
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.product.service import list_lots
@@ -140,9 +143,18 @@ def enrolment(session: Session, actor: Actor, target: int | None) -> Enrolment:
     """Randomised subjects over time; counts and dates only, the same whatever the arms."""
     dates: dict[str, list[dt.date]] = {}
     clock = SiteClock(session, utcnow())
-    for s in subject_list(session, actor):
-        if s.randomised_at is not None:
-            dates.setdefault(s.site, []).append(clock.local(s.randomised_at, s.site).date())
+    codes = {site.id: code for code, site in clock.sites.items()}
+    scope = visible_sites(actor)
+    # the allocation's time and site only: its arm is never selected
+    stmt = select(Allocation.site_id, Allocation.allocated_at).join(
+        Subject, Subject.id == Allocation.subject_id
+    )
+    stmt = stmt.where(Subject.voided_at.is_(None))
+    if scope is not None:
+        stmt = stmt.where(Allocation.site_id.in_(scope))
+    for site_id, at in session.execute(stmt):
+        site = codes[site_id]
+        dates.setdefault(site, []).append(clock.local(at, site).date())
     return Enrolment(
         target=target,
         overall=rules.cumulative_enrolment(d for days in dates.values() for d in days),

@@ -20,8 +20,11 @@ from msctrial.clinical.casebook.worklist import Section, WorkItem
 from msctrial.clinical.data_queries.service import list_queries
 from msctrial.clinical.dosing.bedside import BEDSIDE
 from msctrial.clinical.dosing.schedule import administration_schedule
+from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.randomisation.tables import PlannedAdministration
 from msctrial.clinical.safety.views import list_sae_reports
 from msctrial.clinical.subjects.access import SITE_STAFF
+from msctrial.clinical.subjects.tables import Subject
 from msctrial.clinical.visits.forms import get_form
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
@@ -81,28 +84,57 @@ def visits_due(session: Session, actor: Actor, clock: SiteClock, sites: set[str]
     return Section("visits", "Visits due and overdue", rules.by_lateness(items), "No visit is due.")
 
 
+def _with_a_dose_open(session: Session, clock: SiteClock, sites: set[str]) -> list[tuple[str, str]]:
+    """Randomised subjects at ``sites`` with an administration not given whose window may have
+    opened by today: one query, so the schedule is read only for the few that have one."""
+    site_ids = {clock.sites[c].id: c for c in sites}
+    given = select(Infusion.id).where(
+        Infusion.administration_id == PlannedAdministration.id, Infusion.voided_at.is_(None)
+    )
+    rows = session.execute(
+        select(Subject.subject_code, Subject.site_id, Subject.day0_date, PlannedAdministration)
+        .join(PlannedAdministration, PlannedAdministration.subject_id == Subject.id)
+        .where(
+            Subject.voided_at.is_(None),
+            Subject.status == "randomised",
+            Subject.site_id.in_(site_ids),
+            Subject.day0_date.is_not(None),
+            PlannedAdministration.voided_at.is_(None),
+            ~given.exists(),
+        )
+        .order_by(Subject.subject_code)
+    )
+    out: dict[str, str] = {}
+    for code, site_id, day0, planned in rows:
+        site = site_ids[site_id]
+        if day0 is None:  # excluded by the query; says so to the type checker
+            continue
+        opens = day0 + dt.timedelta(days=planned.study_day - planned.window_days)
+        if opens <= clock.today(site):
+            out[code] = site
+    return list(out.items())
+
+
 def infusions_due(session: Session, actor: Actor, clock: SiteClock, sites: set[str]) -> Section:
     items = []
-    for s in subject_list(session, actor, status="randomised"):
-        if s.site not in sites:
-            continue
-        today = clock.today(s.site)
-        for a in administration_schedule(session, actor, s.subject_code):
+    for code, site in _with_a_dose_open(session, clock, sites):
+        today = clock.today(site)
+        for a in administration_schedule(session, actor, code):
             if not rules.administration_is_due(a.state, a.earliest, a.latest, today):
                 continue
             ready = a.state == "dispensed"
-            bedside = actor.has_role(*BEDSIDE, site_id=clock.sites[s.site].id)
+            bedside = actor.has_role(*BEDSIDE, site_id=clock.sites[site].id)
             href = (
-                f"/clinical/subjects/{s.subject_code}/administrations/{a.number}/infusion"
+                f"/clinical/subjects/{code}/administrations/{a.number}/infusion"
                 if ready and bedside
-                else f"/clinical/subjects/{s.subject_code}#administrations"
+                else f"/clinical/subjects/{code}#administrations"
             )
             items.append(
                 WorkItem(
                     what=rules.administration_label(a.study_day),
                     href=href,
-                    subject=s.subject_code,
-                    site=s.site,
+                    subject=code,
+                    site=site,
                     due=a.latest,
                     days_late=rules.days_late(a.latest, today),
                     note="dispensed: check at the bedside and infuse"
@@ -168,7 +200,11 @@ def sae_clocks(session: Session, actor: Actor, clock: SiteClock, sites: set[str]
 
 def awaiting_enrolment(session: Session, actor: Actor, sites: set[str]) -> list[Section]:
     consent, screen, randomise = [], [], []
-    for s in subject_list(session, actor):
+    waiting = [
+        *subject_list(session, actor, status="prescreening"),
+        *subject_list(session, actor, status="screening"),
+    ]
+    for s in waiting:
         if s.site not in sites:
             continue
         home = f"/clinical/subjects/{s.subject_code}"

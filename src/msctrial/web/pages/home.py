@@ -25,7 +25,9 @@ def _charts(enrolment: Enrolment) -> list[dict[str, object]]:
     charts: list[dict[str, object]] = [
         {
             "title": "Enrolment, all sites",
-            "svg": enrolment_svg("Enrolment, all sites", tuple(enrolment.overall), enrolment.target),
+            "svg": enrolment_svg(
+                "Enrolment, all sites", tuple(enrolment.overall), enrolment.target
+            ),
             "alt": f"{_subjects(last)} randomised{target}"
             + (f", the first on {enrolment.overall[0][0]}" if enrolment.overall else ""),
         }
