@@ -73,14 +73,14 @@ def test_a_patient_waits_for_the_next_step_of_enrolment(
 
 
 def test_open_queries_are_counted_in_every_age_band_youngest_first():
-    assert rules.queries_by_age([0, 6, 7, 29, 30, 90]) == [
+    assert rules.queries_by_age([0, 6, 7, 30, 31, 90]) == [
         ("under a week", 2),
-        ("1 to 4 weeks", 2),
-        ("over 30 days", 2),
+        ("7 to 30 days", 2),
+        ("over 30 days", 2),  # gsm kri0009: delayed once older than 30 days
     ]
     assert rules.queries_by_age([]) == [
         ("under a week", 0),
-        ("1 to 4 weeks", 0),
+        ("7 to 30 days", 0),
         ("over 30 days", 0),
     ]
 

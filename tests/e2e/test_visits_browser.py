@@ -137,6 +137,7 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     # The expected-reaction check after the infusion: a fever of 39.2 °C becomes a grade-2 AE.
     page.goto(f"{url}/clinical/subjects/{code}")
     page.click("#infusions >> text=ask about reactions")
+    assert "after the Day 0 infusion" in page.locator("h1").inner_text()  # by day, not id
     page.check("#fever")
     page.fill("#max_temperature_c", "39.2")
     page.click("#reaction-form button[type=submit]")

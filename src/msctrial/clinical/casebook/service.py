@@ -179,10 +179,14 @@ def _infusion_checks(
     return out
 
 
-def infusion_label(session: Session, infusion: Infusion) -> str:
-    """ "Day 3 infusion" for an infusion the caller may already see (never its id)."""
-    planned = session.get(PlannedAdministration, infusion.administration_id)
-    return administration_label(planned.study_day) if planned else "Infusion"
+def infusion_label(session: Session, infusion_id: int) -> str:
+    """The ward's name of an infusion the caller may see ("Day 3 infusion"), never its id."""
+    day = session.scalar(
+        select(PlannedAdministration.study_day)
+        .join(Infusion, Infusion.administration_id == PlannedAdministration.id)
+        .where(Infusion.id == infusion_id)
+    )
+    return administration_label(day) if day is not None else "infusion"
 
 
 def casebook(

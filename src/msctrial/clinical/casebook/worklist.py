@@ -19,12 +19,12 @@ VISIT_STATES_TO_DO = ("due", "partial", "overdue", "incomplete")
 # replacement shipment; an msctrial choice, not a regulation.
 EXPIRY_WARNING_DAYS = 30
 
-# Open queries by age, as monitors report them: a query unanswered past 30 days is the usual
-# escalation point of a monitoring plan (an msctrial choice; TransCelerate RBM names query
-# ageing as a key risk indicator without fixing the bands).
+# Open queries by age. Past 30 days is where gsm's kri0009 "Delayed Query Resolution Rate"
+# counts a query as delayed (`queryage>30`; shared RBM.md); the one-week band is ours, so a
+# monitor sees what is about to become delayed.
 QUERY_AGE_BANDS: tuple[tuple[int, str], ...] = (
     (7, "under a week"),
-    (30, "1 to 4 weeks"),
+    (31, "7 to 30 days"),
 )
 QUERY_AGE_OLDEST = "over 30 days"
 

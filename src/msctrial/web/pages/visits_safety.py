@@ -170,6 +170,7 @@ def ae_page(request: Request, ae_id: int, db: Db, actor: PageActor) -> Response:
     subject = get_subject(db, actor, ae.subject)
     ctx = ae_context(ae.subject, ae)
     ctx.update(
+        infusion_label=infusion_label(db, ae.infusion_id) if ae.infusion_id else None,
         can_enter=can_enter(actor, subject.site_id) and not ae.voided,
         is_monitor=actor.has_role(*MONITOR_ROLES),
         is_safety=actor.has_role("safety"),
@@ -224,11 +225,11 @@ def _zone(db: Db, actor: Actor, code: str) -> str:
 
 @router.get("/infusions/{infusion_id}/reactions")
 def reaction_page(request: Request, infusion_id: int, db: Db, actor: PageActor) -> Response:
-    infusion, _ = safety.infusion_to_check(db, actor, infusion_id)
+    safety.infusion_to_check(db, actor, infusion_id)
     return render(
         request,
         "visits/reaction_check.html",
-        {"infusion_id": infusion_id, "label": infusion_label(db, infusion), "typed": {}},
+        {"infusion_id": infusion_id, "label": infusion_label(db, infusion_id), "typed": {}},
         actor=actor,
     )
 
@@ -242,10 +243,9 @@ async def post_reactions(request: Request, infusion_id: int, db: Db, actor: Page
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        infusion, _ = safety.infusion_to_check(db, actor, infusion_id)
         ctx = {
             "infusion_id": infusion_id,
-            "label": infusion_label(db, infusion),
+            "label": infusion_label(db, infusion_id),
             "typed": dict(data),
             **refusal(exc),
         }
