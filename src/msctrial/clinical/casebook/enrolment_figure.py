@@ -40,7 +40,13 @@ def enrolment_svg(
         if target:
             ax.axhline(target, color=_TARGET, linestyle="--", linewidth=1)
             ax.annotate(
-                f"target {target}", (0, target), xycoords=("axes fraction", "data"), fontsize=7
+                f"target {target}",
+                (0, target),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=7,
+                color=_TARGET,
             )
         ax.set_title(title, loc="left", fontsize=9)
         ax.set_ylabel("randomised", fontsize=8)
