@@ -82,3 +82,20 @@ def test_qc_sees_lots_awaiting_release_and_no_subject(session, trial, login_as):
     home = login_as("qc").get("/").text
     assert "Lots awaiting results or release" in section(home, "lots-qc")
     assert "Awaiting consent" not in home
+
+
+def test_a_serious_event_puts_its_report_clock_on_the_sites_list_in_site_time(
+    session, trial, rand_list, login_as
+):
+    from msctrial.clinical.safety import service as safety
+    from tests.clinical.test_ae_no_defaults import full_event
+
+    code = randomised_subject(session, trial, "WUH", days_ago=6)
+    session.rollback()
+    event = safety.report_ae(
+        session, trial.actor("investigator"), code, full_event(session, trial, code)
+    )
+    session.commit()
+    clocks = section(login_as("coordinator").get("/").text, "sae-clocks")
+    assert f'href="/adverse-events/{event.id}"' in clocks and "Acute kidney injury" in clocks
+    assert "CST</time>" in clocks  # Wuhan's clock (Asia/Shanghai), with its zone
