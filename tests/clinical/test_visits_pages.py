@@ -44,16 +44,23 @@ def enter_vitals(client, code, visit_date, **changes):
     return client.post(f"/casebook/{code}/visits/day-0/forms/vital_signs", data=data)
 
 
-def test_a_coordinator_enters_vital_signs_from_the_casebook(session, trial, login, subject):
+def test_the_old_casebook_address_leads_to_the_record_home(login, subject):
     client = login("coordinator")
-    book = client.get(f"/casebook/{subject}")
+    old = client.get(f"/casebook/{subject}")
+    assert old.status_code == 303
+    assert old.headers["location"] == f"/clinical/subjects/{subject}#visits"
+
+
+def test_a_coordinator_enters_vital_signs_from_the_record_home(session, trial, login, subject):
+    client = login("coordinator")
+    book = client.get(f"/clinical/subjects/{subject}")
     assert book.status_code == 200
     assert f'href="/casebook/{subject}/visits/day-0/forms/vital_signs"' in book.text
     r = enter_vitals(client, subject, day(session, trial, subject))
     assert r.status_code == 303 and r.headers["location"].startswith("/entries/")
     entry = client.get(r.headers["location"]).text
     assert re.search(r'data-item="temperature">.*?38.5 degC.*?101.3 degF', entry, re.S)
-    book = client.get(f"/casebook/{subject}").text
+    book = client.get(f"/clinical/subjects/{subject}").text
     assert 'class="entered"' in book
 
 
@@ -183,10 +190,12 @@ def test_the_visits_page_lists_overdue_visits_only_of_the_readers_sites(
 
     assert log_in(client, "investigator", trial.passwords["investigator"]).status_code == 303
     page = client.get("/visits").text
-    assert f'<a href="/casebook/{subject}">{subject}</a>' in page and 'id="overdue"' in page
+    assert (
+        f'<a href="/clinical/subjects/{subject}">{subject}</a>' in page and 'id="overdue"' in page
+    )
     client.cookies.clear()
     assert (
         log_in(client, "investigator.bjs", trial.passwords["investigator.bjs"]).status_code == 303
     )
     assert subject not in client.get("/visits").text
-    assert client.get(f"/casebook/{subject}").status_code == 404
+    assert client.get(f"/clinical/subjects/{subject}").status_code == 404

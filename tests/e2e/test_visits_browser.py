@@ -111,11 +111,11 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     server, code = visit_server
     url = server.url
 
-    # The coordinator opens the casebook from the Visits page.
+    # The coordinator opens the record home from the Visits page.
     log_in(page, url, "coordinator")
     page.click("nav >> text=Visits")
     page.click(f"#matrix >> text={code}")
-    page.wait_for_url(f"**/casebook/{code}")
+    page.wait_for_url(f"**/clinical/subjects/{code}*")
     assert "UC-MSC" not in page.content() and "Placebo" not in page.content()
 
     # Day 0 vital signs, the temperature typed in °F; an implausible SpO2 is refused first.
@@ -135,12 +135,13 @@ def test_after_the_infusion_a_visit_is_entered_and_an_adverse_event_reported(pag
     assert "38.5 degC" in temperature and "101.3 degF" in temperature
 
     # The expected-reaction check after the infusion: a fever of 39.2 °C becomes a grade-2 AE.
-    page.goto(f"{url}/casebook/{code}")
+    page.goto(f"{url}/clinical/subjects/{code}")
     page.click("#infusions >> text=ask about reactions")
+    assert "after the Day 0 infusion" in page.locator("h1").inner_text()  # by day, not id
     page.check("#fever")
     page.fill("#max_temperature_c", "39.2")
     page.click("#reaction-form button[type=submit]")
-    page.wait_for_url(f"**/casebook/{code}")
+    page.wait_for_url(f"**/clinical/subjects/{code}*")
     assert "Fever" in page.locator("#adverse-events").inner_text()
 
     # A serious adverse event: the 24-hour clock to the sponsor starts.

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from msctrial.clinical.casebook.schemas import CasebookPublic, MatrixRow, SubjectHeader, TrialMatrix
+from msctrial.clinical.casebook.worklist import administration_label, visit_is_to_do
 from msctrial.clinical.data_queries.service import list_queries, open_counts
 from msctrial.clinical.data_queries.tables import DataQuery
 from msctrial.clinical.dosing.tables import Infusion
+from msctrial.clinical.randomisation.tables import PlannedAdministration
 from msctrial.clinical.safety.schemas import InfusionCheckPublic
 from msctrial.clinical.safety.tables import AdverseEvent, InfusionReactionCheck
 from msctrial.clinical.safety.views import list_aes
@@ -146,8 +149,9 @@ def _infusion_checks(
         )
     }
     out = []
-    for inf in session.scalars(
-        select(Infusion)
+    for inf, study_day in session.execute(
+        select(Infusion, PlannedAdministration.study_day)
+        .join(PlannedAdministration, PlannedAdministration.id == Infusion.administration_id)
         .where(Infusion.subject_id == subject.id, Infusion.voided_at.is_(None))
         .order_by(Infusion.started_at)
     ):
@@ -164,6 +168,7 @@ def _infusion_checks(
         out.append(
             InfusionCheckPublic(
                 infusion_id=inf.id,
+                label=administration_label(study_day),
                 started_at=inf.started_at,
                 checked=check is not None,
                 checked_at=check.checked_at if check else None,
@@ -172,6 +177,16 @@ def _infusion_checks(
             )
         )
     return out
+
+
+def infusion_label(session: Session, infusion_id: int) -> str:
+    """The ward's name of an infusion the caller may see ("Day 3 infusion"), never its id."""
+    day = session.scalar(
+        select(PlannedAdministration.study_day)
+        .join(Infusion, Infusion.administration_id == PlannedAdministration.id)
+        .where(Infusion.id == infusion_id)
+    )
+    return administration_label(day) if day is not None else "infusion"
 
 
 def casebook(
@@ -280,6 +295,23 @@ def missing_and_overdue(
     session: Session, actor: Actor, *, site_code: str | None = None, now: dt.datetime | None = None
 ) -> list[OverdueVisit]:
     """Visits whose window has closed with nothing entered (overdue) or forms missing."""
+    return _visits_where(session, actor, site_code, now, lambda st: st.state.needs_action)
+
+
+def visits_to_do(
+    session: Session, actor: Actor, *, now: dt.datetime | None = None
+) -> list[OverdueVisit]:
+    """Visits due today (window open, forms missing) as well as the missing and overdue."""
+    return _visits_where(session, actor, None, now, lambda st: visit_is_to_do(st.state.value))
+
+
+def _visits_where(
+    session: Session,
+    actor: Actor,
+    site_code: str | None,
+    now: dt.datetime | None,
+    wanted: Callable[[VisitStatus], bool],
+) -> list[OverdueVisit]:
     now = now or utcnow()
     subjects = _subjects(session, actor, site_code)
     ids = [s.id for s in subjects]
@@ -291,7 +323,7 @@ def missing_and_overdue(
         for st in _statuses(
             session, s, entered.get(s.id, {}), exit_.exit_date if exit_ else None, now
         ):
-            if st.state.needs_action:
+            if wanted(st):
                 out.append(
                     OverdueVisit(
                         subject=s.subject_code,

@@ -61,6 +61,7 @@ class AdverseEventPublic(BaseModel):
 
 class InfusionCheckPublic(BaseModel):
     infusion_id: int
+    label: str = ""  # "Day 3 infusion": what a page shows instead of the id
     started_at: dt.datetime
     checked: bool
     checked_at: dt.datetime | None = None

@@ -1,4 +1,5 @@
-"""The subject page, shared by the clinical pages of every step (screening to infusion).
+"""The subject's record home: one page from screening to the last visit, shared by the
+clinical pages of every step (consent, screening, randomisation, dosing, visits, AEs, queries).
 
 A subject action that is refused re-renders the subject page with the message beside the
 form; one that succeeds redirects to the page (POST-redirect-GET).
@@ -11,15 +12,23 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from msctrial.clinical.casebook import service as casebook
 from msctrial.clinical.casebook.record import subject_detail
 from msctrial.clinical.dosing.infusion import BEDSIDE
-from msctrial.clinical.subjects.access import SITE_STAFF, get_subject, site_of
+from msctrial.clinical.subjects.access import (
+    MONITOR_ROLES,
+    SITE_STAFF,
+    get_subject,
+    local_today,
+    site_of,
+)
 from msctrial.core.actors import Actor
 from msctrial.core.db import utcnow
 from msctrial.core.errors import MsctrialError
 from msctrial.web.deps import Db
 from msctrial.web.layout import render
 from msctrial.web.pages.clinical_forms import site_zone
+from msctrial.web.pages.visits_safety import form_labels
 
 
 def subject_page_with(
@@ -28,6 +37,8 @@ def subject_page_with(
     detail = subject_detail(db, actor, code)
     subject = get_subject(db, actor, code)
     site_id = subject.site_id
+    now = utcnow()
+    book = casebook.casebook(db, actor, code, now=now)
     ctx = {
         "d": detail,
         "s": detail.subject,
@@ -36,7 +47,12 @@ def subject_page_with(
         "is_investigator": actor.has_role("investigator", site_id=site_id),
         "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
         "at_bedside": actor.has_role(*BEDSIDE, site_id=site_id),
-        "now_local": utcnow().astimezone(site_zone(site_of(db, subject).timezone)),
+        "now_local": now.astimezone(site_zone(site_of(db, subject).timezone)),
+        "book": book,
+        "form_labels": form_labels(book.forms),
+        "can_enter": actor.has_role(*SITE_STAFF, site_id=site_id),
+        "is_monitor": actor.has_role(*MONITOR_ROLES),
+        "today": local_today(db, subject, now),
         **extra,
     }
     return render(request, "clinical/subject.html", ctx, actor=actor, status=status)

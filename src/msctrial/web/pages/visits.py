@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -76,20 +77,9 @@ def overview(
 
 
 @router.get("/casebook/{code}")
-def casebook_page(request: Request, code: str, db: Db, actor: PageActor) -> Response:
-    book = casebook.casebook(db, actor, code)
-    subject = get_subject(db, actor, code)
-    return render(
-        request,
-        "visits/casebook.html",
-        {
-            "book": book,
-            "can_enter": can_enter(actor, subject.site_id),
-            "is_monitor": actor.has_role(*MONITOR_ROLES),
-            "today": local_today(db, subject, utcnow()),
-        },
-        actor=actor,
-    )
+def casebook_page(code: str) -> Response:
+    """The casebook is part of the subject's record home now; old links land on its visits."""
+    return see_other(f"/clinical/subjects/{quote(code, safe='')}#visits")
 
 
 @router.post("/casebook/{code}/visits/{key}/not-done")
@@ -102,7 +92,7 @@ def not_done(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     visits.mark_visit_not_done(db, actor, code, key, reason)
-    return see_other(f"/casebook/{code}")
+    return see_other(f"/clinical/subjects/{code}#visits")
 
 
 @router.post("/casebook/{code}/exit")
@@ -112,7 +102,7 @@ async def record_exit(code: str, request: Request, db: Db, actor: PageActor) -> 
     study_exit.record_exit(
         db, actor, code, str(form.get("kind") or ""), day, str(form.get("reason") or "")
     )
-    return see_other(f"/casebook/{code}")
+    return see_other(f"/clinical/subjects/{code}#exit")
 
 
 def _date(form: FormData, name: str) -> dt.date:

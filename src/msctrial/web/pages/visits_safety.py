@@ -15,6 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from msctrial.clinical.casebook.service import infusion_label
+from msctrial.clinical.casebook.worklist_ward import form_label
 from msctrial.clinical.safety import rules
 from msctrial.clinical.safety import service as safety
 from msctrial.clinical.safety import views as safety_views
@@ -39,6 +41,11 @@ def refusal(exc: MsctrialError) -> dict[str, Any]:
     """A refused form's message, field and problems, for the page that shows the form again."""
     problems = exc.details.get("problems") if exc.details else None
     return {"error": exc.message, "field": exc.field, "problems": problems or []}
+
+
+def form_labels(names: list[str]) -> dict[str, str]:
+    """Each form's name as the form itself gives it ("Vital signs", not ``vital_signs``)."""
+    return {name: form_label(name) for name in names}
 
 
 def can_enter(actor: Actor, site_id: int) -> bool:
@@ -166,6 +173,7 @@ def ae_page(request: Request, ae_id: RecordId, db: Db, actor: PageActor) -> Resp
     subject = get_subject(db, actor, ae.subject)
     ctx = ae_context(ae.subject, ae)
     ctx.update(
+        infusion_label=infusion_label(db, ae.infusion_id) if ae.infusion_id else None,
         can_enter=can_enter(actor, subject.site_id) and not ae.voided,
         is_monitor=actor.has_role(*MONITOR_ROLES),
         is_safety=actor.has_role("safety"),
@@ -224,7 +232,7 @@ def reaction_page(request: Request, infusion_id: RecordId, db: Db, actor: PageAc
     return render(
         request,
         "visits/reaction_check.html",
-        {"infusion_id": infusion_id, "typed": {}},
+        {"infusion_id": infusion_id, "label": infusion_label(db, infusion_id), "typed": {}},
         actor=actor,
     )
 
@@ -240,8 +248,13 @@ async def post_reactions(
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         db.rollback()
-        ctx = {"infusion_id": infusion_id, "typed": dict(data), **refusal(exc)}
+        ctx = {
+            "infusion_id": infusion_id,
+            "label": infusion_label(db, infusion_id),
+            "typed": dict(data),
+            **refusal(exc),
+        }
         return render(request, "visits/reaction_check.html", ctx, actor=actor, status=422)
     if events:
-        return see_other(f"/casebook/{events[0].subject}")
+        return see_other(f"/clinical/subjects/{events[0].subject}#adverse-events")
     return see_other("/adverse-events")
