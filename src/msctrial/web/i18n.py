@@ -146,3 +146,23 @@ def choose_language(
         if found:
             return found
     return DEFAULT
+
+
+def term(value: object, spaced: bool = False) -> str:
+    """A stored word (a status, a level, a severity: ``screen_failure``) in the reader's
+    language, its catalogue entry spelt with spaces (``web.vocabulary``). Untranslated, it reads
+    as stored, or with spaces for underscores when ``spaced``, as the English pages show it."""
+    if value is None or value == "":
+        return ""
+    raw = str(getattr(value, "value", value))
+    words = raw.replace("_", " ")
+    translated = gettext_(words)
+    if translated != words:
+        return translated
+    return words if spaced else raw
+
+
+def message(value: object) -> str:
+    """A message written in English elsewhere (a refusal), in the reader's language if the
+    catalogue has it."""
+    return gettext_(str(value)) if value else ""

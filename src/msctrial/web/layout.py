@@ -107,6 +107,8 @@ def templates() -> Jinja2Templates:
     t.env.filters["when"] = formats.when
     t.env.filters["day"] = formats.day
     t.env.filters["number"] = formats.number
+    t.env.filters["term"] = i18n.term
+    t.env.filters["message"] = i18n.message
     t.env.globals["languages"] = i18n.LANGUAGES
     t.env.globals["nav_items"] = NAV
     return t
