@@ -166,7 +166,8 @@ def render_error(
     return render(
         request,
         "error.html",
-        {"status": status, "message": i18n.translate(message, language)},
+        # the language switch returns home: an error page's path may name what was refused
+        {"status": status, "message": i18n.translate(message, language), "error_page": True},
         status=status,
         headers=headers,
     )
