@@ -59,7 +59,9 @@ def test_every_message_the_sources_mark_has_a_chinese_translation(
     assert empty == [], f"untranslated in zh_CN/LC_MESSAGES/messages.po: {empty}"
 
 
-def test_no_chinese_translation_is_fuzzy_or_breaks_a_placeholder(chinese: dict[str, object]) -> None:
+def test_no_chinese_translation_is_fuzzy_or_breaks_a_placeholder(
+    chinese: dict[str, object],
+) -> None:
     fuzzy = sorted(k for k, m in chinese.items() if m.fuzzy)  # type: ignore[attr-defined]
     assert fuzzy == [], f"check these proposed translations and remove '#, fuzzy': {fuzzy}"
     with i18n.catalogue_path("zh-CN").open("rb") as f:

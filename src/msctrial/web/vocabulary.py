@@ -78,6 +78,15 @@ WORDS = (
     "safety reporting",
 )
 
+# Refusals the pages show as written in the services: the fixed ones (a message with a value
+# in it stays English until its service says it in parts).
+MESSAGES = (
+    "unknown username or wrong password",
+    "log in to continue",
+    "the form has expired or did not come from this site; reload the page and try again",
+    "log in to keep a language for your account",
+)
+
 
 def _enum_words(*enums: type[Enum]) -> Iterator[str]:
     for enum in enums:
@@ -88,6 +97,7 @@ def _enum_words(*enums: type[Enum]) -> Iterator[str]:
 def words() -> Iterator[str]:
     """Every stored word and Python-written label a page shows in the reader's language."""
     yield from WORDS
+    yield from MESSAGES
     yield from _enum_words(
         terms.Severity,
         terms.ArmType,
