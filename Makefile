@@ -6,7 +6,12 @@ STAMP = $(VENV)/.installed-stamp
 # The folders ruff checks; bench/ appears once a benchmark is written.
 LINTED = $(wildcard src tests bench scripts)
 
-.PHONY: run test lint bench clean
+# The interface's catalogues (babel.cfg says what is read): extract the marked text into the
+# template, update each language's .po from it, compile the .mo files the server loads.
+LOCALE_DIR = src/msctrial/web/locale
+POT = $(LOCALE_DIR)/messages.pot
+
+.PHONY: run test lint bench clean i18n-extract i18n-update i18n-compile
 
 run: $(STAMP)
 	$(BIN)/msctrial demo
@@ -27,7 +32,17 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/pybabel compile -d $(LOCALE_DIR) -D messages
 	touch $(STAMP)
+
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(POT) .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i $(POT) -d $(LOCALE_DIR) -D messages --ignore-obsolete
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE_DIR) -D messages --statistics
 
 clean:
 	rm -rf $(VENV) msctrial-demo.db msctrial-demo.db-wal msctrial-demo.db-shm

@@ -424,10 +424,11 @@ def test_a_site_user_never_reaches_another_sites_subject(world, clients, usernam
 # The forms a read-only role may post: logging out, and a monitor's data queries (raising one
 # is reviewing, not entering data).
 READ_ONLY_FORMS = {
-    # An export only reads (as the user may see the data), so the Exports form is theirs too.
-    "statistician": re.compile(r"^/(?:logout|exports)$"),
+    # An export only reads (as the user may see the data), so the Exports form is theirs too;
+    # the language switch sets only the user's own preference.
+    "statistician": re.compile(r"^/(?:logout|language|exports)$"),
     "monitor": re.compile(
-        r"^/(?:logout|audit/verify|exports|queries|queries/\d+/(?:close|reopen))$"
+        r"^/(?:logout|language|audit/verify|exports|queries|queries/\d+/(?:close|reopen))$"
     ),
 }
 POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"', re.I)

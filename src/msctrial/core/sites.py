@@ -123,3 +123,8 @@ def get_site(session: Session, code: str) -> Site:
 
 def list_sites(session: Session) -> list[Site]:
     return list(session.scalars(select(Site).order_by(Site.code)))
+
+
+def site_zones(session: Session) -> dict[str, str]:
+    """Each site's code → its IANA time zone, for showing times at the site."""
+    return {code: tz or "UTC" for code, tz in session.execute(select(Site.code, Site.timezone))}

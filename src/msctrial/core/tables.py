@@ -74,6 +74,8 @@ class User(Audited, Base):
     password_hash: Mapped[str] = mapped_column(String(255), info={"secret": True})
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The interface language the user chose ("en", "zh-CN"); None: the browser's.
+    locale: Mapped[str | None] = mapped_column(String(16), default=None)
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="user", lazy="select")
 

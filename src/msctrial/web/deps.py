@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from msctrial.core.actors import Actor
 from msctrial.core.errors import NotAuthenticated, PermissionDenied
 from msctrial.core.settings import Settings
+from msctrial.core.sites import site_zones
 from msctrial.core.users import actor_for_token, load_actor
 from msctrial.core.validation import MAX_RECORD_ID, find_text_problem
 from msctrial.core.web_sessions import session_user
@@ -121,6 +122,9 @@ def _session_actor(request: Request, db: Session) -> Actor | None:
     if user is None:
         request.session.clear()
         return None
+    # What the pages need beside the user: their language and each site's zone (web.formats).
+    request.state.user_locale = user.locale
+    request.state.site_zones = site_zones(db)
     return load_actor(db, user)
 
 
@@ -147,6 +151,14 @@ def api_actor(request: Request, db: Db) -> Actor:
         if request.method in UNSAFE:
             check_csrf(request, request.headers.get("x-csrf-token"))
         return actor
+    finally:
+        _end_read(db)
+
+
+def optional_actor(request: Request, db: Session) -> Actor | None:
+    """The logged-in user, or None, for a page that also serves visitors (the language)."""
+    try:
+        return _session_actor(request, db)
     finally:
         _end_read(db)
 

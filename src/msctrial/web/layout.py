@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -14,6 +13,12 @@ from fastapi.templating import Jinja2Templates
 
 from msctrial.core.actors import Actor
 from msctrial.web.paging import page_link
+from msctrial.web import formats, i18n
+
+
+def N_(message: str) -> str:
+    """Marks text for the catalogue that is translated where it is shown (the menu)."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,13 @@ class NavItem:
 
 # The menu. Feature packages append their pages here, in the order of the flow of data.
 NAV: list[NavItem] = [
-    NavItem("Home", "/"),
-    NavItem("Protocol", "/protocol"),
-    NavItem("Lots", "/product/lots", frozenset({"qc", "pharmacist"})),
-    NavItem("Trace", "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
-    NavItem("Recalls", "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
+    NavItem(N_("Home"), "/"),
+    NavItem(N_("Protocol"), "/protocol"),
+    NavItem(N_("Lots"), "/product/lots", frozenset({"qc", "pharmacist"})),
+    NavItem(N_("Trace"), "/product/trace", frozenset({"qc", "pharmacist", "dsmb"})),
+    NavItem(N_("Recalls"), "/product/recalls", frozenset({"qc", "pharmacist", "dsmb"})),
     NavItem(
-        "Subjects",
+        N_("Subjects"),
         "/clinical",
         frozenset(
             {
@@ -48,35 +53,35 @@ NAV: list[NavItem] = [
             }
         ),
     ),
-    NavItem("Pharmacy", "/clinical/pharmacy", frozenset({"pharmacist"})),
+    NavItem(N_("Pharmacy"), "/clinical/pharmacy", frozenset({"pharmacist"})),
     NavItem(
-        "Visits",
+        N_("Visits"),
         "/visits",
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb"}),
     ),
-    NavItem("Queries", "/queries", frozenset({"investigator", "coordinator", "monitor"})),
+    NavItem(N_("Queries"), "/queries", frozenset({"investigator", "coordinator", "monitor"})),
     NavItem(
-        "Adverse events",
+        N_("Adverse events"),
         "/adverse-events",
         frozenset({"investigator", "coordinator", "monitor", "dsmb", "safety"}),
     ),
-    NavItem("SUSARs", "/safety/susars", frozenset({"safety", "dsmb", "monitor"})),
+    NavItem(N_("SUSARs"), "/safety/susars", frozenset({"safety", "dsmb", "monitor"})),
     NavItem(
-        "Monitoring",
+        N_("Monitoring"),
         "/monitoring",
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
     ),
-    NavItem("Registry", "/registry"),
+    NavItem(N_("Registry"), "/registry"),
     NavItem(
-        "Exports",
+        N_("Exports"),
         "/exports",
         frozenset(
             {"investigator", "coordinator", "pharmacist", "monitor", "statistician", "dsmb"}
             | {"admin", "safety"}
         ),
     ),
-    NavItem("Audit trail", "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
-    NavItem("Administration", "/admin", frozenset({"admin"})),
+    NavItem(N_("Audit trail"), "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
+    NavItem(N_("Administration"), "/admin", frozenset({"admin"})),
 ]
 
 
@@ -91,23 +96,22 @@ def sci(value: float | None, digits: int = 3) -> str:
     return f"{mant:.{digits}g}×10<sup>{exp}</sup>"
 
 
-def when(value: dt.datetime | dt.date | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return value.isoformat()
-
-
 @functools.cache
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(resources.files("msctrial.web") / "templates"))
     t.env.add_extension("jinja2.ext.i18n")
-    # Templates mark their text with _() and ngettext(); until a locale's catalogue is
-    # installed per request, the marked text renders as written (English).
-    t.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Templates mark their text with _() and ngettext(); they translate through the catalogue
+    # ``render`` sets for the request's language (web.i18n), English as written by default.
+    t.env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext_, i18n.ngettext_, newstyle=True
+    )
     t.env.filters["sci"] = sci
-    t.env.filters["when"] = when
+    t.env.filters["when"] = formats.when
+    t.env.filters["day"] = formats.day
+    t.env.filters["number"] = formats.number
+    t.env.filters["term"] = i18n.term
+    t.env.filters["message"] = i18n.message
+    t.env.globals["languages"] = i18n.LANGUAGES
     t.env.globals["nav_items"] = NAV
     t.env.globals["page_link"] = page_link
     return t
@@ -124,23 +128,49 @@ def render(
 ) -> HTMLResponse:
     from msctrial.web.deps import csrf_token
 
+    language = request_language(request)
+    zones: dict[str, str] = getattr(request.state, "site_zones", None) or {}
+    own_sites = (
+        frozenset(g.site_code for g in actor.grants if g.site_code) if actor else frozenset()
+    )
     ctx = {
         "actor": actor,
         "nav": [n for n in NAV if actor and n.visible_to(actor)],
         "csrf": csrf_token(request),
         "path": request.url.path,
+        "locale": language,
+        "site_zones": zones,
+        "page_zone": formats.page_zone(own_sites, zones),
         **(context or {}),
     }
-    return templates().TemplateResponse(request, template, ctx, status_code=status, headers=headers)
+    token = i18n.CURRENT.set(i18n.translations(language))
+    try:  # the template renders here, in the constructor
+        return templates().TemplateResponse(
+            request, template, ctx, status_code=status, headers=headers
+        )
+    finally:
+        i18n.CURRENT.reset(token)
+
+
+def request_language(request: Request) -> str:
+    """The user's stored language (read with the user, ``web.deps``), the one chosen on this
+    browser before login, else the browser's ``Accept-Language``."""
+    return i18n.choose_language(
+        user_choice=getattr(request.state, "user_locale", None),
+        session_choice=request.session.get("locale"),
+        header=request.headers.get("accept-language"),
+    )
 
 
 def render_error(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None
 ) -> HTMLResponse:
+    language = request_language(request)
     return render(
         request,
         "error.html",
-        {"status": status, "message": message},
+        # the language switch returns home: an error page's path may name what was refused
+        {"status": status, "message": i18n.translate(message, language), "error_page": True},
         status=status,
         headers=headers,
     )

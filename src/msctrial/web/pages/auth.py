@@ -57,7 +57,10 @@ def login(
             status=exc.status,
             headers=headers,
         )
+    language = request.session.get("locale")
     request.session.clear()  # a fresh session (and CSRF token) at every login
+    if language:  # the language chosen on the login page stays
+        request.session["locale"] = language
     if actor.user_id is None:  # authenticate always names a stored user
         raise NotAuthenticated("log in as a user of this trial")
     request.session["sid"] = start_session(db, actor.user_id)

@@ -27,13 +27,20 @@ from msctrial.monitoring.service import (
     trial_scorecard,
 )
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
-from msctrial.web.layout import render
+from msctrial.web.layout import N_, render
 from msctrial.web.page_cache import cached
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 FLAG_CLASS = {None: "none", -2: "red", -1: "amber", 0: "green", 1: "amber", 2: "red"}
-FLAG_WORD = {None: "not scored", -2: "red, low", -1: "amber, low", 0: "green", 1: "amber", 2: "red"}
+FLAG_WORD = {
+    None: N_("not scored"),
+    -2: N_("red, low"),
+    -1: N_("amber, low"),
+    0: N_("green"),
+    1: N_("amber"),
+    2: N_("red"),
+}
 
 
 def _trend(rows: list[SnapshotRow]) -> tuple[list[str], dict[tuple[str, str], float | None]]:

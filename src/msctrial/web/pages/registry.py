@@ -13,19 +13,19 @@ from fastapi.responses import Response
 from msctrial.core.errors import InvalidInput
 from msctrial.registry import service
 from msctrial.web.deps import Config, CsrfProtected, Db, PageActor
-from msctrial.web.layout import render
+from msctrial.web.layout import N_, render
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 COLUMNS = [
-    ("trial_id", "Trial"),
-    ("registered_on", "Registered"),
-    ("institution", "Institution"),
-    ("start_date", "Start"),
-    ("status", "Status"),
-    ("cell_source", "Source"),
-    ("administrations", "Dose and schedule"),
-    ("enrollment", "Enrolment"),
+    ("trial_id", N_("Trial")),
+    ("registered_on", N_("Registered")),
+    ("institution", N_("Institution")),
+    ("start_date", N_("Start")),
+    ("status", N_("Status")),
+    ("cell_source", N_("Source")),
+    ("administrations", N_("Dose and schedule")),
+    ("enrollment", N_("Enrolment")),
 ]
 
 
