@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from msctrial.core.actors import Actor
-from msctrial.web.paging import page_link
 from msctrial.web import formats, i18n
+from msctrial.web.paging import page_link
 
 
 def N_(message: str) -> str:
