@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from msctrial.analysis.biomarkers import all_marker_columns, change_from_baseline, visit_column
+
 HORIZON_DAYS = 28
 
 # The platform records the WHO clinical progression scale (0-10, CLINICAL_FACTS §2.1); Cao's
@@ -62,18 +64,6 @@ def numeric_items(values: pd.DataFrame) -> list[tuple[str, str]]:
     """(form, item) of every item stored as a number, e.g. ("blood_gas", "pf_ratio")."""
     numeric = values[values["value"].notna()]
     return sorted(set(zip(numeric["form"], numeric["item"], strict=True)))
-
-
-def change_from_baseline(values: pd.DataFrame, form: str, item: str) -> pd.DataFrame:
-    """Per subject and later visit: value, baseline (last on or before day 0) and change."""
-    rows = values[(values["form"] == form) & (values["item"] == item) & values["value"].notna()]
-    rows = rows.sort_values(["subject", "study_day"])
-    before = rows[rows["study_day"] <= 0]
-    baseline = before.groupby("subject")["value"].last().rename("baseline")
-    after = rows[rows["study_day"] > 0][["subject", "visit", "study_day", "value"]]
-    out = after.join(baseline, on="subject")
-    out["change"] = out["value"] - out["baseline"]
-    return out.reset_index(drop=True)
 
 
 def oxygenation(values: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +176,8 @@ def who_score_on(
 
 
 def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
-    """One row per subject: the trial's endpoints and the P/F change at each visit."""
+    """One row per subject: the trial's endpoints, the P/F change and each biomarker's change
+    (``biomarkers``) at each visit."""
     values = with_study_day(values, subjects)
     frame = subjects.set_index("subject")
     keep = [
@@ -210,9 +201,5 @@ def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     order = pf.groupby("visit")["study_day"].median().sort_values().index
     for visit in order:
         rows = pf[pf["visit"] == visit]
-        out[f"pf_change_{_column(str(visit))}"] = rows.set_index("subject")["change"]
-    return out
-
-
-def _column(visit: str) -> str:
-    return visit.strip().lower().replace(" ", "_")
+        out[f"pf_change_{visit_column(str(visit))}"] = rows.set_index("subject")["change"]
+    return out.join(all_marker_columns(values))

@@ -15,6 +15,7 @@ from lifelines import KaplanMeierFitter  # noqa: E402
 from lifelines.plotting import add_at_risk_counts  # noqa: E402
 from scipy.stats import t as student_t  # noqa: E402
 
+from msctrial.analysis.biomarkers import Marker  # noqa: E402
 from msctrial.analysis.consort import Consort  # noqa: E402
 from msctrial.analysis.survival import cumulative_incidence  # noqa: E402
 from msctrial.protocol.design import Boundaries  # noqa: E402
@@ -91,6 +92,29 @@ def change_by_visit(endpoints: pd.DataFrame, prefix: str, label: str) -> str:
     axis.set_xticks(np.arange(len(columns)))
     axis.set_xticklabels([c.removeprefix(prefix).replace("_", " ") for c in columns])
     axis.set_ylabel(label)
+    axis.legend(loc="best")
+    return _svg(figure)
+
+
+def marker_trajectory(table: pd.DataFrame, marker: Marker) -> str:
+    """A biomarker by visit: estimate and 95% CI per group (``biomarkers.trajectory``), on a log
+    axis around a ratio of 1 for a log-scale marker, around a change of 0 otherwise."""
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    visits = list(dict.fromkeys(table["visit"]))
+    for offset, (name, rows) in enumerate(table.groupby("group", sort=True)):
+        rows = rows.set_index("visit").reindex(visits)
+        estimate = rows["estimate"].to_numpy(dtype=float)
+        low = np.nan_to_num(estimate - rows["ci_low"].to_numpy(dtype=float))
+        high = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) - estimate)
+        axis.errorbar(np.arange(len(visits)) + 0.08 * offset, estimate, yerr=[low, high],
+                      marker="o", capsize=3, label=str(name))  # fmt: skip
+    axis.axhline(1 if marker.log_scale else 0, color="grey", linewidth=0.8)
+    if marker.log_scale:
+        axis.set_yscale("log")
+    axis.set_xticks(np.arange(len(visits)))
+    axis.set_xticklabels([v.replace("_", " ") for v in visits])
+    axis.set_ylabel("ratio to baseline" if marker.log_scale else f"change ({marker.unit})")
+    axis.set_title(marker.measure, fontsize=10)
     axis.legend(loc="best")
     return _svg(figure)
 

@@ -12,9 +12,12 @@ import math
 from importlib import resources
 
 import jinja2
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from msctrial.analysis import biomarkers as biomarker_rules
 from msctrial.analysis import endpoints as endpoint_rules
+from msctrial.analysis.biomarkers import MARKERS, trajectory, trajectory_html
 from msctrial.analysis.consort import consort_flow
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.descriptive import ae_incidence, baseline_table
@@ -59,6 +62,32 @@ def _mmrm_title(result: Result | str) -> str:
         f"P/F change over visits (MMRM, {covariance} covariance, REML, Satterthwaite df; "
         "adjusted for baseline P/F and severity)"
     )
+
+
+def _marker_titles() -> dict[str, str]:
+    """Each biomarker MMRM's heading: the marker, its scale and the model."""
+    return {
+        f"{m.key}_mmrm": (
+            f"{m.label}: {'log ratio to' if m.log_scale else 'change from'} baseline over visits "
+            f"(MMRM, unstructured covariance, REML, Satterthwaite df; adjusted for "
+            f"{'log ' if m.log_scale else ''}baseline and severity)"
+        )
+        for m in MARKERS
+    }
+
+
+def _trajectories(endpoints: pd.DataFrame, by_arm: bool) -> list[tuple[str, str, str]]:
+    """(title, figure, table) per biomarker with values: pooled, or by arm for the DSMB."""
+    from msctrial.analysis import figures
+
+    out = []
+    for marker in MARKERS:
+        if not any(c.startswith(marker.prefix) for c in endpoints.columns):
+            continue
+        table = trajectory(endpoints, marker, group="arm" if by_arm else None)
+        out.append((marker.measure, figures.marker_trajectory(table, marker),
+                    trajectory_html(table, marker)))  # fmt: skip
+    return out
 
 
 def _observed_z(result: Result | str, planned_events: int | None) -> tuple[float, float] | None:
@@ -108,6 +137,7 @@ def trial_report(
             title = TITLES.get(name, f"P/F change at {name.removeprefix('pf_change_')} (ANCOVA)")
             if name == "pf_mmrm":
                 title = _mmrm_title(result)
+            title = _marker_titles().get(name, title)
             comparisons.append((title, _comparison_html(result)))
     now = now or dt.datetime.now(dt.UTC)
     when = now.strftime("%Y-%m-%d %H:%M UTC")
@@ -126,6 +156,8 @@ def trial_report(
             consort_svg=figures.consort_diagram(consort_flow(session, actor, unblinded=unblinded)),
             improvement_svg=figures.improvement_curve(endpoints),
             pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
+            trajectories=_trajectories(endpoints, by_arm=unblinded),
+            markers_doc=(biomarker_rules.__doc__ or "").strip(),
             comparisons=comparisons,
             forest_svg=forest_svg,
             boundaries_svg=boundaries_svg,

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
+from msctrial.analysis.biomarkers import MARKERS, Marker
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.endpoints import derive_endpoints
 from msctrial.analysis.ordinal import proportional_odds
@@ -160,6 +162,12 @@ def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Re
         )  # fmt: skip
     if changes:
         out["pf_mmrm"] = _attempt(partial(pf_over_visits, data, changes, reference))
+    for marker in MARKERS:
+        columns = [c for c in data if c.startswith(marker.prefix)]
+        if columns:
+            out[f"{marker.key}_mmrm"] = _attempt(
+                partial(marker_over_visits, data, marker, columns, reference)
+            )
     return out
 
 
@@ -167,14 +175,32 @@ def pf_over_visits(data: pd.DataFrame, changes: list[str], reference: str | None
     """P/F change from day 0 over every visit: an MMRM with an unstructured covariance, arm ×
     visit, adjusted for baseline P/F and severity; ``changes`` are the columns in visit order.
     Its difference at the last visit is the estimand the DSMB reads."""
-    visits = [c.removeprefix("pf_change_") for c in changes]
-    long = data.melt(id_vars=["subject", "arm", "severity", "pf_baseline"], value_vars=changes,
-                     var_name="visit", value_name="pf_change")  # fmt: skip
-    long["visit"] = long["visit"].str.removeprefix("pf_change_")
+    return _change_over_visits(data, changes, "pf_change_", "pf_baseline", reference)
+
+
+def marker_over_visits(
+    data: pd.DataFrame, marker: Marker, columns: list[str], reference: str | None
+) -> Result:
+    """A biomarker's change (log ratio for a log-scale marker, ``biomarkers``) over every visit:
+    the same MMRM as P/F's, adjusted for the baseline (its log on the log scale) and severity."""
+    data = data.copy()
+    if marker.log_scale:
+        data[marker.baseline] = np.log(data[marker.baseline])
+    return _change_over_visits(data, columns, marker.prefix, marker.baseline, reference)
+
+
+def _change_over_visits(
+    data: pd.DataFrame, columns: list[str], prefix: str, baseline: str, reference: str | None
+) -> Result:
+    visits = [c.removeprefix(prefix) for c in columns]
+    long = data.melt(id_vars=["subject", "arm", "severity", baseline], value_vars=columns,
+                     var_name="visit", value_name="change")  # fmt: skip
+    long["visit"] = long["visit"].str.removeprefix(prefix)
+    long = long[long[baseline].notna()]
     long.index = pd.RangeIndex(1, len(long) + 1)
     return repeated_measures(
-        long, outcome="pf_change", arm="arm", visit="visit", subject="subject",
-        covariates=["pf_baseline", "severity"], reference=reference, by_visit=True,
+        long, outcome="change", arm="arm", visit="visit", subject="subject",
+        covariates=[baseline, "severity"], reference=reference, by_visit=True,
         visit_order=visits,
     )  # fmt: skip
 
