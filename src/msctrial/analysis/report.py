@@ -103,11 +103,23 @@ def _observed_z(result: Result | str, planned_events: int | None) -> tuple[float
 def trial_report(
     session: Session, actor: Actor, *, unblinded: bool = False, reference: str | None = None,
     now: dt.datetime | None = None, looks: list[float] | None = None,
-    planned_events: int | None = None,
+    planned_events: int | None = None, fragment: bool = False,
 ) -> str:  # fmt: skip
     """The report's HTML. ``unblinded`` needs a reader who may see arms (the DSMB). With
     ``looks``, the interim efficacy bounds (O'Brien-Fleming-type spending, one-sided 0.025), and
-    for the DSMB the observed z of time to improvement at ``planned_events``' information."""
+    for the DSMB the observed z of time to improvement at ``planned_events``' information.
+    ``fragment``: the report's body alone, for a page that has its own layout (the web's)."""
+    context = _report_context(session, actor, unblinded=unblinded, reference=reference, now=now,
+                              looks=looks, planned_events=planned_events)  # fmt: skip
+    name = "report_body.html" if fragment else "report.html"
+    return _environment().get_template(name).render(**context)
+
+
+def _report_context(
+    session: Session, actor: Actor, *, unblinded: bool, reference: str | None,
+    now: dt.datetime | None, looks: list[float] | None, planned_events: int | None,
+) -> dict[str, object]:  # fmt: skip
+    """Everything the report's template shows, computed once."""
     from msctrial.analysis import figures
 
     endpoints = trial_endpoints(session, actor)
@@ -144,26 +156,22 @@ def trial_report(
     people = endpoints.reset_index()
     baseline = baseline_table(people, now.year).to_html()
     safety = ae_incidence(adverse_events(session, actor), people).to_html()
-    return (
-        _environment()
-        .get_template("report.html")
-        .render(
-            title="Statistical report" + (" (unblinded)" if unblinded else ""),
-            generated=when,
-            reader=actor.audit_name,
-            blinded=not unblinded,
-            pooled=pooled,
-            consort_svg=figures.consort_diagram(consort_flow(session, actor, unblinded=unblinded)),
-            improvement_svg=figures.improvement_curve(endpoints),
-            pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
-            trajectories=_trajectories(endpoints, by_arm=unblinded),
-            markers_doc=(biomarker_rules.__doc__ or "").strip(),
-            comparisons=comparisons,
-            forest_svg=forest_svg,
-            boundaries_svg=boundaries_svg,
-            ordinal_svg=figures.ordinal_bars(endpoints, ["who_day_14", "who_day_28"]),
-            baseline_html=baseline,
-            ae_html=safety,
-            definitions=(endpoint_rules.__doc__ or "").strip(),
-        )
+    return dict(
+        title="Statistical report" + (" (unblinded)" if unblinded else ""),
+        generated=when,
+        reader=actor.audit_name,
+        blinded=not unblinded,
+        pooled=pooled,
+        consort_svg=figures.consort_diagram(consort_flow(session, actor, unblinded=unblinded)),
+        improvement_svg=figures.improvement_curve(endpoints),
+        pf_svg=figures.change_by_visit(endpoints, "pf_change_", "P/F change from day 0 (mmHg)"),
+        trajectories=_trajectories(endpoints, by_arm=unblinded),
+        markers_doc=(biomarker_rules.__doc__ or "").strip(),
+        comparisons=comparisons,
+        forest_svg=forest_svg,
+        boundaries_svg=boundaries_svg,
+        ordinal_svg=figures.ordinal_bars(endpoints, ["who_day_14", "who_day_28"]),
+        baseline_html=baseline,
+        ae_html=safety,
+        definitions=(endpoint_rules.__doc__ or "").strip(),
     )

@@ -65,6 +65,7 @@ NAV: list[NavItem] = [
         "/monitoring",
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
     ),
+    NavItem("Analysis", "/analysis", frozenset({"statistician", "dsmb"})),
     NavItem("Registry", "/registry"),
     NavItem(
         "Exports",
