@@ -25,7 +25,8 @@ from msctrial.analysis.repeated import RepeatedResult
 from msctrial.analysis.result import Result
 from msctrial.analysis.subgroups import subgroup_hazard_ratios
 from msctrial.analysis.survival import SurvivalComparison
-from msctrial.analysis.trial import adverse_events, compare_arms, pooled_summary, trial_endpoints
+from msctrial.analysis.trial import compare_arms, pooled_summary, trial_endpoints
+from msctrial.analysis.trial_data import adverse_events
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.protocol.design import efficacy_bounds
