@@ -149,12 +149,11 @@ def ventilator_free_days(
     support = _item(values, "who_scale", "oxygen_support").dropna(subset=["text"])
     support = support[support["study_day"].between(0, horizon)]
     frame = subjects.set_index("subject")
-    free = pd.Series(float(horizon), index=frame.index, name="ventilator_free_days")
-    for subject, rows in support.groupby("subject"):
-        days = rows["study_day"].to_numpy()
-        ends = np.append(days[1:], horizon)
-        on = rows["text"].isin(VENTILATED).to_numpy()
-        free[subject] = horizon - float(np.sum((ends - days)[on]))
+    # Each visit's support lasts until the subject's next visit (the last one to the horizon).
+    until = support.groupby("subject")["study_day"].shift(-1).fillna(horizon)
+    days = (until - support["study_day"]).where(support["text"].isin(VENTILATED), 0.0)
+    ventilated = days.groupby(support["subject"]).sum().reindex(frame.index).fillna(0.0)
+    free = (horizon - ventilated).astype(float).rename("ventilator_free_days")
     died = (frame["exit_kind"] == "died") & (frame["exit_day"] <= horizon)
     free[died] = 0.0
     return free

@@ -251,7 +251,9 @@ class _Course:
                     continue  # not entered yet
                 values: dict[str, Any] = {}
                 if self.forms is not None:
-                    values = self.forms.values(form, state, visit.day, pf)
+                    # The WHO scale on a ventilator needs the visit's P/F: the blood gas's if
+                    # it was entered, else the patient's own (the gas is entered later).
+                    values = self.forms.values(form, state, visit.day, pf or state["pf"])
                     pf = values.get("pf_ratio", pf)
                 elif form == "cbc":
                     values = {
