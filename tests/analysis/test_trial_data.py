@@ -55,3 +55,19 @@ def test_the_arm_is_read_for_the_dsmb_and_never_for_the_statistician(session):
     assert "arm" not in randomised_subjects(session, STATISTICIAN, None).columns
     subjects = randomised_subjects(session, DSMB, None)
     assert set(subjects["arm"].dropna()) == {"UC-MSC", "Placebo"}
+
+
+def test_the_adverse_events_are_the_safety_listings_live_events(session):
+    from msctrial.analysis.trial_data import adverse_events
+    from msctrial.clinical.safety.views import list_aes
+
+    listed = sorted(
+        (ae.subject, ae.term, ae.grade, ae.serious)
+        for ae in list_aes(session, STATISTICIAN)
+        if not ae.voided
+    )
+    frame = adverse_events(session, STATISTICIAN)
+    ours = sorted(
+        zip(frame["subject"], frame["term"], frame["grade"], frame["serious"], strict=True)
+    )
+    assert listed and ours == listed

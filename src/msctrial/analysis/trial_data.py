@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from msctrial.clinical.randomisation.allocation import arm_visible
 from msctrial.clinical.randomisation.tables import Allocation
-from msctrial.clinical.safety.views import list_aes
+from msctrial.clinical.safety.tables import AdverseEvent
 from msctrial.clinical.subjects.access import list_subjects, protocol_for, visible_sites
 from msctrial.clinical.subjects.exit import exit_dates
 from msctrial.clinical.subjects.tables import Subject
@@ -124,10 +124,17 @@ def form_values(session: Session, actor: Actor, site_code: str | None) -> pd.Dat
 
 
 def adverse_events(session: Session, actor: Actor) -> pd.DataFrame:
-    """The live adverse events the actor may see (subject, term, grade, serious; no arm)."""
-    rows = [
-        {"subject": ae.subject, "term": ae.term, "grade": ae.grade, "serious": ae.serious}
-        for ae in list_aes(session, actor)
-        if not ae.voided
-    ]
-    return pd.DataFrame.from_records(rows, columns=["subject", "term", "grade", "serious"])
+    """The live adverse events the actor may see (subject, term, grade, serious; no arm), in one
+    query with the filters of the safety listing (``list_aes``: live, the actor's sites)."""
+    stmt = (
+        select(Subject.subject_code, AdverseEvent.term, AdverseEvent.grade, AdverseEvent.serious)
+        .join(Subject, Subject.id == AdverseEvent.subject_id)
+        .where(AdverseEvent.voided_at.is_(None))
+        .order_by(AdverseEvent.onset_date.desc(), AdverseEvent.id.desc())
+    )
+    scope = visible_sites(actor)
+    if scope is not None:
+        stmt = stmt.where(AdverseEvent.site_id.in_(scope))
+    return pd.DataFrame(
+        session.execute(stmt).all(), columns=["subject", "term", "grade", "serious"]
+    )
