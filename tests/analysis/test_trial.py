@@ -9,6 +9,7 @@ import json
 import pandas as pd
 import pytest
 
+from msctrial.analysis.biomarkers import MARKERS
 from msctrial.analysis.trial import analyse_trial, trial_endpoints
 from msctrial.core.actors import Actor, Grant
 from msctrial.core.db import make_engine
@@ -45,6 +46,7 @@ def test_the_dsmb_gets_the_comparisons_by_arm(session):
     result = analyse_trial(session, DSMB).to_dict()
     assert result["blinded"] is False
     assert {"ttci", "mortality_28", "pf_change_day_6", "pf_mmrm"} <= set(result["comparisons"])
+    assert {f"{m.key}_mmrm" for m in MARKERS} <= set(result["comparisons"])
     mmrm = result["comparisons"]["pf_mmrm"]
     order = [c.removeprefix("pf_change_") for c in endpoints if c.startswith("pf_change_")]
     if "not_estimable" not in mmrm:  # the MMRM's visits keep the endpoints' study-day order
@@ -117,7 +119,9 @@ def test_the_blinded_report_names_no_arm_anywhere(sqlite_session):
     html = trial_report(session, DSMB)
     assert "Blinded report" in html and "<svg" in html
     assert "Baseline characteristics" in html and "any adverse event" in html
-    assert "Subgroups" not in html and html.count("<svg") == 4  # CONSORT, TTCI, P/F, WHO
+    # CONSORT, TTCI, P/F, WHO, then one trajectory per biomarker
+    assert "Subgroups" not in html and html.count("<svg") == 4 + len(MARKERS)
+    assert "IL-6: geometric mean ratio to baseline" in html and "all subjects pooled" in html
     assert "UC-MSC" not in html and "Placebo" not in html and "placebo" not in html.lower()
 
 
@@ -127,7 +131,9 @@ def test_the_unblinded_report_is_the_dsmbs_only(sqlite_session):
 
     html = trial_report(session, DSMB, unblinded=True)
     assert "UNBLINDED" in html and "Comparisons by arm" in html and "UC-MSC" in html
-    assert "Subgroups" in html and html.count("<svg") == 5
+    assert "Subgroups" in html and html.count("<svg") == 5 + len(MARKERS)
+    assert "CRP: log ratio to baseline over visits (MMRM" in html
+    assert "Lymphocytes: change from baseline over visits (MMRM" in html
     assert "P/F change over visits (MMRM, unstructured covariance" in html
     with pytest.raises(PermissionDenied, match="the unblinded report is for the DSMB"):
         trial_report(session, STATISTICIAN, unblinded=True)

@@ -248,7 +248,7 @@ NOT_RUN = {
     "msctrial analysis trial [--db PATH] [--user U [--password-stdin]] [--reference ARM] "
     "[--site S] [--json]": "needs simulated patients; tests/analysis/test_trial.py runs it",
     "msctrial report --out DIR [--db PATH] [--user U [--password-stdin]] [--unblinded] "
-    "[--reference ARM] [--looks 0.5,1.0 [--planned-events N]]":
+    "[--reference ARM] [--looks 0.5,1.0 [--planned-events N]] [--pdf]":
         "needs simulated patients; tests/analysis/test_report*.py run it",
     "msctrial design simulate-power --subjects N --effect E [--reps R] [--seed S] "
     "[--endpoint mortality28|improvement] [--alpha A] [--workers W] [--curve N1,N2,…] "

@@ -33,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from msctrial.analysis.biomarkers import all_marker_columns, change_from_baseline, visit_column
+
 HORIZON_DAYS = 28
 
 # The platform records the WHO clinical progression scale (0-10, CLINICAL_FACTS §2.1); Cao's
@@ -62,18 +64,6 @@ def numeric_items(values: pd.DataFrame) -> list[tuple[str, str]]:
     """(form, item) of every item stored as a number, e.g. ("blood_gas", "pf_ratio")."""
     numeric = values[values["value"].notna()]
     return sorted(set(zip(numeric["form"], numeric["item"], strict=True)))
-
-
-def change_from_baseline(values: pd.DataFrame, form: str, item: str) -> pd.DataFrame:
-    """Per subject and later visit: value, baseline (last on or before day 0) and change."""
-    rows = values[(values["form"] == form) & (values["item"] == item) & values["value"].notna()]
-    rows = rows.sort_values(["subject", "study_day"])
-    before = rows[rows["study_day"] <= 0]
-    baseline = before.groupby("subject")["value"].last().rename("baseline")
-    after = rows[rows["study_day"] > 0][["subject", "visit", "study_day", "value"]]
-    out = after.join(baseline, on="subject")
-    out["change"] = out["value"] - out["baseline"]
-    return out.reset_index(drop=True)
 
 
 def oxygenation(values: pd.DataFrame) -> pd.DataFrame:
@@ -159,12 +149,11 @@ def ventilator_free_days(
     support = _item(values, "who_scale", "oxygen_support").dropna(subset=["text"])
     support = support[support["study_day"].between(0, horizon)]
     frame = subjects.set_index("subject")
-    free = pd.Series(float(horizon), index=frame.index, name="ventilator_free_days")
-    for subject, rows in support.groupby("subject"):
-        days = rows["study_day"].to_numpy()
-        ends = np.append(days[1:], horizon)
-        on = rows["text"].isin(VENTILATED).to_numpy()
-        free[subject] = horizon - float(np.sum((ends - days)[on]))
+    # Each visit's support lasts until the subject's next visit (the last one to the horizon).
+    until = support.groupby("subject")["study_day"].shift(-1).fillna(horizon)
+    days = (until - support["study_day"]).where(support["text"].isin(VENTILATED), 0.0)
+    ventilated = days.groupby(support["subject"]).sum().reindex(frame.index).fillna(0.0)
+    free = (horizon - ventilated).astype(float).rename("ventilator_free_days")
     died = (frame["exit_kind"] == "died") & (frame["exit_day"] <= horizon)
     free[died] = 0.0
     return free
@@ -186,7 +175,8 @@ def who_score_on(
 
 
 def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFrame:
-    """One row per subject: the trial's endpoints and the P/F change at each visit."""
+    """One row per subject: the trial's endpoints, the P/F change and each biomarker's change
+    (``biomarkers``) at each visit."""
     values = with_study_day(values, subjects)
     frame = subjects.set_index("subject")
     keep = [
@@ -210,9 +200,5 @@ def derive_endpoints(values: pd.DataFrame, subjects: pd.DataFrame) -> pd.DataFra
     order = pf.groupby("visit")["study_day"].median().sort_values().index
     for visit in order:
         rows = pf[pf["visit"] == visit]
-        out[f"pf_change_{_column(str(visit))}"] = rows.set_index("subject")["change"]
-    return out
-
-
-def _column(visit: str) -> str:
-    return visit.strip().lower().replace(" ", "_")
+        out[f"pf_change_{visit_column(str(visit))}"] = rows.set_index("subject")["change"]
+    return out.join(all_marker_columns(values))

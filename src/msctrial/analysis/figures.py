@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import matplotlib
 
@@ -15,13 +18,31 @@ from lifelines import KaplanMeierFitter  # noqa: E402
 from lifelines.plotting import add_at_risk_counts  # noqa: E402
 from scipy.stats import t as student_t  # noqa: E402
 
+from msctrial.analysis.biomarkers import Marker  # noqa: E402
 from msctrial.analysis.consort import Consort  # noqa: E402
 from msctrial.analysis.survival import cumulative_incidence  # noqa: E402
 from msctrial.protocol.design import Boundaries  # noqa: E402
 
-# The same figure twice gives the same file: fixed ids, no date in the metadata.
-plt.rcParams["svg.hashsalt"] = "msctrial"
-plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]
+# The same figure twice gives the same file: fixed ids, no date in the metadata. Set per
+# figure, not in the global rcParams, so that another package's figures are not changed by
+# whether this module was imported first.
+STYLE: dict[str, Any] = {
+    "svg.hashsalt": "msctrial",
+    "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"],
+}
+F = TypeVar("F", bound=Callable[..., str])
+
+
+def _styled(figure_function: F) -> F:
+    """Draw the figure under the report's style."""
+
+    @functools.wraps(figure_function)
+    def draw(*args: Any, **kwargs: Any) -> str:
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+            return figure_function(*args, **kwargs)
+
+    return cast(F, draw)
+
 
 POOLED = "all subjects"
 
@@ -40,6 +61,7 @@ def _groups(endpoints: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return [(POOLED, endpoints)]
 
 
+@_styled
 def improvement_curve(endpoints: pd.DataFrame) -> str:
     """Cumulative incidence of clinical improvement to day 28 with death as a competing event
     (Aalen-Johansen, 95% band), the numbers at risk under the axis."""
@@ -63,6 +85,7 @@ def improvement_curve(endpoints: pd.DataFrame) -> str:
     return _svg(figure)
 
 
+@_styled
 def change_by_visit(endpoints: pd.DataFrame, prefix: str, label: str) -> str:
     """Mean change from baseline at each visit with its t-based 95% CI."""
     columns = [c for c in endpoints.columns if c.startswith(prefix)]
@@ -95,6 +118,31 @@ def change_by_visit(endpoints: pd.DataFrame, prefix: str, label: str) -> str:
     return _svg(figure)
 
 
+@_styled
+def marker_trajectory(table: pd.DataFrame, marker: Marker) -> str:
+    """A biomarker by visit: estimate and 95% CI per group (``biomarkers.trajectory``), on a log
+    axis around a ratio of 1 for a log-scale marker, around a change of 0 otherwise."""
+    figure, axis = plt.subplots(figsize=(7, 3.8))
+    visits = list(dict.fromkeys(table["visit"]))
+    for offset, (name, rows) in enumerate(table.groupby("group", sort=True)):
+        rows = rows.set_index("visit").reindex(visits)
+        estimate = rows["estimate"].to_numpy(dtype=float)
+        low = np.nan_to_num(estimate - rows["ci_low"].to_numpy(dtype=float))
+        high = np.nan_to_num(rows["ci_high"].to_numpy(dtype=float) - estimate)
+        axis.errorbar(np.arange(len(visits)) + 0.08 * offset, estimate, yerr=[low, high],
+                      marker="o", capsize=3, label=str(name))  # fmt: skip
+    axis.axhline(1 if marker.log_scale else 0, color="grey", linewidth=0.8)
+    if marker.log_scale:
+        axis.set_yscale("log")
+    axis.set_xticks(np.arange(len(visits)))
+    axis.set_xticklabels([v.replace("_", " ") for v in visits])
+    axis.set_ylabel("ratio to baseline" if marker.log_scale else f"change ({marker.unit})")
+    axis.set_title(marker.measure, fontsize=10)
+    axis.legend(loc="best")
+    return _svg(figure)
+
+
+@_styled
 def forest(table: pd.DataFrame, title: str) -> str:
     """Hazard ratios with 95% CIs by subgroup, on a log axis (rows without an estimate shown
     without a point)."""
@@ -114,6 +162,7 @@ def forest(table: pd.DataFrame, title: str) -> str:
     return _svg(figure)
 
 
+@_styled
 def ordinal_bars(endpoints: pd.DataFrame, columns: list[str]) -> str:
     """The WHO scale's distribution at each day as stacked horizontal bars (per arm if given)."""
     bars = []
@@ -140,6 +189,7 @@ def ordinal_bars(endpoints: pd.DataFrame, columns: list[str]) -> str:
     return _svg(figure)
 
 
+@_styled
 def boundaries_plot(bounds: Boundaries, observed: tuple[float, float] | None = None) -> str:
     """The one-sided efficacy bounds by information fraction; the observed z if given (the
     DSMB's report only: it is an arm comparison)."""
@@ -158,6 +208,7 @@ def boundaries_plot(bounds: Boundaries, observed: tuple[float, float] | None = N
     return _svg(figure)
 
 
+@_styled
 def consort_diagram(flow: Consort) -> str:
     """The CONSORT 2010 flow diagram: enrolment, then one column per arm (or one pooled)."""
     columns = max(1, len(flow.arms))

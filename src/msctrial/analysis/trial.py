@@ -1,99 +1,45 @@
 """The trial's own analysis: endpoints from the stored visits, then the statistics.
 
-The one place the analysis package learns arms is ``_subjects``, which reads them through the
-casebook's ``subject_list``: that service gives an arm only to a reader allowed to see it (the
-DSMB, the pharmacist, an open-label trial). A blinded reader, the statistician among them,
-gets pooled figures only: no arm, no per-arm count, no comparison.
+The one place the analysis package learns arms is ``trial_data.randomised_subjects``, which
+gives an arm only to a reader the randomisation's ``arm_visible`` allows (the DSMB, the
+pharmacist, an open-label trial). A blinded reader, the statistician among them, gets pooled
+figures only: no arm, no per-arm count, no comparison.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from msctrial.analysis.ancova import ancova
 from msctrial.analysis.binary import compare_binary
+from msctrial.analysis.biomarkers import MARKERS, Marker
 from msctrial.analysis.dataset import two_arms
 from msctrial.analysis.endpoints import derive_endpoints
 from msctrial.analysis.ordinal import proportional_odds
 from msctrial.analysis.repeated import repeated_measures
 from msctrial.analysis.result import Result, plain
 from msctrial.analysis.survival import compare_survival
-from msctrial.clinical.casebook.listings import export_values_csv
-from msctrial.clinical.casebook.record import subject_list
-from msctrial.clinical.safety.views import list_aes
-from msctrial.clinical.subjects.access import list_subjects
-from msctrial.clinical.subjects.exit import exit_dates
+from msctrial.analysis.trial_data import form_values, randomised_subjects
 from msctrial.core.actors import Actor
 from msctrial.core.errors import InvalidInput
 
 ANALYSTS = ("statistician", "dsmb", "admin")
-VALUE_COLUMNS = ["subject", "visit", "visit_date", "form", "item", "value", "text"]
-SUBJECT_COLUMNS = [
-    "subject", "site", "severity", "year_of_birth", "sex", "weight_kg", "day0", "exit_kind",
-    "exit_day",
-]  # fmt: skip
-
-
-def _subjects(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
-    """Randomised subjects as the actor may see them; ``arm`` only when the service gives it."""
-    public = [s for s in subject_list(session, actor, site_code=site_code) if s.day0_date]
-    rows = {s.subject_code: s for s in list_subjects(session, actor, site_code=site_code)}
-    exits = exit_dates(session, [rows[s.subject_code].id for s in public])
-    records = []
-    for s in public:
-        day0 = s.day0_date
-        assert day0 is not None  # only randomised subjects (with a day 0) were kept
-        exit_ = exits.get(rows[s.subject_code].id)
-        record: dict[str, Any] = {
-            "subject": s.subject_code,
-            "site": s.site,
-            "severity": s.severity,
-            "year_of_birth": s.year_of_birth,
-            "sex": s.sex,
-            "weight_kg": s.weight_kg,
-            "day0": day0,
-            "exit_kind": exit_.kind if exit_ else None,
-            "exit_day": (exit_.exit_date - day0).days if exit_ else float("nan"),
-        }
-        arm = getattr(s, "arm", None)  # SubjectUnblinded only
-        if arm is not None:
-            record["arm"] = arm
-        records.append(record)
-    columns = [*SUBJECT_COLUMNS, "arm"] if any("arm" in r for r in records) else SUBJECT_COLUMNS
-    return pd.DataFrame.from_records(records, columns=columns)
-
-
-def _values(session: Session, actor: Actor, site_code: str | None) -> pd.DataFrame:
-    """Every live form value the actor may see, from the casebook's export (no arm in it)."""
-    text = export_values_csv(session, actor, site_code=site_code)
-    frame = pd.read_csv(io.StringIO(text), dtype={"text": str})
-    return frame[VALUE_COLUMNS]
-
-
-def adverse_events(session: Session, actor: Actor) -> pd.DataFrame:
-    """The live adverse events the actor may see (subject, term, grade, serious; no arm)."""
-    rows = [
-        {"subject": ae.subject, "term": ae.term, "grade": ae.grade, "serious": ae.serious}
-        for ae in list_aes(session, actor)
-        if not ae.voided
-    ]
-    return pd.DataFrame.from_records(rows, columns=["subject", "term", "grade", "serious"])
 
 
 def trial_endpoints(session: Session, actor: Actor, site_code: str | None = None) -> pd.DataFrame:
     """One row per randomised subject with every derived endpoint (and the arm if visible)."""
     actor.require(*ANALYSTS, to="analyse the trial")
-    subjects = _subjects(session, actor, site_code)
+    subjects = randomised_subjects(session, actor, site_code)
     if subjects.empty:
         raise InvalidInput("trial: no randomised subject to analyse yet", field="trial")
-    return derive_endpoints(_values(session, actor, site_code), subjects)
+    return derive_endpoints(form_values(session, actor, site_code), subjects)
 
 
 @dataclass(frozen=True)
@@ -160,6 +106,12 @@ def compare_arms(endpoints: pd.DataFrame, reference: str | None) -> dict[str, Re
         )  # fmt: skip
     if changes:
         out["pf_mmrm"] = _attempt(partial(pf_over_visits, data, changes, reference))
+    for marker in MARKERS:
+        columns = [c for c in data if c.startswith(marker.prefix)]
+        if columns:
+            out[f"{marker.key}_mmrm"] = _attempt(
+                partial(marker_over_visits, data, marker, columns, reference)
+            )
     return out
 
 
@@ -167,14 +119,32 @@ def pf_over_visits(data: pd.DataFrame, changes: list[str], reference: str | None
     """P/F change from day 0 over every visit: an MMRM with an unstructured covariance, arm ×
     visit, adjusted for baseline P/F and severity; ``changes`` are the columns in visit order.
     Its difference at the last visit is the estimand the DSMB reads."""
-    visits = [c.removeprefix("pf_change_") for c in changes]
-    long = data.melt(id_vars=["subject", "arm", "severity", "pf_baseline"], value_vars=changes,
-                     var_name="visit", value_name="pf_change")  # fmt: skip
-    long["visit"] = long["visit"].str.removeprefix("pf_change_")
+    return _change_over_visits(data, changes, "pf_change_", "pf_baseline", reference)
+
+
+def marker_over_visits(
+    data: pd.DataFrame, marker: Marker, columns: list[str], reference: str | None
+) -> Result:
+    """A biomarker's change (log ratio for a log-scale marker, ``biomarkers``) over every visit:
+    the same MMRM as P/F's, adjusted for the baseline (its log on the log scale) and severity."""
+    data = data.copy()
+    if marker.log_scale:
+        data[marker.baseline] = np.log(data[marker.baseline])
+    return _change_over_visits(data, columns, marker.prefix, marker.baseline, reference)
+
+
+def _change_over_visits(
+    data: pd.DataFrame, columns: list[str], prefix: str, baseline: str, reference: str | None
+) -> Result:
+    visits = [c.removeprefix(prefix) for c in columns]
+    long = data.melt(id_vars=["subject", "arm", "severity", baseline], value_vars=columns,
+                     var_name="visit", value_name="change")  # fmt: skip
+    long["visit"] = long["visit"].str.removeprefix(prefix)
+    long = long[long[baseline].notna()]
     long.index = pd.RangeIndex(1, len(long) + 1)
     return repeated_measures(
-        long, outcome="pf_change", arm="arm", visit="visit", subject="subject",
-        covariates=["pf_baseline", "severity"], reference=reference, by_visit=True,
+        long, outcome="change", arm="arm", visit="visit", subject="subject",
+        covariates=[baseline, "severity"], reference=reference, by_visit=True,
         visit_order=visits,
     )  # fmt: skip
 

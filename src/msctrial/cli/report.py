@@ -1,4 +1,5 @@
-"""``msctrial report``: the statistical report as DIR/index.html with SVG figures."""
+"""``msctrial report``: the statistical report as DIR/index.html with SVG figures (and
+DIR/report.pdf with ``--pdf``)."""
 
 from __future__ import annotations
 
@@ -42,9 +43,12 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--planned-events", help="improvement events at the final analysis"),
         ] = None,
+        pdf: Annotated[
+            bool, typer.Option("--pdf", help="also print the report to DIR/report.pdf")
+        ] = False,
     ) -> None:
         """Write the statistical report: blinded (pooled, no arm anywhere) unless --unblinded,
-        which needs a DSMB user (--user)."""
+        which needs a DSMB user (--user); --pdf prints it to PDF as well."""
         from msctrial.analysis.report import trial_report
 
         with reader(db, user, password_stdin) as (session, actor):
@@ -56,3 +60,8 @@ def register(app: typer.Typer) -> None:
         (out / "index.html").write_text(html, encoding="utf-8")
         kind = "unblinded" if unblinded else "blinded"
         typer.echo(f"{out / 'index.html'}: the {kind} statistical report")
+        if pdf:
+            from msctrial.analysis.report_pdf import report_pdf
+
+            (out / "report.pdf").write_bytes(report_pdf(html))
+            typer.echo(f"{out / 'report.pdf'}: the same report as PDF")

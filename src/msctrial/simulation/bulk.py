@@ -28,11 +28,13 @@ from msctrial.clinical.visits.tables import FormEntry, FormValue, VisitRecord
 from msctrial.core.localtime import local_moment
 from msctrial.core.tables import Site
 from msctrial.protocol.service import get_protocol, only_trial
+from msctrial.simulation.bulk_forms import VisitForms, is_derived, unit_of
 from msctrial.simulation.config import SimulationConfig, SimulationResult
 from msctrial.simulation.events import MINOR_TERMS, SERIOUS_TERMS
 from msctrial.simulation.faults import SiteBehaviour
 from msctrial.simulation.patients import SAE_RISK, Patient, draw_patient, state_on
 from msctrial.simulation.staff import ensure_sites
+from msctrial.simulation.typist import Typist
 
 BY = "bulk simulator"
 
@@ -56,9 +58,12 @@ def bulk_trial(
     config: SimulationConfig,
     *,
     today: dt.date,
+    every_form: bool = False,
 ) -> SimulationResult:
     """``config.subjects`` randomised patients over the ``config.enrolment_days`` before
-    ``today``, written in bulk (see the module's docstring for what is and is not written)."""
+    ``today``, written in bulk (see the module's docstring for what is and is not written).
+    ``every_form``: every form of each visit with its derived items, as the services store
+    them (``bulk_forms``), for an analysis at scale rather than the KRIs alone."""
     protocol = get_protocol(session, only_trial(session).code).protocol
     trial_id = only_trial(session).id
     ensure_sites(session, config)
@@ -101,11 +106,16 @@ def bulk_trial(
     ids = {code: sid for code, sid in session.execute(select(Subject.subject_code, Subject.id))}
     rows = _Rows()
     by_id = {s.id: s for s in sites.values()}
+    code_of = {s.id: s.code for s in sites.values()}
     exited: dict[str, list[int]] = defaultdict(list)
     for row, (patient, behaviour, no_pneumonia) in zip(subjects, plans, strict=True):
         sid = ids[row["subject_code"]]
         site = by_id[row["site_id"]]
         course = _Course(rng, now, today, site, sid, row["day0_date"], patient, behaviour)
+        if every_form:
+            course.forms = VisitForms(
+                Typist(rng, code_of[site.id], 760.0), patient, row["day0_date"]
+            )
         exited[course.exit(rows, config.dropout_rate)].append(sid)
         course.adverse_events(rows)
         course.visits(rows, protocol.visits, no_pneumonia)
@@ -139,6 +149,7 @@ class _Course:
         # No arm in a monitoring world: every patient fares as the control arm does.
         self.end: int | None = patient.death_day if patient.dies(False, 0.0) else None
         self.number = 0
+        self.forms: VisitForms | None = None
 
     def at(self, day: dt.date, hour: float) -> dt.datetime:
         return local_moment(day, hour, self.site.timezone)
@@ -232,6 +243,7 @@ class _Course:
                     "recorded_at": self.at(on, 15),
                 }
             )
+            pf: float | None = None
             for form in visit.forms:
                 late = self.behaviour.entry_delay_days(rng)
                 hours = float(rng.uniform(15, 40)) if late is None else 24 * late
@@ -239,7 +251,12 @@ class _Course:
                 if entered >= self.now:
                     continue  # not entered yet
                 values: dict[str, Any] = {}
-                if form == "cbc":
+                if self.forms is not None:
+                    # The WHO scale on a ventilator needs the visit's P/F: the blood gas's if
+                    # it was entered, else the patient's own (the gas is entered later).
+                    values = self.forms.values(form, state, visit.day, pf or state["pf"])
+                    pf = values.get("pf_ratio", pf)
+                elif form == "cbc":
                     values = {
                         "lymphocytes": round(state["lymphocytes"], 2),
                         "neutrophils": round(state["neutrophils"], 2),
@@ -254,10 +271,6 @@ class _Course:
                         "bilateral_opacities": "false" if no_pneumonia else "true",
                     }
                 rows.forms[(self.sid, visit.name)].append((form, entered, values))
-
-
-UNITS = {"lymphocytes": "10^9/L", "neutrophils": "10^9/L", "platelets": "10^9/L"}
-UNITS |= {"haemoglobin": "g/L", "lesion_proportion": "%"}
 
 
 def _insert(session: Session, rows: _Rows, result: SimulationResult) -> None:
@@ -309,17 +322,19 @@ def _insert(session: Session, rows: _Rows, result: SimulationResult) -> None:
         for form, _, items in forms:
             for item, value in items.items():
                 number = value if isinstance(value, float) else None
+                unit = unit_of(form, item) if number is not None else None
+                derived = is_derived(form, item)
                 values.append(
                     {
                         "entry_id": entry_ids[(vid, form)],
                         "site_id": site_id,
                         "item": item,
                         "number": number,
-                        "unit": UNITS.get(item) if number is not None else None,
-                        "entered": number,
-                        "entered_unit": UNITS.get(item) if number is not None else None,
+                        "unit": unit,
+                        "entered": None if derived else number,
+                        "entered_unit": None if derived else unit,
                         "text": None if number is not None else str(value),
-                        "derived": False,
+                        "derived": derived,
                     }
                 )
     if values:

@@ -71,6 +71,7 @@ NAV: list[NavItem] = [
         "/monitoring",
         frozenset({"investigator", "coordinator", "monitor", "statistician", "dsmb", "admin"}),
     ),
+    NavItem(N_("Analysis"), "/analysis", frozenset({"statistician", "dsmb"})),
     NavItem(N_("Registry"), "/registry"),
     NavItem(
         N_("Exports"),
