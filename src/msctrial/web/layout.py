@@ -82,7 +82,7 @@ NAV: list[NavItem] = [
         ),
     ),
     NavItem(N_("Audit trail"), "/audit", frozenset({"monitor", "admin", "qc", "dsmb"})),
-    NavItem(N_("Administration"), "/admin", frozenset({"admin"})),
+    NavItem(N_("Users and sites"), "/admin", frozenset({"admin"})),
 ]
 
 

@@ -17,6 +17,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
+from msctrial.web.page_cache import cached
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
@@ -39,26 +40,53 @@ def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
 
 
+def _report(request: Request, db: Db, actor: Actor, unblinded: bool) -> str:
+    """The whole report, computed once per change of the trial's data (``web.page_cache``)."""
+    return cached(
+        request,
+        db,
+        actor,
+        "analysis.html",
+        lambda: trial_report(db, actor, unblinded=unblinded),
+        unblinded,
+    )
+
+
 @router.get("/analysis")
 def analysis_page(request: Request, db: Db, actor: PageActor) -> Response:
     unblinded = _unblinded(actor)
-    body = trial_report(db, actor, unblinded=unblinded, fragment=True)
+    body = cached(
+        request,
+        db,
+        actor,
+        "analysis",
+        lambda: trial_report(db, actor, unblinded=unblinded, fragment=True),
+        unblinded,
+    )
     return render(request, "analysis/report.html", {"unblinded": unblinded, "report": body},
                   actor=actor, headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
 @router.get("/analysis/report.html")
-def analysis_report_html(db: Db, actor: PageActor) -> Response:
+def analysis_report_html(request: Request, db: Db, actor: PageActor) -> Response:
     unblinded = _unblinded(actor)
     name = "report-unblinded.html" if unblinded else "report.html"
-    return HTMLResponse(trial_report(db, actor, unblinded=unblinded), headers=_attachment(name))
+    body = _report(request, db, actor, unblinded)
+    return HTMLResponse(body, headers=_attachment(name))
 
 
 @router.get("/analysis/report.pdf")
-def analysis_report_pdf(db: Db, actor: PageActor) -> Response:
+def analysis_report_pdf(request: Request, db: Db, actor: PageActor) -> Response:
     from msctrial.analysis.report_pdf import report_pdf
 
     unblinded = _unblinded(actor)
     name = "report-unblinded.pdf" if unblinded else "report.pdf"
-    pdf = report_pdf(trial_report(db, actor, unblinded=unblinded))
+    pdf = cached(
+        request,
+        db,
+        actor,
+        "analysis.pdf",
+        lambda: report_pdf(_report(request, db, actor, unblinded)),
+        unblinded,
+    )
     return Response(pdf, media_type="application/pdf", headers=_attachment(name))
