@@ -49,6 +49,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the statistical report: blinded (pooled, no arm anywhere) unless --unblinded,
         which needs a DSMB user (--user); --pdf prints it to PDF as well."""
+        from msctrial.analysis.readings import record_unblinded_report
         from msctrial.analysis.report import trial_report
 
         with reader(db, user, password_stdin) as (session, actor):
@@ -56,6 +57,8 @@ def register(app: typer.Typer) -> None:
                 session, actor, unblinded=unblinded, reference=reference,
                 looks=_fractions(looks), planned_events=planned_events,
             )  # fmt: skip
+            if unblinded:
+                record_unblinded_report(session, actor, "cli")
         out.mkdir(parents=True, exist_ok=True)
         (out / "index.html").write_text(html, encoding="utf-8")
         kind = "unblinded" if unblinded else "blinded"

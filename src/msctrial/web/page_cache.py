@@ -2,7 +2,8 @@
 has not changed (issue 15: the monitoring dashboard took 5 s a view at 2,000 subjects).
 
 Every write of clinical, product or protocol data goes through the audit trail, which moves
-the audit head's sequence number in the same transaction: that number is the data's version.
+the audit head's sequence number in the same transaction: that number (less the entries that
+record a reading of the unblinded report) is the data's version.
 A cached value is keyed by it, by the UTC date (windows and overdue counts move at midnight)
 and by the viewer's grants (what a user may see depends on their roles and sites alone), so a
 value is never served to someone who could not have computed it, nor after a write.
@@ -17,9 +18,10 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from msctrial.analysis.tables import UnblindedReport
 from msctrial.core.actors import Actor
 from msctrial.core.tables import AuditHead
 
@@ -28,8 +30,12 @@ SIZE = 128
 
 
 def data_version(session: Session) -> int:
-    """The audit head's sequence number: it moves with every audited write."""
-    return session.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0
+    """The audit head's sequence number, which moves with every audited write, less the
+    entries that only record a reading of the unblinded report (one entry each; they change no
+    data, and counting them would make each DSMB reading recompute every page)."""
+    head = select(AuditHead.last_seq).where(AuditHead.id == 1).scalar_subquery()
+    readings = select(func.count()).select_from(UnblindedReport).scalar_subquery()
+    return session.scalar(select(head - readings)) or 0
 
 
 class PageCache:
@@ -39,6 +45,10 @@ class PageCache:
         self.size = size
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def holds(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._values
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -53,6 +63,22 @@ class PageCache:
         return value
 
 
+def _store(request: Request) -> PageCache:
+    store = getattr(request.app.state, "page_cache", None)
+    if store is None:
+        store = request.app.state.page_cache = PageCache()
+    return store
+
+
+def _key(db: Session, actor: Actor, name: str, extra: tuple[Hashable, ...]) -> Hashable:
+    return (name, data_version(db), dt.datetime.now(dt.UTC).date(), actor.grants, extra)
+
+
+def is_cached(request: Request, db: Session, actor: Actor, name: str, *extra: Hashable) -> bool:
+    """Whether ``cached(...)`` with the same arguments would be served without computing."""
+    return _store(request).holds(_key(db, actor, name, extra))
+
+
 def cached(
     request: Request,
     db: Session,
@@ -62,8 +88,4 @@ def cached(
     *extra: Hashable,
 ) -> T:
     """``compute()`` for this page, or its value from an earlier view of the same data."""
-    store = getattr(request.app.state, "page_cache", None)
-    if store is None:
-        store = request.app.state.page_cache = PageCache()
-    key = (name, data_version(db), dt.datetime.now(dt.UTC).date(), actor.grants, extra)
-    return store.get_or_compute(key, compute)
+    return _store(request).get_or_compute(_key(db, actor, name, extra), compute)

@@ -9,19 +9,24 @@ role, site staff above all, is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from msctrial.analysis.readings import record_unblinded_report
 from msctrial.analysis.report import trial_report
 from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
-from msctrial.web.page_cache import cached
+from msctrial.web.page_cache import cached, is_cached
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
 READERS = ("statistician", "dsmb")
+T = TypeVar("T")
 
 
 def _unblinded(actor: Actor) -> bool:
@@ -42,27 +47,30 @@ def _attachment(name: str) -> dict[str, str]:
 
 def _report(request: Request, db: Db, actor: Actor, unblinded: bool) -> str:
     """The whole report, computed once per change of the trial's data (``web.page_cache``)."""
-    return cached(
-        request,
-        db,
-        actor,
-        "analysis.html",
+    return _computed(
+        request, db, actor, "analysis.html", unblinded,
         lambda: trial_report(db, actor, unblinded=unblinded),
-        unblinded,
-    )
+    )  # fmt: skip
+
+
+def _computed(
+    request: Request, db: Db, actor: Actor, name: str, unblinded: bool, compute: Callable[[], T]
+) -> T:
+    """A report from the page cache; an unblinded one is produced for each DSMB member, and
+    each production is put on the audit trail (which leaves the data's version as it was)."""
+    reader = actor.username if unblinded else None
+    if unblinded and not is_cached(request, db, actor, name, reader):
+        record_unblinded_report(db, actor, "web")
+    return cached(request, db, actor, name, compute, reader)
 
 
 @router.get("/analysis")
 def analysis_page(request: Request, db: Db, actor: PageActor) -> Response:
     unblinded = _unblinded(actor)
-    body = cached(
-        request,
-        db,
-        actor,
-        "analysis",
+    body = _computed(
+        request, db, actor, "analysis", unblinded,
         lambda: trial_report(db, actor, unblinded=unblinded, fragment=True),
-        unblinded,
-    )
+    )  # fmt: skip
     return render(request, "analysis/report.html", {"unblinded": unblinded, "report": body},
                   actor=actor, headers={"Cache-Control": "no-store"})  # fmt: skip
 
@@ -81,12 +89,8 @@ def analysis_report_pdf(request: Request, db: Db, actor: PageActor) -> Response:
 
     unblinded = _unblinded(actor)
     name = "report-unblinded.pdf" if unblinded else "report.pdf"
-    pdf = cached(
-        request,
-        db,
-        actor,
-        "analysis.pdf",
+    pdf = _computed(
+        request, db, actor, "analysis.pdf", unblinded,
         lambda: report_pdf(_report(request, db, actor, unblinded)),
-        unblinded,
-    )
+    )  # fmt: skip
     return Response(pdf, media_type="application/pdf", headers=_attachment(name))
