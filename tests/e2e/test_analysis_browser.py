@@ -22,6 +22,7 @@ def test_the_statistician_reads_the_blinded_report_and_never_meets_an_arm(page, 
     page.set_default_timeout(REPORT_TIMEOUT_MS)
     log_in(page, demo_server.url, "statistician")
     page.click("nav >> text=Analysis")
+    page.locator("#report").wait_for()  # the page shows progress, then the report
     assert page.locator("h1").inner_text() == "Analysis: the blinded report"
     headings = page.locator("#report h2").all_inner_texts()
     assert all(any(h.startswith(s) for h in headings) for s in SECTIONS), headings
@@ -43,6 +44,7 @@ def test_the_dsmb_reads_the_unblinded_report_by_arm(page, demo_server):
     page.set_default_timeout(REPORT_TIMEOUT_MS)
     log_in(page, demo_server.url, "dsmb")
     page.click("nav >> text=Analysis")
+    page.locator("#report").wait_for()
     assert page.locator("h1").inner_text() == "Analysis: the DSMB's unblinded report"
     body = page.inner_text("#report")
     assert "UNBLINDED" in body and "Comparisons by arm" in body

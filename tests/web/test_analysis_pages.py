@@ -4,10 +4,13 @@ both can download it as HTML and PDF, and every other role is refused."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from msctrial.core.settings import Settings
 from msctrial.demo.spine import demo_password
@@ -44,8 +47,19 @@ def as_user(app) -> Iterator:  # noqa: ANN001
         client.__exit__(None, None, None)
 
 
+def ready(client: TestClient, path: str = "/analysis") -> Response:
+    """The page once its report is ready: it shows progress, and looks again, until then."""
+    deadline = time.monotonic() + 60
+    while True:
+        page = client.get(path)
+        if 'id="report-computing"' not in page.text or time.monotonic() > deadline:
+            return page
+        assert '<meta http-equiv="refresh" content="2">' in page.text
+        time.sleep(0.2)
+
+
 def test_the_statistician_reads_the_blinded_report_with_no_arm(as_user):
-    page = as_user("statistician").get("/analysis")
+    page = ready(as_user("statistician"))
     assert page.status_code == 200
     assert "Analysis: the blinded report" in page.text and "Blinded report" in page.text
     assert "CONSORT flow" in page.text and "Biomarker trajectories" in page.text
@@ -55,7 +69,7 @@ def test_the_statistician_reads_the_blinded_report_with_no_arm(as_user):
 
 
 def test_the_dsmb_reads_the_unblinded_report_by_arm(as_user):
-    page = as_user("dsmb").get("/analysis")
+    page = ready(as_user("dsmb"))
     assert page.status_code == 200
     assert "UNBLINDED" in page.text and "Comparisons by arm" in page.text
     assert all(arm in page.text for arm in ARMS)
@@ -89,3 +103,55 @@ def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(app):
     with TestClient(app, follow_redirects=False) as client:
         response = client.get("/analysis")
     assert response.status_code in (303, 401)
+
+
+def test_while_the_report_is_computed_the_page_shows_progress_and_looks_again(app, monkeypatch):
+    """A computation of many seconds is never a hanging page (issue 10, item 6)."""
+    from msctrial.web.pages import analysis as pages
+
+    release = threading.Event()
+    compute = pages.trial_report
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        assert release.wait(30)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "trial_report", slow)
+    fresh = create_app(app.state.settings)  # its own page cache: nothing computed yet
+    with TestClient(fresh, follow_redirects=False) as client:
+        assert log_in(client, "statistician", demo_password("statistician")).status_code == 303
+        waiting = client.get("/analysis")
+        assert waiting.status_code == 200
+        assert 'id="report-computing"' in waiting.text and 'role="status"' in waiting.text
+        assert '<meta http-equiv="refresh" content="2">' in waiting.text
+        assert 'id="report"' not in waiting.text
+        release.set()
+        page = ready(client)
+    assert "CONSORT flow" in page.text and "<meta http-equiv" not in page.text
+
+
+def test_a_report_that_fails_says_why_and_is_tried_again(app, monkeypatch):
+    from msctrial.web.pages import analysis as pages
+
+    calls: list[int] = []
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append(1)
+        raise RuntimeError("the endpoints could not be derived")
+
+    monkeypatch.setattr(pages, "trial_report", broken)
+    fresh = create_app(app.state.settings)
+    with TestClient(fresh, follow_redirects=False) as client:
+        assert log_in(client, "statistician", demo_password("statistician")).status_code == 303
+        client.get("/analysis")
+        deadline = time.monotonic() + 30
+        while 'id="report-failed"' not in (page := client.get("/analysis")).text:
+            assert time.monotonic() < deadline, page.text[:500]
+            time.sleep(0.1)
+        assert "the endpoints could not be derived" in page.text
+        assert "<meta http-equiv" not in page.text
+        client.get("/analysis")  # the next view tries again
+        deadline = time.monotonic() + 30
+        while len(calls) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)

@@ -12,6 +12,7 @@ value is never served to someone who could not have computed it, nor after a wri
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -44,7 +45,47 @@ class PageCache:
     def __init__(self, size: int = SIZE) -> None:
         self.size = size
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._running: dict[Hashable, threading.Thread] = {}
+        self._failed: dict[Hashable, str] = {}
         self._lock = threading.Lock()
+
+    def start(self, key: Hashable, compute: Callable[[], Any]) -> None:
+        """Compute ``key``'s value in a thread of its own, unless it is held or under way."""
+        with self._lock:
+            if key in self._values or key in self._running:
+                return
+            self._failed.pop(key, None)
+            thread = threading.Thread(target=self._run, args=(key, compute), daemon=True)
+            self._running[key] = thread
+        thread.start()
+
+    def _run(self, key: Hashable, compute: Callable[[], Any]) -> None:
+        try:
+            self.get_or_compute(key, compute)
+        except Exception as exc:  # noqa: BLE001 - shown on the page that waits for it
+            logging.getLogger("msctrial").exception("computing %s failed", key)
+            with self._lock:
+                self._failed[key] = str(exc) or type(exc).__name__
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+
+    def running(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._running
+
+    def failure(self, key: Hashable) -> str | None:
+        with self._lock:
+            return self._failed.get(key)
+
+    def failure_seen(self, key: Hashable) -> None:
+        """Forget a failure once it was shown, so the next view tries again."""
+        with self._lock:
+            self._failed.pop(key, None)
+
+    def peek(self, key: Hashable) -> Any | None:
+        with self._lock:
+            return self._values.get(key)
 
     def holds(self, key: Hashable) -> bool:
         with self._lock:
@@ -79,6 +120,11 @@ def is_cached(request: Request, db: Session, actor: Actor, name: str, *extra: Ha
     return _store(request).holds(_key(db, actor, name, extra))
 
 
+def is_computing(request: Request, db: Session, actor: Actor, name: str, *extra: Hashable) -> bool:
+    """Whether ``in_background(...)`` with the same arguments is already computing."""
+    return _store(request).running(_key(db, actor, name, extra))
+
+
 def cached(
     request: Request,
     db: Session,
@@ -89,3 +135,33 @@ def cached(
 ) -> T:
     """``compute()`` for this page, or its value from an earlier view of the same data."""
     return _store(request).get_or_compute(_key(db, actor, name, extra), compute)
+
+
+def in_background(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    name: str,
+    compute: Callable[[Session], T],
+    *extra: Hashable,
+) -> tuple[T | None, str | None]:
+    """The value if it is ready; else start computing it, on a session of its own, and give
+    (None, None), or (None, the error) when the last try failed. A page shows progress while
+    it waits rather than hanging on a computation of many seconds."""
+    store = _store(request)
+    key = _key(db, actor, name, extra)
+    ready = store.peek(key)
+    if ready is not None:
+        return ready, None
+    failed = store.failure(key)
+    if failed is not None:
+        store.failure_seen(key)
+        return None, failed
+    factory = request.app.state.sessionmaker
+
+    def run() -> T:
+        with factory() as session:
+            return compute(session)
+
+    store.start(key, run)
+    return None, None

@@ -21,7 +21,7 @@ from msctrial.core.actors import Actor
 from msctrial.core.errors import PermissionDenied
 from msctrial.web.deps import CsrfProtected, Db, PageActor
 from msctrial.web.layout import render
-from msctrial.web.page_cache import cached, is_cached
+from msctrial.web.page_cache import cached, in_background, is_cached, is_computing
 
 router = APIRouter(include_in_schema=False, dependencies=[CsrfProtected])
 
@@ -66,13 +66,23 @@ def _computed(
 
 @router.get("/analysis")
 def analysis_page(request: Request, db: Db, actor: PageActor) -> Response:
+    """The report in the site's layout. It is computed in the background on the first view
+    after the data change; until it is ready the page says so and looks again every 2 s."""
     unblinded = _unblinded(actor)
-    body = _computed(
-        request, db, actor, "analysis", unblinded,
-        lambda: trial_report(db, actor, unblinded=unblinded, fragment=True),
+    reader = actor.username if unblinded else None
+    made_or_under_way = is_cached(request, db, actor, "analysis", reader) or is_computing(
+        request, db, actor, "analysis", reader
+    )
+    if unblinded and not made_or_under_way:
+        record_unblinded_report(db, actor, "web")
+    body, failed = in_background(
+        request, db, actor, "analysis",
+        lambda session: trial_report(session, actor, unblinded=unblinded, fragment=True),
+        reader,
     )  # fmt: skip
-    return render(request, "analysis/report.html", {"unblinded": unblinded, "report": body},
-                  actor=actor, headers={"Cache-Control": "no-store"})  # fmt: skip
+    context = {"unblinded": unblinded, "report": body, "failed": failed}
+    return render(request, "analysis/report.html", context, actor=actor,
+                  headers={"Cache-Control": "no-store"})  # fmt: skip
 
 
 @router.get("/analysis/report.html")
