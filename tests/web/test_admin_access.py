@@ -8,8 +8,8 @@ import re
 import pytest
 
 from msctrial.demo.spine import USERS
+from tests.web.blinding_world import _routes
 from tests.web.conftest import csrf_of
-from tests.web.test_blinding_every_route import _routes
 
 NOT_ADMINS = sorted(u for u, *_ in USERS if u != "admin")
 PARAMS = {"username": "monitor", "token_id": "1", "site": "WUH"}
