@@ -129,7 +129,10 @@ def test_200_concurrent_randomisations_through_the_http_api(pg_world, engine):
                     )
                 )
 
-        responses = asyncio.run(all_at_once())
+        # On a thread of its own: a browser test earlier in this worker may leave an event loop
+        # running on this one, where asyncio.run refuses to start another.
+        with ThreadPoolExecutor(1) as pool:
+            responses = pool.submit(asyncio.run, all_at_once()).result()
     finally:
         server.should_exit = True
         thread.join(timeout=10)

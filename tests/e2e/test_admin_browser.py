@@ -20,8 +20,8 @@ def _user_page(page, base: str, username: str) -> None:  # noqa: ANN001
 
 def test_an_administrator_creates_a_user_who_then_logs_in_with_the_role(page, browser, demo_server):
     log_in(page, demo_server.url, "admin")
-    page.click("nav >> text=Administration")
-    page.click("main >> text=Users")
+    page.click("nav >> text=Users and sites")
+    page.click("main a[href='/admin/users']")
     page.fill("#username", "nurse.li")
     page.fill("#full_name", "Li Na (coordinator, BJS)")
     page.fill("#password", "nurse.li")
@@ -43,7 +43,7 @@ def test_an_administrator_creates_a_user_who_then_logs_in_with_the_role(page, br
         log_in(theirs, demo_server.url, "nurse.li", NEW_PASSWORD)
         assert "Li Na" in theirs.locator(".who").inner_text()
         assert theirs.locator("nav >> text=Subjects").count() == 1
-        assert theirs.locator("nav >> text=Administration").count() == 0
+        assert theirs.locator("nav >> text=Users and sites").count() == 0
     finally:
         context.close()
 

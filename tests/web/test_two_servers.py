@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -104,7 +105,10 @@ def test_200_randomisations_split_across_two_servers_give_no_duplicate_and_no_ga
             for client in clients:
                 await client.aclose()
 
-    responses = asyncio.run(all_at_once())
+    # On a thread of its own: a browser test earlier in this worker may leave an event loop
+    # running on this one, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(1) as pool:
+        responses = pool.submit(asyncio.run, all_at_once()).result()
     assert [r.status_code for r in responses] == [200] * N, responses[0].text
     assert len({r.json()["randomisation_no"] for r in responses}) == N
     check_list(factory)
