@@ -59,9 +59,9 @@ def test_the_page_number_is_checked(login) -> None:
     assert response.status_code == 422
 
 
-def test_the_dashboard_is_computed_once_until_the_data_changes(
-    login, session, trial, monkeypatch
-) -> None:  # noqa: ANN001
+@pytest.fixture
+def kri_computations(monkeypatch) -> list[str]:  # noqa: ANN001
+    """Whom the dashboard's key risk indicators were computed for, in order."""
     calls: list[str] = []
     compute = monitoring_pages.key_risk_indicators
 
@@ -70,6 +70,13 @@ def test_the_dashboard_is_computed_once_until_the_data_changes(
         return compute(db, actor, *args, **kwargs)
 
     monkeypatch.setattr(monitoring_pages, "key_risk_indicators", counted)
+    return calls
+
+
+def test_the_dashboard_is_computed_once_until_the_data_changes(
+    login, session, trial, kri_computations
+) -> None:  # noqa: ANN001
+    calls = kri_computations
     client = login("monitor")
     assert client.get("/monitoring").status_code == 200
     assert client.get("/monitoring").status_code == 200
@@ -80,16 +87,9 @@ def test_the_dashboard_is_computed_once_until_the_data_changes(
 
 
 def test_a_cached_dashboard_is_never_served_to_a_user_with_other_grants(
-    login, client, monkeypatch
+    login, client, kri_computations
 ) -> None:  # noqa: ANN001
-    calls: list[str] = []
-    compute = monitoring_pages.key_risk_indicators
-
-    def counted(db, actor, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        calls.append(actor.username)
-        return compute(db, actor, *args, **kwargs)
-
-    monkeypatch.setattr(monitoring_pages, "key_risk_indicators", counted)
+    calls = kri_computations
     assert login("monitor").get("/monitoring").status_code == 200
     client.post(
         "/logout",
