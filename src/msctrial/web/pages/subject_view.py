@@ -48,6 +48,8 @@ def subject_page_with(
         "is_pharmacist": actor.has_role("pharmacist", site_id=site_id),
         "at_bedside": actor.has_role(*BEDSIDE, site_id=site_id),
         "now_local": now.astimezone(site_zone(site_of(db, subject).timezone)),
+        # Every time on the record is shown at the subject's site, whoever reads it (issue 15).
+        "page_zone": site_of(db, subject).timezone,
         "book": book,
         "form_labels": form_labels(book.forms),
         "can_enter": actor.has_role(*SITE_STAFF, site_id=site_id),
